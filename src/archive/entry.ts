@@ -1,0 +1,64 @@
+import type { Header } from 'tar-stream';
+import { ArchiveError } from '../errors.js';
+
+/** One tar entry as read: its header, its position, and its bytes when it is metadata we keep. */
+export interface EntryRecord {
+  /** Position in the input archive (0-based), used to keep a stable output order. */
+  readonly index: number;
+  /** The entry name as stored, which is also the name we write back. */
+  readonly name: string;
+  /** Name normalised for lookups: no leading `./`, no trailing `/`. */
+  readonly path: string;
+  readonly header: Header;
+  /** The whole content, for small JSON-like entries; undefined for entries streamed through. */
+  readonly data?: Buffer;
+}
+
+/** Normalise a tar entry name for lookups; refuse names that escape the archive root. */
+export function normalizeEntryPath(name: string): string {
+  let p = name.replace(/\\/g, '/');
+  if (p.startsWith('/')) {
+    throw new ArchiveError(
+      'absolute entry name; a docker save archive only holds relative names. Recreate the archive with docker save',
+      name,
+    );
+  }
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      throw new ArchiveError("entry name escapes the archive root ('..'); refusing to read a possibly malicious archive", name);
+    }
+    parts.push(seg);
+  }
+  p = parts.join('/');
+  return p;
+}
+
+/** Resolve a path relative to the directory of `from` (for symlink targets and manifest paths). */
+export function resolveRelative(from: string, target: string): string | undefined {
+  if (target.startsWith('/')) return undefined;
+  const base = from.split('/').slice(0, -1);
+  for (const seg of target.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (base.length === 0) return undefined;
+      base.pop();
+    } else base.push(seg);
+  }
+  return base.join('/');
+}
+
+/** A header for writing: the input's header with a new name/size and stale PAX overrides removed. */
+export function derivedHeader(h: Header, name: string, size?: number): Header {
+  const out: Header = { ...h, name };
+  if (size !== undefined) out.size = size;
+  const pax = h.pax as Record<string, string> | null | undefined;
+  if (pax) {
+    // tar-stream re-adds path/linkpath from name/linkname; size comes from the header
+    const { path: _p, linkpath: _l, size: _s, ...rest } = pax;
+    out.pax = Object.keys(rest).length ? rest : undefined;
+    if (!out.pax) delete out.pax;
+  }
+  return out;
+}

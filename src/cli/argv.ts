@@ -1,0 +1,34 @@
+import { type ConfigEdit, EDIT_SPECS, editSpec } from '../edit/index.js';
+import { UsageError } from '../errors.js';
+
+const VALUE_FLAGS = new Set(EDIT_SPECS.filter((s) => s.value !== undefined).map((s) => s.flag));
+const SWITCHES = new Set(EDIT_SPECS.filter((s) => s.value === undefined).map((s) => s.flag));
+
+/**
+ * Take the edit flags out of argv, in the order given: order matters (`--rm-volume all --add-volume
+ * /x` keeps /x), and a value is taken verbatim even when it starts with a dash (`--cmd --serve`).
+ */
+export function extractEdits(argv: readonly string[]): { edits: ConfigEdit[]; rest: string[] } {
+  const edits: ConfigEdit[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]!;
+    if (tok === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(tok);
+    const flag = m?.[1];
+    if (flag && VALUE_FLAGS.has(flag)) {
+      let value = m[2];
+      if (value === undefined) {
+        if (i + 1 >= argv.length) throw new UsageError(`--${flag} needs a value (${editSpec(flag).value})`);
+        value = argv[++i]!;
+      }
+      edits.push(editSpec(flag).parse(value));
+    } else if (flag && SWITCHES.has(flag)) {
+      edits.push(editSpec(flag).parse(m[2]));
+    } else rest.push(tok);
+  }
+  return { edits, rest };
+}

@@ -1,0 +1,79 @@
+import { UsageError } from '../errors.js';
+import { isJsonObject, jsonObject } from '../json/lossless.js';
+import { isPattern, matcher } from './glob.js';
+import { mapRuntime, withKey, withoutKey } from './runtime.js';
+import type { ConfigEdit, EditSpec } from './types.js';
+import { required } from './volumes.js';
+
+const PROTOCOLS = ['tcp', 'udp', 'sctp'];
+
+/** `80` -> `80/tcp`; `53/udp` stays; validates the number and protocol. */
+export function normalizePort(spec: string, flag: string): string {
+  const m = /^(\d{1,5})(?:\/([a-zA-Z]+))?$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--${flag} ${spec}: expected a port like 8080 or 53/udp`);
+  const n = Number(m[1]);
+  const proto = (m[2] ?? 'tcp').toLowerCase();
+  if (n < 1 || n > 65535) throw new UsageError(`--${flag} ${spec}: a port number is between 1 and 65535`);
+  if (!PROTOCOLS.includes(proto)) throw new UsageError(`--${flag} ${spec}: the protocol must be tcp, udp or sctp`);
+  return `${n}/${proto}`;
+}
+
+export function removePort(spec: string): ConfigEdit {
+  const all = spec.toLowerCase() === 'all';
+  let match: (key: string) => boolean;
+  if (all || isPattern(spec)) match = matcher(spec);
+  else if (/^\d+$/.test(spec.trim())) {
+    // a bare number removes it for every protocol, like docker-copyedit's "REMOVE PORT 80"
+    const n = String(Number(spec));
+    match = (k) => k.split('/')[0] === n;
+  } else {
+    const want = normalizePort(spec, 'rm-port');
+    match = (k) => k === want;
+  }
+  return {
+    name: 'rm-port',
+    arg: spec,
+    description: all ? 'remove all ports' : `remove port ${spec}`,
+    apply(image) {
+      let hits = 0;
+      const config = mapRuntime(image, (rc) => {
+        const ports = rc.ExposedPorts;
+        if (!isJsonObject(ports)) return rc;
+        const kept = jsonObject();
+        for (const k of Object.keys(ports)) {
+          if (match(k)) hits++;
+          else kept[k] = ports[k]!;
+        }
+        return Object.keys(kept).length ? withKey(rc, 'ExposedPorts', kept) : withoutKey(rc, 'ExposedPorts');
+      });
+      const warnings = hits === 0 && !all ? [`no exposed port matches ${spec}`] : [];
+      return { config: hits ? config : image, warnings };
+    },
+  };
+}
+
+export function addPort(spec: string): ConfigEdit {
+  const key = normalizePort(spec, 'add-port');
+  return {
+    name: 'add-port',
+    arg: spec,
+    description: `add port ${key}`,
+    apply(image) {
+      const config = mapRuntime(
+        image,
+        (rc) => {
+          const ports = isJsonObject(rc.ExposedPorts) ? rc.ExposedPorts : jsonObject();
+          if (key in ports) return rc;
+          return withKey(rc, 'ExposedPorts', withKey(ports, key, jsonObject()));
+        },
+        true,
+      );
+      return { config, warnings: [] };
+    },
+  };
+}
+
+export const portSpecs: EditSpec[] = [
+  { flag: 'rm-port', value: 'port[/proto]|glob|all', help: 'remove an exposed port (EXPOSE); 80 means every protocol', parse: (v) => removePort(required('rm-port', v)) },
+  { flag: 'add-port', value: 'port[/proto]', help: 'expose a port; the protocol defaults to tcp', parse: (v) => addPort(required('add-port', v)) },
+];

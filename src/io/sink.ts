@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { ioError } from '../errors.js';
+
+/**
+ * Where the output goes. A file is written to a temporary name in the target directory and renamed
+ * over the target only after the last byte is on disk, so a failed or interrupted run leaves the
+ * target as it was. Standard output cannot be taken back: there the archive's closing metadata
+ * (manifest.json, index.json) is written last, so a consumer such as `docker load` sees a run that
+ * failed half-way as an incomplete archive and refuses it.
+ */
+export interface OutputSink {
+  readonly stream: Writable;
+  readonly label: string;
+  /** Flush, fsync and move into place. */
+  commit(): Promise<void>;
+  /** Throw the partial output away. Safe to call more than once, and after commit (no-op). */
+  abort(): Promise<void>;
+}
+
+/** Temporary files not yet committed, removed by `removePendingOutputsSync` on a signal. */
+const pending = new Set<string>();
+
+export function removePendingOutputsSync(): void {
+  for (const p of pending) {
+    try {
+      unlinkSync(p);
+    } catch {
+      /* already gone */
+    }
+  }
+  pending.clear();
+}
+
+export async function openOutput(output: string | Writable): Promise<OutputSink> {
+  if (typeof output !== 'string') return streamSink(output, 'output stream');
+  if (output === '-') return streamSink(process.stdout, 'standard output');
+  return fileSink(output);
+}
+
+function streamSink(stream: Writable, label: string): OutputSink {
+  let failure: unknown;
+  stream.on('error', (e) => (failure ??= e));
+  return {
+    stream,
+    label,
+    async commit() {
+      if (failure) throw ioError('write', label, failure);
+      if (stream === process.stdout) {
+        // never end process.stdout; wait until what we wrote has been handed to the OS
+        await new Promise<void>((res, rej) => stream.write('', (e) => (e ? rej(ioError('write', label, e)) : res())));
+        return;
+      }
+      await new Promise<void>((res, rej) => {
+        stream.once('error', (e) => rej(ioError('write', label, e)));
+        stream.end(() => res());
+      });
+    },
+    async abort() {
+      if (stream !== process.stdout && !stream.destroyed) stream.destroy();
+    },
+  };
+}
+
+async function fileSink(target: string): Promise<OutputSink> {
+  const abs = resolve(target);
+  const temp = join(dirname(abs), `.${basename(abs)}.${randomBytes(6).toString('hex')}.copyedit-tmp`);
+  let handle;
+  try {
+    handle = await open(temp, 'wx', 0o644);
+  } catch (e) {
+    throw ioError('create a temporary file next to', target, e);
+  }
+  pending.add(temp);
+  const stream: WriteStream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 });
+  let failure: unknown;
+  stream.on('error', (e) => (failure ??= e));
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+  const sink: OutputSink = {
+    stream,
+    label: target,
+    async commit() {
+      if (state !== 'open') return;
+      try {
+        if (failure) throw failure;
+        await new Promise<void>((res, rej) => {
+          stream.once('error', rej);
+          stream.end(() => res());
+        });
+        await handle.sync();
+        await handle.close();
+        await rename(temp, abs);
+        state = 'committed';
+        pending.delete(temp);
+      } catch (e) {
+        await sink.abort();
+        throw ioError('write', target, e);
+      }
+    },
+    async abort() {
+      if (state !== 'open') return;
+      state = 'aborted';
+      stream.destroy();
+      await handle.close().catch(() => {});
+      await unlink(temp).catch(() => {});
+      pending.delete(temp);
+    },
+  };
+  return sink;
+}

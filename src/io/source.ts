@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { ArchiveError, ioError } from '../errors.js';
+import { peek } from './streams.js';
+
+export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
+
+export interface InputSource {
+  /** Uncompressed tar bytes. */
+  readonly stream: Readable;
+  /** How the input was wrapped (`docker save | gzip` and friends). */
+  readonly compression: Compression;
+  /** For messages: the file name or "standard input". */
+  readonly label: string;
+  /** Size of the input file in bytes when known (not for pipes). */
+  readonly size?: number;
+}
+
+const READ_CHUNK = 1 << 20;
+
+/** Open a file, `-` (standard input) or an existing stream, and undo any outer compression. */
+export async function openInput(input: string | Readable): Promise<InputSource> {
+  let raw: Readable;
+  let label: string;
+  let size: number | undefined;
+  if (typeof input !== 'string') {
+    raw = input;
+    label = 'input stream';
+  } else if (input === '-') {
+    raw = process.stdin;
+    label = 'standard input';
+  } else {
+    label = input;
+    try {
+      const st = await stat(input);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      size = st.size;
+    } catch (e) {
+      throw ioError('read', input, e);
+    }
+    raw = createReadStream(input, { highWaterMark: READ_CHUNK });
+    // an open error surfaces on first read; attach now so it is not unhandled
+    raw.on('error', () => {});
+  }
+  let head: Buffer;
+  try {
+    head = await peek(raw, 6);
+  } catch (e) {
+    throw ioError('read', label, e);
+  }
+  if (head.length === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', label);
+  const compression = sniffCompression(head);
+  const stream = compression === 'none' ? raw : decompress(raw, compression, label);
+  return { stream, compression, label, ...(size !== undefined ? { size } : {}) };
+}
+
+export function sniffCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) return 'xz';
+  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
+  return 'none';
+}
+
+const TOOLS: Record<Exclude<Compression, 'none' | 'gzip'>, { cmd: string; pkg: string }> = {
+  zstd: { cmd: 'zstd', pkg: 'zstd' },
+  xz: { cmd: 'xz', pkg: 'xz-utils' },
+  bzip2: { cmd: 'bzip2', pkg: 'bzip2' },
+};
+
+/**
+ * gzip (and zstd where this Node has it) decompress in-process; xz and bzip2 go through the system
+ * tool as a child process, still streaming: nothing is written to disk.
+ */
+function decompress(raw: Readable, kind: Exclude<Compression, 'none'>, label: string): Readable {
+  const z = zlib as unknown as { createZstdDecompress?: () => import('node:stream').Transform };
+  if (kind === 'gzip' || (kind === 'zstd' && z.createZstdDecompress)) {
+    const t = kind === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : z.createZstdDecompress!();
+    const out = new PassThrough({ highWaterMark: READ_CHUNK });
+    raw.on('error', (e) => out.destroy(ioError('read', label, e)));
+    t.on('error', (e) => out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${e.message}); download or save the archive again`, label)));
+    raw.pipe(t).pipe(out);
+    return out;
+  }
+  const tool = TOOLS[kind];
+  const out = new PassThrough({ highWaterMark: READ_CHUNK });
+  const child = spawn(tool.cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 2000) stderr += d.toString();
+  });
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    out.destroy(
+      e.code === 'ENOENT'
+        ? new ArchiveError(`is ${kind}-compressed and the '${tool.cmd}' program is not installed; install ${tool.pkg} or decompress the archive first`, label)
+        : ioError(`run ${tool.cmd} on`, label, e),
+    );
+  });
+  child.stdin.on('error', () => {}); // EPIPE when the tool stops early; its exit status tells why
+  raw.on('error', (e) => {
+    out.destroy(ioError('read', label, e));
+    child.kill();
+  });
+  raw.pipe(child.stdin);
+  child.stdout.pipe(out, { end: false });
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else if (!out.destroyed) {
+      out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${tool.cmd}: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}); download or save the archive again`, label));
+    }
+  });
+  out.on('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
+  return out;
+}

@@ -1,0 +1,71 @@
+import type { Readable } from 'node:stream';
+
+/** Minimal view of a writable (Node or streamx) for back-pressure-aware writing. */
+export interface ChunkSink {
+  write(chunk: Buffer): boolean;
+  once(event: string, fn: (...a: unknown[]) => void): unknown;
+  removeListener(event: string, fn: (...a: unknown[]) => void): unknown;
+  destroyed?: boolean;
+}
+
+/** Resolve when `sink` can take more data; reject if it closes or fails first. */
+export function drained(sink: ChunkSink): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown) => {
+      sink.removeListener('drain', onDrain);
+      sink.removeListener('error', onError);
+      sink.removeListener('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (e: unknown) => done(e ?? new Error('stream failed'));
+    const onClose = () => done(new Error('stream closed before it drained'));
+    sink.once('drain', onDrain);
+    sink.once('error', onError);
+    sink.once('close', onClose);
+  });
+}
+
+/** Copy chunks into `sink`, waiting whenever it asks us to. */
+export async function copyChunks(body: AsyncIterable<Buffer>, sink: ChunkSink, onChunk?: (c: Buffer) => void): Promise<void> {
+  for await (const chunk of body) {
+    onChunk?.(chunk);
+    if (!sink.write(chunk)) await drained(sink);
+  }
+}
+
+/**
+ * Read the first `n` bytes of a stream without consuming them (they are unshifted back).
+ * Returns fewer bytes when the stream is shorter.
+ */
+export async function peek(stream: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let len = 0;
+  while (len < n) {
+    const c = stream.read() as Buffer | null;
+    if (c !== null) {
+      chunks.push(c);
+      len += c.length;
+      continue;
+    }
+    if (stream.readableEnded || stream.destroyed) break;
+    const more = await new Promise<boolean>((resolve, reject) => {
+      const cleanup = () => {
+        stream.removeListener('readable', onReadable);
+        stream.removeListener('end', onEnd);
+        stream.removeListener('error', onError);
+      };
+      const onReadable = () => (cleanup(), resolve(true));
+      const onEnd = () => (cleanup(), resolve(false));
+      const onError = (e: unknown) => (cleanup(), reject(e));
+      stream.once('readable', onReadable);
+      stream.once('end', onEnd);
+      stream.once('error', onError);
+    });
+    if (!more) break;
+  }
+  const head = Buffer.concat(chunks);
+  if (head.length) stream.unshift(head);
+  return head.subarray(0, n);
+}
