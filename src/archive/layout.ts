@@ -100,6 +100,8 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
       }
       if (node.kind === 'index') {
         for (const child of node.doc.manifests as Json[]) visit(child, tags, node.entry.name, depth + 1);
+      } else if (isJsonObject(desc.annotations) && desc.annotations['vnd.docker.reference.type'] === 'attestation-manifest') {
+        // buildx provenance/SBOM: describes an image, is not one; never edited
       } else {
         const cfg = node.doc.config;
         const cd = isJsonObject(cfg) ? Digest.tryParse(cfg.digest) : undefined;

@@ -42,8 +42,11 @@ async function runSentence(argv: readonly string[]): Promise<number> {
 
 async function runYargs(argv: readonly string[]): Promise<number> {
   const { edits, rest } = extractEdits(argv);
+  // yargs reads a lone "-" positional as `true`; carry it through under another name
+  const STDIO = '\u0000stdio';
+  const fromStdio = (v: string) => (v === STDIO ? '-' : v);
   let code: number = ExitCode.OK;
-  const parser = yargs(rest)
+  const parser = yargs(rest.map((a) => (a === '-' ? STDIO : a)))
     .scriptName('copyedit')
     .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.')
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces for errors' })
@@ -62,7 +65,7 @@ async function runYargs(argv: readonly string[]): Promise<number> {
       },
       async (a) => {
         const args = a as unknown as Common & { input: string; output: string; image: string[] };
-        code = await runEdit(args.input, args.output, edits, args.image, args);
+        code = await runEdit(fromStdio(args.input), fromStdio(args.output), edits, args.image, args);
       },
     )
     .demandCommand(1, 'name a command, e.g. copyedit edit in.tar -o out.tar --rm-volume all')
