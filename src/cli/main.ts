@@ -1,10 +1,10 @@
 import yargs from 'yargs';
-import { EDIT_SPECS, type ConfigEdit } from '../edit/index.js';
 import { CopyeditError, ExitCode, InterruptedError, UsageError } from '../errors.js';
 import { removePendingOutputsSync } from '../io/sink.js';
-import { editArchive } from '../pipeline.js';
 import { extractEdits } from './argv.js';
-import { formatReport, jsonReport } from './report.js';
+import { COMMANDS } from './commands/index.js';
+import { runEdit } from './commands/edit.js';
+import type { CommonOptions } from './commands/types.js';
 import { parseSentence } from './sentence.js';
 
 const EPILOG = `Sentence form (docker-copyedit compatible):
@@ -12,12 +12,6 @@ const EPILOG = `Sentence form (docker-copyedit compatible):
 
 Exit codes: 0 ok, 2 usage, 3 bad archive, 4 edit not applicable, 5 verification failed,
 6 I/O error, 130/143 interrupted, 1 internal error (please report with --debug).`;
-
-interface Common {
-  debug: boolean;
-  quiet: boolean;
-  json: boolean;
-}
 
 /** Run the CLI; returns the exit code. Never throws for user mistakes. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -34,40 +28,32 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function runSentence(argv: readonly string[]): Promise<number> {
-  const flags = argv.filter((a) => a.startsWith('-') && a.length > 1);
-  const words = argv.filter((a) => !(a.startsWith('-') && a.length > 1));
-  const s = parseSentence(words);
-  return runEdit(s.input, s.output, s.edits, [], { debug: flags.includes('--debug'), quiet: flags.includes('--quiet') || flags.includes('-q'), json: flags.includes('--json') });
+  const isFlag = (a: string) => a.startsWith('-') && a.length > 1;
+  const flags = argv.filter(isFlag);
+  const s = parseSentence(argv.filter((a) => !isFlag(a)));
+  const o: CommonOptions = { debug: flags.includes('--debug'), quiet: flags.includes('--quiet') || flags.includes('-q'), json: flags.includes('--json') };
+  return runEdit(s.input, s.output, s.edits, [], o);
 }
 
 async function runYargs(argv: readonly string[]): Promise<number> {
-  const { edits, rest } = extractEdits(argv);
+  const { rest } = extractEdits(argv);
   // yargs reads a lone "-" positional as `true`; carry it through under another name
   const STDIO = '\u0000stdio';
-  const fromStdio = (v: string) => (v === STDIO ? '-' : v);
+  const restore = (v: unknown): unknown => (v === STDIO ? '-' : Array.isArray(v) ? v.map(restore) : v);
   let code: number = ExitCode.OK;
-  const parser = yargs(rest.map((a) => (a === '-' ? STDIO : a)))
+  let parser = yargs(rest.map((a) => (a === '-' ? STDIO : a)))
     .scriptName('copyedit')
     .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.')
     .option('debug', { type: 'boolean', default: false, describe: 'print stack traces for errors' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors' })
-    .option('json', { type: 'boolean', default: false, describe: 'print a machine-readable report' })
-    .command(
-      'edit <input>',
-      'edit image configs in an archive and write a new archive',
-      (y) => {
-        y.positional('input', { type: 'string', describe: 'archive file, or - for standard input (gzip/zstd/xz/bzip2 are undone)' })
-          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output archive, or - for standard output' })
-          .option('image', { type: 'string', array: true, default: [], describe: 'edit only this image (tag, reference or ID prefix); repeatable' })
-          .group(EDIT_SPECS.map((s) => s.flag), 'Edits (applied in the order given):');
-        for (const s of EDIT_SPECS) y.option(s.flag, { type: s.value ? 'string' : 'boolean', describe: s.help, ...(s.value ? { requiresArg: true } : {}) });
-        return y;
-      },
-      async (a) => {
-        const args = a as unknown as Common & { input: string; output: string; image: string[] };
-        code = await runEdit(fromStdio(args.input), fromStdio(args.output), edits, args.image, args);
-      },
-    )
+    .option('json', { type: 'boolean', default: false, describe: 'print a machine-readable report' });
+  for (const c of COMMANDS) {
+    parser = parser.command(c.command, c.describe, (y) => c.builder(y), async (a) => {
+      const args = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)])) as Record<string, unknown> & CommonOptions;
+      code = await c.run(args, { argv });
+    });
+  }
+  await parser
     .demandCommand(1, 'name a command, e.g. copyedit edit in.tar -o out.tar --rm-volume all')
     .strict()
     .epilog(EPILOG)
@@ -77,18 +63,9 @@ async function runYargs(argv: readonly string[]): Promise<number> {
       throw err ?? new UsageError(msg);
     })
     .help()
-    .version();
-  await parser.parseAsync();
+    .version()
+    .parseAsync();
   return code;
-}
-
-async function runEdit(input: string, output: string, edits: ConfigEdit[], images: string[], o: Common): Promise<number> {
-  if (edits.length === 0) throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
-  const report = await editArchive({ input, output, edits, images });
-  const toStdout = output !== '-';
-  if (o.json) (toStdout ? process.stdout : process.stderr).write(`${jsonReport(report)}\n`);
-  else if (!o.quiet) process.stderr.write(`${formatReport(report)}\n`);
-  return ExitCode.OK;
 }
 
 function reportError(e: unknown, debug: boolean): number {

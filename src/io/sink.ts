@@ -75,7 +75,7 @@ async function fileSink(target: string): Promise<OutputSink> {
     throw ioError('create a temporary file next to', target, e);
   }
   pending.add(temp);
-  const stream: WriteStream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 });
+  const stream: WriteStream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 8 << 20 });
   let failure: unknown;
   stream.on('error', (e) => (failure ??= e));
   let state: 'open' | 'committed' | 'aborted' = 'open';
