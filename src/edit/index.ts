@@ -1,6 +1,8 @@
 import { UsageError } from '../errors.js';
 import { type JsonObject, jsonEqual } from '../json/lossless.js';
 import { commandSpecs } from './command.js';
+import { fieldSpecs } from './fields.js';
+import { keyValueSpecs } from './keyvalue.js';
 import { portSpecs } from './ports.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 import { volumeSpecs } from './volumes.js';
@@ -8,10 +10,13 @@ import { volumeSpecs } from './volumes.js';
 export type { ConfigEdit, EditResult, EditSpec } from './types.js';
 export * from './command.js';
 export * from './ports.js';
+export * from './fields.js';
+export * from './keyvalue.js';
+export { servicePort } from './services.js';
 export { addVolume, removeVolume } from './volumes.js';
 
 /** Every edit the CLI offers, in help order. Adding an edit means adding its spec here. */
-export const EDIT_SPECS: readonly EditSpec[] = [...volumeSpecs, ...portSpecs, ...commandSpecs];
+export const EDIT_SPECS: readonly EditSpec[] = [...volumeSpecs, ...portSpecs, ...commandSpecs, ...keyValueSpecs, ...fieldSpecs];
 
 const byFlag = new Map(EDIT_SPECS.map((s) => [s.flag, s]));
 

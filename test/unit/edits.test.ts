@@ -58,9 +58,11 @@ describe('edits', () => {
     const c = parseJson('{"rootfs":{}}') as JsonObject;
     assert.deepEqual(cfg(addVolume('/v').apply(c).config).config, { Volumes: { '/v': {} } });
   });
-  it('rm-port: all, bare number (every protocol), number/proto, glob; warns on no match', () => {
+  it('rm-port: all, bare number (tcp), service name, number/proto, glob; warns on no match', () => {
     assert.equal(cfg(removePort('all').apply(base()).config).config.ExposedPorts, undefined);
-    assert.deepEqual(Object.keys(cfg(removePort('53').apply(base()).config).config.ExposedPorts), ['8080/tcp', '9090/udp']);
+    assert.deepEqual(Object.keys(cfg(removePort('53').apply(base()).config).config.ExposedPorts), ['8080/tcp', '9090/udp', '53/udp']);
+    assert.deepEqual(Object.keys(cfg(removePort('53/*').apply(base()).config).config.ExposedPorts), ['8080/tcp', '9090/udp']);
+    assert.deepEqual(Object.keys(cfg(removePort('http-alt').apply(base()).config).config.ExposedPorts), ['9090/udp', '53/tcp', '53/udp']);
     assert.deepEqual(Object.keys(cfg(removePort('53/udp').apply(base()).config).config.ExposedPorts), ['8080/tcp', '9090/udp', '53/tcp']);
     assert.deepEqual(Object.keys(cfg(removePort('*/udp').apply(base()).config).config.ExposedPorts), ['8080/tcp', '53/tcp']);
     assert.deepEqual(removePort('7').apply(base()).warnings, ['no exposed port matches 7']);
