@@ -5,11 +5,13 @@ import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
 import type { Digest } from './digest.js';
 import { type ConfigEdit, applyEdits } from './edit/index.js';
-import { ArchiveError, CopyeditError, ioError } from './errors.js';
+import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './errors.js';
 import { type Compression, openInput } from './io/source.js';
 import { openOutput } from './io/sink.js';
-import type { JsonObject } from './json/lossless.js';
-import { planRewrite } from './rewrite/propagate.js';
+import { type JsonObject, jsonObject } from './json/lossless.js';
+import { type JsonChange, diffJson } from './json/diff.js';
+import { checkTag } from './reference.js';
+import { type ImageChange, planRewrite } from './rewrite/propagate.js';
 import { selectImages } from './select.js';
 
 export interface EditArchiveOptions {
@@ -21,10 +23,24 @@ export interface EditArchiveOptions {
   readonly edits: readonly ConfigEdit[];
   /** Which images to edit: tags, references or image IDs (prefixes). Default: all. */
   readonly images?: readonly string[];
+  /** New tags for the edited image (needs exactly one selected image). */
+  readonly tags?: readonly string[];
+  /** Keep the unedited image in the archive as well (needs `tags`). */
+  readonly keepOriginal?: boolean;
+  /** Append an `empty_layer` history entry describing the edit (default true). */
+  readonly history?: boolean;
+  /** Manifest annotations to set (OCI layouts) and to remove. */
+  readonly annotations?: { readonly set?: Readonly<Record<string, string>>; readonly remove?: readonly string[] };
+  /** Read and plan everything, write nothing. */
+  readonly dryRun?: boolean;
 }
 
 export interface ImageReport {
   readonly tags: readonly string[];
+  /** Tags after the edit (same as `tags` unless retagged). */
+  readonly newTags: readonly string[];
+  /** Field-level changes of the config, for --dry-run and --json. */
+  readonly configChanges: readonly JsonChange[];
   readonly oldId: Digest;
   readonly newId: Digest;
   readonly changed: boolean;
@@ -47,20 +63,24 @@ export interface EditArchiveReport {
  * (or, on a pipe, left without its closing metadata, so no loader accepts it).
  */
 export async function editArchive(opts: EditArchiveOptions): Promise<EditArchiveReport> {
+  const tags = checkTags(opts.tags);
+  if (opts.keepOriginal && !tags) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
   const source = await openInput(opts.input);
-  const sink = await openOutput(opts.output);
-  const writer = new TarWriter(sink.stream);
+  const sink = opts.dryRun ? undefined : await openOutput(opts.output);
+  const writer = sink && new TarWriter(sink.stream);
   try {
-    const entries = await scanArchive(source.stream, (entry, body) => writer.writeStream(entry.header, body), source.label);
+    const entries = await scanArchive(source.stream, (entry, body) => (writer ? writer.writeStream(entry.header, body) : drain(body)), source.label);
     const model = buildModel(entries, source.label);
-    const result = editModel(model, opts.edits, opts.images ?? []);
-    const plan = planRewrite(model, result.newConfigs);
-    for (const out of plan.entries) await writer.writeBuffer(out.header, out.data);
-    await writer.finish();
-    await sink.commit();
+    const result = editModel(model, opts.edits, { images: opts.images ?? [], history: opts.history !== false, annotations: opts.annotations, ...(tags ? { tags } : {}) });
+    const plan = planRewrite(model, result.changes, { keepOriginal: opts.keepOriginal === true });
+    if (writer && sink) {
+      for (const out of plan.entries) await writer.writeBuffer(out.header, out.data);
+      await writer.finish();
+      await sink.commit();
+    }
     const images = result.reports.map((r) => {
       const newId = plan.renamed.get(r.oldId.toString()) ?? r.oldId;
-      return { ...r, newId, changed: !newId.equals(r.oldId) };
+      return { ...r, newId, changed: !newId.equals(r.oldId) || r.newTags !== r.tags };
     });
     return {
       layout: model.layout,
@@ -70,32 +90,91 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       droppedEntries: plan.dropped,
     };
   } catch (e) {
-    writer.abort();
+    writer?.abort();
     source.stream.destroy();
-    await sink.abort();
+    await sink?.abort();
     if (e instanceof CopyeditError) throw e;
     const code = (e as NodeJS.ErrnoException)?.code;
-    if (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO') throw ioError('write', sink.label, e);
+    if (sink && (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO')) throw ioError('write', sink.label, e);
     throw e;
   }
 }
 
-/** Apply edits to the selected images of a model; pure apart from the returned map. */
-export function editModel(
-  model: ArchiveModel,
-  edits: readonly ConfigEdit[],
-  queries: readonly string[],
-): { newConfigs: Map<string, JsonObject>; reports: Omit<ImageReport, 'newId' | 'changed'>[] } {
-  const selected = selectImages(model.images, queries);
-  const newConfigs = new Map<string, JsonObject>();
-  const reports: Omit<ImageReport, 'newId' | 'changed'>[] = [];
-  for (const img of selected) {
-    const r = applyEdits(img.config, edits);
-    if (r.changed) newConfigs.set(img.id.toString(), r.config);
-    reports.push({ tags: img.tags, oldId: img.id, edits: edits.map((e) => e.description), warnings: r.warnings });
+async function drain(body: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of body) void _;
+}
+
+function checkTags(tags: readonly string[] | undefined): string[] | undefined {
+  if (!tags || tags.length === 0) return undefined;
+  return tags.map((t) => {
+    const r = checkTag(t);
+    if ('error' in r) throw new UsageError(`--tag ${r.error}`);
+    return r.tag;
+  });
+}
+
+export interface EditModelOptions {
+  readonly images?: readonly string[];
+  readonly tags?: readonly string[];
+  readonly history?: boolean;
+  readonly annotations?: EditArchiveOptions['annotations'];
+}
+
+type DraftReport = Omit<ImageReport, 'newId' | 'changed'>;
+
+/** Decide what changes for each selected image; pure apart from the returned values. */
+export function editModel(model: ArchiveModel, edits: readonly ConfigEdit[], o: EditModelOptions = {}): { changes: Map<string, ImageChange>; reports: DraftReport[] } {
+  const selected = selectImages(model.images, o.images ?? []);
+  if (o.tags && selected.length > 1) {
+    throw new EditError(`--tag names one image, but ${selected.length} are selected (${selected.map((i) => i.tags[0] ?? i.id.short).join(', ')}); pick one with --image`);
   }
   checkLayerCounts(model);
-  return { newConfigs, reports };
+  const changes = new Map<string, ImageChange>();
+  const reports: DraftReport[] = [];
+  const annotate = annotationEdit(o.annotations);
+  for (const img of selected) {
+    const r = applyEdits(img.config, edits);
+    const config = r.changed && o.history !== false ? withHistory(r.config, edits) : r.config;
+    const change: ImageChange = {
+      ...(r.changed ? { config } : {}),
+      ...(o.tags ? { tags: o.tags } : {}),
+      ...(annotate ? { annotate } : {}),
+    };
+    if (change.config || change.tags || change.annotate) changes.set(img.id.toString(), change);
+    reports.push({
+      tags: img.tags,
+      newTags: o.tags ?? img.tags,
+      oldId: img.id,
+      edits: [...edits.map((e) => e.description), ...(o.tags ? [`tag ${o.tags.join(', ')}`] : [])],
+      warnings: r.warnings,
+      configChanges: diffJson(img.config, config),
+    });
+  }
+  return { changes, reports };
+}
+
+/** Docker's own edits leave a trace in `history`; so do ours (an empty layer, like LABEL or ENV). */
+function withHistory(config: JsonObject, edits: readonly ConfigEdit[]): JsonObject {
+  const entry = jsonObject();
+  // deterministic: the image's own creation time, which --created may have set
+  if (typeof config.created === 'string') entry.created = config.created;
+  entry.created_by = `copyedit: ${edits.map((e) => e.description).join('; ')}`;
+  entry.comment = 'image-copyedit';
+  entry.empty_layer = true;
+  const out = jsonObject();
+  for (const k of Object.keys(config)) out[k] = config[k]!;
+  out.history = [...(Array.isArray(config.history) ? config.history : []), entry];
+  return out;
+}
+
+function annotationEdit(a: EditArchiveOptions['annotations']): ((x: JsonObject) => JsonObject) | undefined {
+  if (!a || (!a.remove?.length && !Object.keys(a.set ?? {}).length)) return undefined;
+  return (before) => {
+    const out = jsonObject();
+    for (const k of Object.keys(before)) if (!a.remove?.includes(k)) out[k] = before[k]!;
+    for (const [k, v] of Object.entries(a.set ?? {})) out[k] = v;
+    return out;
+  };
 }
 
 /** docker load refuses an image whose manifest.json Layers and rootfs.diff_ids differ in length. */

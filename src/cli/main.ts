@@ -6,6 +6,7 @@ import { COMMANDS } from './commands/index.js';
 import { runEdit } from './commands/edit.js';
 import type { CommonOptions } from './commands/types.js';
 import { parseSentence } from './sentence.js';
+import { dockerLoad, dockerSave, isDaemonRef, stripScheme } from './daemon.js';
 
 const EPILOG = `Sentence form (docker-copyedit compatible):
   copyedit FROM in.tar INTO out.tar REMOVE ALL VOLUMES AND SET CMD /start.sh
@@ -18,7 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug');
   const stop = onSignals();
   try {
-    if ((argv[0] ?? '').toUpperCase() === 'FROM') return await runSentence(argv);
+    if (isSentence(argv)) return await runSentence(argv);
     return await runYargs(argv);
   } catch (e) {
     return reportError(e, debug);
@@ -27,12 +28,57 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** docker-copyedit style: no subcommand, and FROM ... INTO ... somewhere among the words. */
+function isSentence(argv: readonly string[]): boolean {
+  const words = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
+  const first = words[0];
+  if (first === undefined || COMMANDS.some((c) => c.command.split(' ')[0] === first)) return false;
+  return words.includes('from') && words.includes('into');
+}
+
 async function runSentence(argv: readonly string[]): Promise<number> {
-  const isFlag = (a: string) => a.startsWith('-') && a.length > 1;
-  const flags = argv.filter(isFlag);
-  const s = parseSentence(argv.filter((a) => !isFlag(a)));
-  const o: CommonOptions = { debug: flags.includes('--debug'), quiet: flags.includes('--quiet') || flags.includes('-q'), json: flags.includes('--json') };
-  return runEdit(s.input, s.output, s.edits, [], o);
+  // docker-copyedit's options: -v/-vv (more output), -z/--dryrun, plus ours
+  const words: string[] = [];
+  let docker = 'docker';
+  const o: CommonOptions & { dryRun: boolean } = { debug: false, quiet: false, json: false, dryRun: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--docker') docker = argv[++i] ?? docker;
+    else if (a.startsWith('--docker=')) docker = a.slice('--docker='.length);
+    else if (a === '-z' || a === '--dryrun' || a === '--dry-run') o.dryRun = true;
+    else if (a === '--debug') o.debug = true;
+    else if (a === '-q' || a === '--quiet') o.quiet = true;
+    else if (a === '--json') o.json = true;
+    else if (/^-v+$/.test(a) || a === '--verbose') o.quiet = false;
+    else if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option ${a} in the sentence form`);
+    else words.push(a);
+  }
+  const s = parseSentence(words);
+  const fromDaemon = isDaemonRef(s.input, 'from');
+  const intoDaemon = isDaemonRef(s.output, 'into', fromDaemon);
+  if (!fromDaemon && !intoDaemon) return runEdit({ input: s.input, output: s.output, edits: s.edits, dryRun: o.dryRun }, o);
+  // daemon mode: docker save | edit | docker load, INTO names the new tag
+  const save = fromDaemon ? dockerSave(docker, stripScheme(s.input)) : undefined;
+  const load = intoDaemon && !o.dryRun ? dockerLoad(docker) : undefined;
+  const tags = intoDaemon ? [stripScheme(s.output)] : [];
+  const editing = runEdit({ input: save ? save.input : s.input, output: load ? load.stdin : intoDaemon ? '' : s.output, edits: s.edits, tags, dryRun: o.dryRun }, o);
+  let code: number;
+  try {
+    code = await editing;
+  } catch (e) {
+    // never let `docker load` see a complete archive, nor wait for one
+    load?.stdin.destroy();
+    await load?.loaded.catch(() => undefined);
+    // a failed `docker save` explains the broken stream better than the stream does
+    await save?.saved;
+    throw e;
+  }
+  await save?.saved;
+  if (load) {
+    const said = await load.loaded;
+    if (!o.quiet && said) process.stderr.write(`${said}\n`);
+  }
+  return code;
 }
 
 async function runYargs(argv: readonly string[]): Promise<number> {

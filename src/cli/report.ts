@@ -1,15 +1,21 @@
 import type { EditArchiveReport } from '../pipeline.js';
 
-/** The human summary printed on stderr after an edit. */
-export function formatReport(r: EditArchiveReport): string {
+/** The human summary printed after an edit; with `dryRun`, the config changes field by field. */
+export function formatReport(r: EditArchiveReport, dryRun = false): string {
   const lines: string[] = [];
   for (const img of r.images) {
     const name = img.tags.length ? img.tags.join(', ') : `<untagged ${img.oldId.short}>`;
-    if (img.changed) lines.push(`${name}: ${img.oldId.short} -> ${img.newId.short} (${img.edits.join('; ')})`);
-    else lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image`);
+    const retag = img.newTags !== img.tags ? ` as ${img.newTags.join(', ')}` : '';
+    if (!img.changed) lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image`);
+    else if (dryRun) lines.push(`${name}: ${img.oldId.short} would become ${img.newId.short}${retag}`);
+    else lines.push(`${name}: ${img.oldId.short} -> ${img.newId.short}${retag} (${img.edits.join('; ')})`);
+    if (dryRun) {
+      for (const c of img.configChanges) lines.push(`  ${c.path}: ${c.before ?? '(absent)'} -> ${c.after ?? '(removed)'}`);
+    }
     for (const w of img.warnings) lines.push(`  warning: ${w}`);
   }
   for (const w of r.warnings) lines.push(`note: ${w}`);
+  if (dryRun) lines.push('dry run: nothing was written');
   return lines.join('\n');
 }
 
@@ -21,10 +27,12 @@ export function jsonReport(r: EditArchiveReport): string {
       compression: r.compression,
       images: r.images.map((i) => ({
         tags: i.tags,
+        newTags: i.newTags,
         oldId: i.oldId.toString(),
         newId: i.newId.toString(),
         changed: i.changed,
         edits: i.edits,
+        configChanges: i.configChanges,
         warnings: i.warnings,
       })),
       warnings: r.warnings,

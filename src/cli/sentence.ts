@@ -1,4 +1,23 @@
-import { type ConfigEdit, editSpec } from '../edit/index.js';
+import {
+  type ConfigEdit,
+  addPort,
+  addVolume,
+  clearCmd,
+  clearEntrypoint,
+  parseCommand,
+  removeEnv,
+  removeHealthcheck,
+  removeLabel,
+  removeOnbuild,
+  removePort,
+  removeVolume,
+  setEnv,
+  setEnvs,
+  setImageString,
+  setLabel,
+  setRuntimeString,
+} from '../edit/index.js';
+import { setCommandValue } from '../edit/command.js';
 import { UsageError } from '../errors.js';
 
 export interface Sentence {
@@ -7,63 +26,100 @@ export interface Sentence {
   readonly edits: ConfigEdit[];
 }
 
+const SEPARATORS = new Set(['and', '+', ',', '/']);
+const RUNTIME: Record<string, Parameters<typeof setRuntimeString>[0]> = {
+  user: 'user',
+  workdir: 'workdir',
+  workingdir: 'workdir',
+  hostname: 'hostname',
+  domainname: 'domainname',
+  stopsignal: 'stop-signal',
+};
+const META: Record<string, Parameters<typeof setImageString>[0]> = { author: 'author', os: 'os', arch: 'arch', architecture: 'arch', variant: 'variant' };
+const COMMANDS = new Set(['entrypoint', 'cmd']);
+const NULL = 'null';
+
 /**
- * docker-copyedit's language: `FROM <in> INTO <out> <command> [AND|+|, <command>]...`.
- * Verbs are case-insensitive; values keep their case.
+ * docker-copyedit's language. Words are read one by one: `FROM x` and `INTO y` may stand anywhere,
+ * commands may be joined by AND, +, `,` or `/`, verbs are case-insensitive, and every value is
+ * exactly one word (quote it in the shell when it has blanks).
  */
 export function parseSentence(words: readonly string[]): Sentence {
-  const w = [...words];
-  const kw = (i: number) => (w[i] ?? '').toUpperCase();
-  if (kw(0) !== 'FROM' || w.length < 2) throw new UsageError('a sentence starts with FROM <archive> INTO <archive>');
-  const input = w[1]!;
-  let i = 2;
-  if (kw(i) !== 'INTO' || w[i + 1] === undefined) throw new UsageError(`FROM ${input} must be followed by INTO <archive>`);
-  const output = w[i + 1]!;
-  i += 2;
-  // split the rest into commands at AND, + and , (also "x," glued to a word)
-  const commands: string[][] = [[]];
-  for (const raw of w.slice(i)) {
-    const parts = raw === ',' ? [','] : raw.endsWith(',') && raw.length > 1 ? [raw.slice(0, -1), ','] : [raw];
-    for (const p of parts) {
-      if (p.toUpperCase() === 'AND' || p === '+' || p === ',') commands.push([]);
-      else commands[commands.length - 1]!.push(p);
-    }
+  let input: string | undefined;
+  let output: string | undefined;
+  const edits: ConfigEdit[] = [];
+  let i = 0;
+  const next = (what: string): string => {
+    const w = words[i++];
+    if (w === undefined) throw new UsageError(`the sentence ends where ${what} was expected`);
+    return w;
+  };
+  const lower = (what: string) => next(what).toLowerCase();
+  while (i < words.length) {
+    const start = i;
+    const verb = words[i++]!.toLowerCase();
+    if (SEPARATORS.has(verb)) continue;
+    const said = () => words.slice(start, i).join(' ');
+    const unknown = (): never => {
+      throw new UsageError(`"${said()}" is not a command copyedit understands; see the sentence form in copyedit --help`);
+    };
+    if (verb === 'from') input = next('the input after FROM');
+    else if (verb === 'into') output = next('the output after INTO');
+    else if (verb === 'remove' || verb === 'rm') {
+      const what = lower('what to remove');
+      if (what === 'all') {
+        const kind = lower('VOLUMES or PORTS after REMOVE ALL');
+        if (/^volumes?$/.test(kind)) edits.push(removeVolume('all'));
+        else if (/^ports?$/.test(kind)) edits.push(removePort('all'));
+        else if (/^labels?$/.test(kind)) edits.push(removeLabel('all'));
+        else if (/^(envs?|vars?)$/.test(kind)) edits.push(removeEnv('all'));
+        else unknown();
+      } else if (what === 'volume' || what === 'volumes') edits.push(removeVolume(next('a volume')));
+      else if (what === 'port' || what === 'ports') edits.push(removePort(next('a port')));
+      else if (what === 'label' || what === 'labels') edits.push(removeLabel(next('a label')));
+      else if (/^(envs?|vars?)$/.test(what)) edits.push(removeEnv(next('a variable')));
+      else if (what === 'healthcheck') edits.push(removeHealthcheck());
+      else if (what === 'onbuild') edits.push(removeOnbuild());
+      else unknown();
+    } else if (verb === 'add' || verb === 'append') {
+      const what = lower('VOLUME or PORT');
+      if (what === 'volume' || what === 'volumes') edits.push(addVolume(next('a volume')));
+      else if (what === 'port' || what === 'ports') edits.push(addPort(next('a port')));
+      else unknown();
+    } else if (verb === 'set' || verb === 'override') {
+      let target = lower('what to set');
+      if (target === 'null' || target === 'no') {
+        target = lower('what to clear');
+        edits.push(setTo(target, null, unknown));
+      } else if (target === 'shell') {
+        const t = lower('CMD or ENTRYPOINT after SET SHELL');
+        if (!COMMANDS.has(t)) unknown();
+        const v = next('a command string');
+        edits.push(setCommandValue(t === 'cmd' ? 'Cmd' : 'Entrypoint', v.toLowerCase() === NULL || v === '' ? null : ['/bin/sh', '-c', v], 'shell'));
+      } else if (target === 'label' || target === 'labels') {
+        const k = next('a label key');
+        edits.push(setLabel(k, next('a label value')));
+      } else if (/^(env|var)$/.test(target)) {
+        const k = next('a variable name');
+        edits.push(setEnv(k, next('a value')));
+      } else if (/^(envs|vars)$/.test(target)) {
+        const k = next('a variable pattern');
+        edits.push(setEnvs(k, next('a value')));
+      } else {
+        const v = next(`a value for ${target}`);
+        edits.push(setTo(target, v.toLowerCase() === NULL || v === '' ? null : v, unknown));
+      }
+    } else unknown();
   }
-  const edits = commands.filter((c) => c.length > 0).flatMap(parseCommand);
+  if (input === undefined) throw new UsageError('no input: say FROM <archive or image>');
+  if (output === undefined) throw new UsageError('no output: say INTO <archive or image>');
   return { input, output, edits };
 }
 
-function parseCommand(c: string[]): ConfigEdit[] {
-  const up = c.map((x) => x.toUpperCase());
-  const text = c.join(' ');
-  const verb = up[0];
-  const make = (flag: string, value?: string) => editSpec(flag).parse(value);
-  const rest = (from: number) => {
-    const v = c.slice(from).join(' ');
-    if (!v) throw new UsageError(`"${text}": a value is missing`);
-    return v;
-  };
-  if ((verb === 'REMOVE' || verb === 'RM') && up[1] === 'ALL' && up.length === 3) {
-    if (/^VOLUMES?$/.test(up[2]!)) return [make('rm-volume', 'all')];
-    if (/^PORTS?$/.test(up[2]!)) return [make('rm-port', 'all')];
-  }
-  if (verb === 'REMOVE' || verb === 'RM') {
-    if (/^VOLUMES?$/.test(up[1] ?? '')) return c.slice(2).map((v) => make('rm-volume', v));
-    if (/^PORTS?$/.test(up[1] ?? '')) return c.slice(2).map((v) => make('rm-port', v));
-  }
-  if (verb === 'ADD') {
-    if (/^VOLUMES?$/.test(up[1] ?? '')) return c.slice(2).map((v) => make('add-volume', v));
-    if (/^PORTS?$/.test(up[1] ?? '')) return c.slice(2).map((v) => make('add-port', v));
-  }
-  if (verb === 'SET') {
-    const field = (s: string | undefined) => (s === 'ENTRYPOINT' ? 'entrypoint' : s === 'CMD' ? 'cmd' : undefined);
-    // SET NULL CMD / SET NO CMD
-    if ((up[1] === 'NULL' || up[1] === 'NO') && field(up[2]) && c.length === 3) return [make(`no-${field(up[2])}`)];
-    // SET CMD NULL
-    if (field(up[1]) && c.length === 3 && up[2] === 'NULL') return [make(`no-${field(up[1])}`)];
-    // SET SHELL CMD "string"
-    if (up[1] === 'SHELL' && field(up[2])) return [make(`${field(up[2])}-shell`, rest(3))];
-    if (field(up[1])) return [make(field(up[1])!, rest(2))];
-  }
-  throw new UsageError(`"${text}" is not a command copyedit understands; see copyedit --help for the sentence form`);
+function setTo(target: string, value: string | null, unknown: () => never): ConfigEdit {
+  if (target === 'entrypoint') return value === null ? clearEntrypoint() : setCommandValue('Entrypoint', parseCommand(value, 'entrypoint'), 'entrypoint', value);
+  if (target === 'cmd') return value === null ? clearCmd() : setCommandValue('Cmd', parseCommand(value, 'cmd'), 'cmd', value);
+  if (RUNTIME[target]) return setRuntimeString(RUNTIME[target]!, value);
+  if (META[target]) return setImageString(META[target]!, value);
+  return unknown();
 }

@@ -28,7 +28,8 @@ export function parseCommand(value: string, flag: string): string[] | null {
   return [value];
 }
 
-function setCommand(field: Field, value: string[] | null, how: string, arg?: string): ConfigEdit {
+/** Set Entrypoint or Cmd to an exact value (null clears it). */
+export function setCommandValue(field: Field, value: string[] | null, how: string, arg?: string): ConfigEdit {
   const flag = FLAG[field];
   return {
     name: how,
@@ -40,12 +41,12 @@ function setCommand(field: Field, value: string[] | null, how: string, arg?: str
   };
 }
 
-export const setEntrypoint = (v: string) => setCommand('Entrypoint', parseCommand(v, 'entrypoint'), 'entrypoint', v);
-export const setCmd = (v: string) => setCommand('Cmd', parseCommand(v, 'cmd'), 'cmd', v);
-export const setEntrypointShell = (v: string) => setCommand('Entrypoint', ['/bin/sh', '-c', v], 'entrypoint-shell', v);
-export const setCmdShell = (v: string) => setCommand('Cmd', ['/bin/sh', '-c', v], 'cmd-shell', v);
-export const clearEntrypoint = () => setCommand('Entrypoint', null, 'no-entrypoint');
-export const clearCmd = () => setCommand('Cmd', null, 'no-cmd');
+export const setEntrypoint = (v: string) => setCommandValue('Entrypoint', parseCommand(v, 'entrypoint'), 'entrypoint', v);
+export const setCmd = (v: string) => setCommandValue('Cmd', parseCommand(v, 'cmd'), 'cmd', v);
+export const setEntrypointShell = (v: string) => setCommandValue('Entrypoint', ['/bin/sh', '-c', v], 'entrypoint-shell', v);
+export const setCmdShell = (v: string) => setCommandValue('Cmd', ['/bin/sh', '-c', v], 'cmd-shell', v);
+export const clearEntrypoint = () => setCommandValue('Entrypoint', null, 'no-entrypoint');
+export const clearCmd = () => setCommandValue('Cmd', null, 'no-cmd');
 
 function noValue(flag: string, v: string | undefined): void {
   if (v !== undefined && v !== '' && v !== 'true') throw new UsageError(`--${flag} takes no value`);
