@@ -6,7 +6,8 @@ import { TarWriter } from './archive/write.js';
 import type { Digest } from './digest.js';
 import { type ConfigEdit, applyEdits } from './edit/index.js';
 import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './errors.js';
-import { type Compression, openInput } from './io/source.js';
+import { type OutputCompression, compressInto, outputCompression } from './io/compress.js';
+import { type Compression, type InputSource, openInput } from './io/source.js';
 import { openOutput } from './io/sink.js';
 import { type JsonObject, jsonObject } from './json/lossless.js';
 import { type JsonChange, diffJson } from './json/diff.js';
@@ -33,6 +34,10 @@ export interface EditArchiveOptions {
   readonly annotations?: { readonly set?: Readonly<Record<string, string>>; readonly remove?: readonly string[] };
   /** Read and plan everything, write nothing. */
   readonly dryRun?: boolean;
+  /** Compress the output; default: from the output name (`.tar.gz`, `.tgz`, `.tar.zst`), else none. */
+  readonly compress?: OutputCompression;
+  /** Called with the input source once it is open (for progress display). */
+  readonly onInput?: (source: InputSource) => void;
 }
 
 export interface ImageReport {
@@ -50,7 +55,10 @@ export interface ImageReport {
 
 export interface EditArchiveReport {
   readonly layout: LayoutName;
+  /** How the input was compressed. */
   readonly compression: Compression;
+  /** How the output was compressed (none for --dry-run). */
+  readonly outputCompression: OutputCompression;
   readonly images: readonly ImageReport[];
   /** Archive-level observations (platforms absent from the archive, attestations dropped). */
   readonly warnings: readonly string[];
@@ -66,8 +74,11 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   const tags = checkTags(opts.tags);
   if (opts.keepOriginal && !tags) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
   const source = await openInput(opts.input);
+  opts.onInput?.(source);
   const sink = opts.dryRun ? undefined : await openOutput(opts.output);
-  const writer = sink && new TarWriter(sink.stream);
+  const compression = outputCompression(opts.compress, opts.output);
+  const stage = sink && compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
+  const writer = sink && new TarWriter(stage ? stage.stream : sink.stream);
   try {
     const entries = await scanArchive(source.stream, (entry, body) => (writer ? writer.writeStream(entry.header, body) : drain(body)), source.label);
     const model = buildModel(entries, source.label);
@@ -76,6 +87,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     if (writer && sink) {
       for (const out of plan.entries) await writer.writeBuffer(out.header, out.data);
       await writer.finish();
+      await stage?.finish();
       await sink.commit();
     }
     const images = result.reports.map((r) => {
@@ -85,12 +97,14 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     return {
       layout: model.layout,
       compression: source.compression,
+      outputCompression: sink ? compression : 'none',
       images,
       warnings: [...model.notes, ...plan.warnings],
       droppedEntries: plan.dropped,
     };
   } catch (e) {
     writer?.abort();
+    stage?.abort();
     source.stream.destroy();
     await sink?.abort();
     if (e instanceof CopyeditError) throw e;

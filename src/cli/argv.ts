@@ -8,9 +8,11 @@ const SWITCHES = new Set(EDIT_SPECS.filter((s) => s.value === undefined).map((s)
  * Take the edit flags out of argv, in the order given: order matters (`--rm-volume all --add-volume
  * /x` keeps /x), and a value is taken verbatim even when it starts with a dash (`--cmd --serve`).
  */
-export function extractEdits(argv: readonly string[]): { edits: ConfigEdit[]; rest: string[] } {
+export function extractEdits(argv: readonly string[]): { edits: ConfigEdit[]; rest: string[]; tokens: string[] } {
   const edits: ConfigEdit[] = [];
   const rest: string[] = [];
+  /** The edit flags as `--flag=value` tokens, to hand to a child process unchanged. */
+  const tokens: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     if (tok === '--') {
@@ -26,9 +28,11 @@ export function extractEdits(argv: readonly string[]): { edits: ConfigEdit[]; re
         value = argv[++i]!;
       }
       edits.push(editSpec(flag).parse(value));
+      tokens.push(`--${flag}=${value}`);
     } else if (flag && SWITCHES.has(flag)) {
       edits.push(editSpec(flag).parse(m[2]));
+      tokens.push(`--${flag}`);
     } else rest.push(tok);
   }
-  return { edits, rest };
+  return { edits, rest, tokens };
 }

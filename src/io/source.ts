@@ -17,6 +17,8 @@ export interface InputSource {
   readonly label: string;
   /** Size of the input file in bytes when known (not for pipes). */
   readonly size?: number;
+  /** Bytes read from the input so far (before decompression), for progress display. */
+  readonly bytesRead: () => number;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -54,7 +56,8 @@ export async function openInput(input: string | Readable): Promise<InputSource> 
   if (head.length === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', label);
   const compression = sniffCompression(head);
   const stream = compression === 'none' ? raw : decompress(raw, compression, label);
-  return { stream, compression, label, ...(size !== undefined ? { size } : {}) };
+  const counter = raw as { bytesRead?: number };
+  return { stream, compression, label, ...(size !== undefined ? { size } : {}), bytesRead: () => counter.bytesRead ?? 0 };
 }
 
 export function sniffCompression(head: Uint8Array): Compression {

@@ -1,17 +1,26 @@
 import type { Argv } from 'yargs';
 import { EDIT_SPECS, splitKeyValue } from '../../edit/index.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ExitCode, UsageError, ioError } from '../../errors.js';
+import { batchExitCode, expandInputs, formatBatch, planJobs, runBatch } from '../batch.js';
+import { type Progress, startProgress } from '../progress.js';
 import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
 import { extractEdits } from '../argv.js';
 import { formatReport, jsonReport } from '../report.js';
 import type { Command, CommonOptions } from './types.js';
 
 export const editCommand: Command = {
-  command: 'edit <input>',
-  describe: 'edit image configs in an archive and write a new archive',
+  command: 'edit <inputs..>',
+  describe: 'edit image configs in an archive (or many) and write new archives',
   builder(y: Argv) {
-    y.positional('input', { type: 'string', describe: 'archive file, or - for standard input (gzip/zstd/xz/bzip2 are undone)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'output archive, or - for standard output (required unless --dry-run)' })
+    y.positional('inputs', { type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'output archive, or - for standard output (required unless --dry-run or --out-dir)' })
+      .option('out-dir', { type: 'string', describe: 'batch: write each edited archive under this directory, same file name' })
+      .option('jobs', { alias: 'j', type: 'number', describe: 'batch: archives edited at once (default: number of CPUs)' })
+      .option('fail-fast', { type: 'boolean', default: false, describe: 'batch: stop at the first failure (default: edit the others, report at the end)' })
+      .option('gzip', { type: 'boolean', default: false, describe: 'gzip the output (default when -o ends in .tar.gz or .tgz)' })
+      .option('zstd', { type: 'boolean', default: false, describe: 'zstd-compress the output (default when -o ends in .tar.zst)' })
       .option('image', { type: 'string', array: true, default: [], describe: 'edit only this image (tag, reference or ID prefix); repeatable' })
       .option('tag', { type: 'string', array: true, default: [], describe: 'give the edited image these tags instead of its own; repeatable' })
       .option('keep-original', { type: 'boolean', default: false, describe: 'keep the unedited image (and its tags) in the archive too; needs --tag' })
@@ -27,12 +36,43 @@ export const editCommand: Command = {
     return y;
   },
   async run(args, ctx) {
-    const { edits } = extractEdits(ctx.argv);
+    const { edits, tokens } = extractEdits(ctx.argv);
     const set = Object.fromEntries(((args.annotation as string[]) ?? []).map((a) => splitKeyValue('annotation', a)));
     const remove = (args['rm-annotation'] as string[]) ?? [];
+    if (args.gzip && args.zstd) throw new UsageError('choose one of --gzip and --zstd');
+    const compress = args.gzip ? 'gzip' : args.zstd ? 'zstd' : undefined;
+    const inputs = (args.inputs as string[]).map(String);
+    const outDir = args['out-dir'] as string | undefined;
+    if (inputs.length > 1 || outDir !== undefined) {
+      if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
+      if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
+      if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time');
+      const jobs = planJobs(expandInputs(inputs), outDir);
+      await mkdir(outDir, { recursive: true }).catch((e: unknown) => {
+        throw ioError('create', outDir, e);
+      });
+      const child = [
+        ...tokens,
+        ...((args.image as string[]) ?? []).map((i) => `--image=${i}`),
+        ...((args.tag as string[]) ?? []).map((t) => `--tag=${t}`),
+        ...(args['keep-original'] ? ['--keep-original'] : []),
+        ...(args.history === false ? ['--no-history'] : []),
+        ...((args.annotation as string[]) ?? []).map((a) => `--annotation=${a}`),
+        ...remove.map((a) => `--rm-annotation=${a}`),
+        ...(compress ? [`--${compress}`] : []),
+        ...(args.debug ? ['--debug'] : []),
+      ];
+      if (edits.length === 0 && !(args.tag as string[])?.length && !Object.keys(set).length && !remove.length) {
+        throw new UsageError('no edits given; see copyedit edit --help');
+      }
+      const results = await runBatch(jobs, child, { ...(args.jobs ? { jobs: Number(args.jobs) } : {}), failFast: args['fail-fast'] === true, quiet: args.quiet });
+      if (args.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      else process.stderr.write(`${formatBatch(results)}\n`);
+      return batchExitCode(results);
+    }
     return runEdit(
       {
-        input: String(args.input),
+        input: inputs[0]!,
         output: args.output === undefined ? '' : String(args.output),
         edits,
         images: (args.image as string[]) ?? [],
@@ -41,6 +81,7 @@ export const editCommand: Command = {
         history: args.history !== false,
         annotations: { set, remove },
         dryRun: args['dry-run'] === true,
+        ...(compress ? { compress } : {}),
       },
       args,
     );
@@ -54,7 +95,13 @@ export async function runEdit(opts: EditArchiveOptions & { output: string | impo
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
   }
   if (!opts.dryRun && opts.output === '') throw new UsageError('name the output with -o FILE (or -o - for standard output), or use --dry-run');
-  const report = await editArchive(opts);
+  let progress: Progress | undefined;
+  const report = await editArchive({
+    ...opts,
+    onInput: (src) => {
+      progress = startProgress(basename(src.label), src.bytesRead, src.size, !o.quiet && !o.json);
+    },
+  }).finally(() => progress?.stop());
   const stdoutFree = opts.output !== '-';
   if (o.json) (stdoutFree ? process.stdout : process.stderr).write(`${jsonReport(report)}\n`);
   else if (!o.quiet || opts.dryRun) (opts.dryRun && stdoutFree ? process.stdout : process.stderr).write(`${formatReport(report, opts.dryRun === true)}\n`);

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { IoError } from '../errors.js';
+
+export type OutputCompression = 'none' | 'gzip' | 'zstd';
+
+/** A compressing stage in front of the output: write the tar into `stream`, then `finish()`. */
+export interface CompressStage {
+  readonly stream: Writable;
+  /** End the input and wait until every compressed byte has been handed to the output. */
+  finish(): Promise<void>;
+  abort(): void;
+}
+
+/** Output compression from an explicit choice, else from the file name (`.tar.gz`, `.tgz`, `.tar.zst`). */
+export function outputCompression(choice: OutputCompression | undefined, output: unknown): OutputCompression {
+  if (choice) return choice;
+  if (typeof output !== 'string') return 'none';
+  if (/\.(tar\.gz|tgz)$/i.test(output)) return 'gzip';
+  if (/\.tar\.zst$/i.test(output)) return 'zstd';
+  return 'none';
+}
+
+/**
+ * gzip runs in-process (zlib); zstd too where this Node has it, otherwise through the `zstd`
+ * program. Either way the compressed bytes stream into `out`; nothing is staged on disk.
+ */
+export function compressInto(kind: Exclude<OutputCompression, 'none'>, out: Writable): CompressStage {
+  const z = zlib as unknown as { createZstdCompress?: () => import('node:stream').Transform };
+  if (kind === 'gzip' || z.createZstdCompress) {
+    const t = kind === 'gzip' ? zlib.createGzip({ level: 6, chunkSize: 256 * 1024 }) : z.createZstdCompress!();
+    t.pipe(out, { end: false });
+    const ended = new Promise<void>((res, rej) => {
+      t.once('end', res);
+      t.once('error', rej);
+    });
+    ended.catch(() => {});
+    return {
+      stream: t,
+      async finish() {
+        t.end();
+        await ended;
+      },
+      abort: () => t.destroy(),
+    };
+  }
+  const child = spawn('zstd', ['-q', '-c', '-T0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.pipe(out, { end: false });
+  const closed = new Promise<void>((res, rej) => {
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      rej(new IoError(e.code === 'ENOENT' ? 'zstd output needs the zstd program (install zstd) or Node 22.15+' : `zstd: ${e.message}`)),
+    );
+    child.on('close', (code) => (code === 0 ? res() : rej(new IoError(`zstd failed (exit ${code}): ${stderr.trim()}`))));
+  });
+  closed.catch(() => {});
+  child.stdin.on('error', () => {});
+  return {
+    stream: child.stdin,
+    async finish() {
+      child.stdin.end();
+      await closed;
+    },
+    abort: () => child.kill(),
+  };
+}
