@@ -3,6 +3,7 @@ import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, isJsonObject, parseJson } from '../json/lossless.js';
 import { uniqueReferences } from '../reference.js';
 import { type EntryRecord, resolveRelative } from './entry.js';
+import { METADATA_MAX_ENTRY } from './scan.js';
 import {
   type ArchiveModel,
   type ImageModel,
@@ -18,19 +19,46 @@ const BLOB_PATH = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/;
 
 /** Parse an entry's JSON, turning syntax errors into an ArchiveError that names the entry. */
 export function entryJson(e: EntryRecord, what: string): Json {
-  if (!e.data) {
-    throw new ArchiveError(`${what} is not JSON or is larger than copyedit reads into memory (16 MiB)`, e.name);
-  }
+  if (!e.data) throw notJson(e, what);
   try {
     return parseJson(e.data);
   } catch (err) {
-    if (err instanceof JsonSyntaxError) throw new ArchiveError(`${what} is not valid JSON: ${err.message}`, e.name, { cause: err });
+    if (err instanceof JsonSyntaxError) {
+      throw new ArchiveError(`${whatPrefix(e, what)}is not valid JSON (${err.message}); the archive is damaged: save or download it again`, e.name, { cause: err });
+    }
     throw err;
   }
 }
 
+function whatPrefix(e: EntryRecord, what: string): string {
+  return what === e.path ? '' : `${what} `;
+}
+
+/** For an entry that was streamed through (not kept): say whether it is too big or not JSON at all. */
+function notJson(e: EntryRecord, what: string): ArchiveError {
+  if (e.header.type !== 'file' && e.header.type !== 'contiguous-file') {
+    return new ArchiveError(`${whatPrefix(e, what)}is a ${e.header.type ?? 'special'} entry, not a file; the archive is damaged`, e.name);
+  }
+  if ((e.header.size ?? 0) > METADATA_MAX_ENTRY) {
+    return new ArchiveError(`${whatPrefix(e, what)}is ${e.header.size} bytes, more than the ${METADATA_MAX_ENTRY >> 20} MiB copyedit reads into memory; it is not a real image config`, e.name);
+  }
+  return new ArchiveError(`${whatPrefix(e, what)}is not JSON (it does not start with { or [); the archive is damaged: save or download it again`, e.name);
+}
+
 /** Make sense of an archive's metadata once every entry has been seen. */
 export function buildModel(entries: readonly EntryRecord[], label: string): ArchiveModel {
+  try {
+    return readModel(entries, label);
+  } catch (e) {
+    // name the archive too: "in.tar: manifest.json: ..." (the entry alone is ambiguous in a batch)
+    if (e instanceof ArchiveError && !e.message.startsWith(`${label}: `)) e.message = `${label}: ${e.message}`;
+    throw e;
+  }
+}
+
+function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
+  const notes: string[] = entryWarnings(all);
+  const entries = withoutShadowedMetadata(all);
   const byPath = new Map<string, EntryRecord>();
   const blobs = new Map<string, EntryRecord>();
   for (const e of entries) {
@@ -39,17 +67,26 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
     const m = BLOB_PATH.exec(e.path);
     if (m) blobs.set(`${m[1]}:${m[2]}`, e);
   }
-  const notes: string[] = [];
 
-  /** Follow one level of symlink (or a hardlink) to the entry holding the bytes. */
-  const resolveEntry = (path: string): EntryRecord | undefined => {
-    const e = byPath.get(path);
-    if (!e) return undefined;
-    if (e.header.type === 'symlink') {
-      const target = resolveRelative(e.path, e.header.linkname ?? '');
-      return target === undefined ? undefined : byPath.get(target);
+  /**
+   * Follow symlinks (and hardlinks) to the entry holding the bytes. docker load extracts to disk, so
+   * chains resolve as the OS would; a link out of the archive or in a loop is refused.
+   */
+  const resolveEntry = (path: string, user: string): EntryRecord | undefined => {
+    let e = byPath.get(path);
+    const seen = new Set<string>();
+    while (e && (e.header.type === 'symlink' || e.header.type === 'link')) {
+      if (seen.has(e.path) || seen.size >= 40) {
+        throw new ArchiveError(`${user} leads into a loop of symbolic links (${[...seen, e.path].join(' -> ')}); the archive is damaged or malicious`, e.name);
+      }
+      seen.add(e.path);
+      const link = e.header.linkname ?? '';
+      const target = e.header.type === 'symlink' ? resolveRelative(e.path, link) : resolveRelative('', link);
+      if (target === undefined) {
+        throw new ArchiveError(`${user} is a link to ${JSON.stringify(link)}, outside the archive; refusing a damaged or malicious archive`, e.name);
+      }
+      e = byPath.get(target);
     }
-    if (e.header.type === 'link') return byPath.get(resolveRelative('', e.header.linkname ?? '') ?? '');
     return e;
   };
 
@@ -87,6 +124,7 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
       }
       let node = nodes.get(d.toString());
       if (!node) {
+        checkBlobDigest(blob, d);
         const body = entryJson(blob, 'manifest or index blob');
         if (!isJsonObject(body)) throw new ArchiveError('is not a JSON object', blob.name);
         const mt = body.mediaType ?? desc.mediaType;
@@ -143,7 +181,7 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
   const drafts = new Map<string, Draft>();
   const draftFor = (entry: EntryRecord, what: string): Draft => {
     const bytes = entry.data;
-    if (!bytes) throw new ArchiveError(`${what} is not JSON or is larger than copyedit reads into memory (16 MiB)`, entry.name);
+    if (!bytes) throw notJson(entry, what);
     const id = Digest.of(bytes);
     let d = drafts.get(id.toString());
     if (!d) {
@@ -162,7 +200,7 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
 
   const itemDrafts: Draft[] = [];
   for (const item of mj?.items ?? []) {
-    const entry = resolveEntry(normalize(item.config));
+    const entry = resolveEntry(normalize(item.config), 'the config named by manifest.json');
     if (!entry) {
       throw new ArchiveError(`names config ${JSON.stringify(item.config)}, which is not in the archive; the archive is incomplete`, 'manifest.json');
     }
@@ -172,7 +210,7 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
     if (!d.layers) {
       const diffIds = diffIdsOf(d.config);
       d.layers = item.layers.map((p, i) => {
-        const e = resolveEntry(normalize(p));
+        const e = resolveEntry(normalize(p), 'a layer named by manifest.json');
         if (!e) throw new ArchiveError(`names layer ${JSON.stringify(p)}, which is not in the archive; the archive is incomplete`, 'manifest.json');
         const diffId = diffIds[i];
         return { entry: e, ...(diffId ? { diffId } : {}) };
@@ -185,6 +223,7 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
       notes.push(`${c.manifest.entry.name} names config ${c.digest}, which is not in the archive; that image is left as is`);
       continue;
     }
+    checkBlobDigest(blob, c.digest);
     const d = draftFor(blob, 'image config');
     d.tags.push(...c.tags);
     const ls = Array.isArray(c.manifest.doc.layers) ? c.manifest.doc.layers : [];
@@ -215,6 +254,7 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
   if (images.length === 0) {
     throw new ArchiveError('names no image whose config is in the archive; nothing to edit', label);
   }
+  notes.push(...imageWarnings({ images, manifestJson }));
   return {
     layout: detectLayout(byPath, mj?.items, ociIndex !== undefined),
     entries,
@@ -226,6 +266,101 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
     images,
     notes,
   };
+}
+
+/** podman and skopeo refuse bigger manifest.json and config entries (containers/image limits). */
+export const PODMAN_MAX_MANIFEST_JSON = 1 << 20;
+export const PODMAN_MAX_CONFIG = 4 << 20;
+
+/** What loaders disagree on or refuse in the entries themselves: duplicates, links. */
+function entryWarnings(entries: readonly EntryRecord[]): string[] {
+  const out: string[] = [];
+  const copies = new Map<string, EntryRecord[]>();
+  for (const e of entries) {
+    if (e.header.type === 'directory') continue;
+    const list = copies.get(e.path);
+    if (list) list.push(e);
+    else copies.set(e.path, [e]);
+    if (e.header.type === 'link') {
+      out.push(`${e.name} is a hard link to ${e.header.linkname}: containerd ignores hard links and podman/skopeo refuse them; docker load accepts it`);
+    } else if (e.header.type === 'symlink' && resolveRelative(e.path, e.header.linkname ?? '') === undefined) {
+      out.push(`${e.name} is a symbolic link to ${JSON.stringify(e.header.linkname)}, outside the archive; copyedit copies it unchanged and never follows it`);
+    }
+  }
+  for (const [path, list] of copies) {
+    if (list.length < 2) continue;
+    const first = list[0]!;
+    const last = list[list.length - 1]!;
+    const differ =
+      first.header.type !== last.header.type || first.header.size !== last.header.size || first.header.linkname !== last.header.linkname
+        ? 'the copies differ'
+        : first.data && last.data
+          ? first.data.equals(last.data)
+            ? undefined
+            : 'the copies differ'
+          : 'the copies were not compared';
+    if (differ) {
+      const ours = list.every((e) => e.data) ? 'copyedit keeps only the last copy' : 'copyedit passes every copy through';
+      out.push(`${path} appears ${list.length} times in the archive and ${differ}: docker load uses the LAST copy, podman and skopeo the FIRST (${ours}); save the image again to get one copy`);
+    }
+  }
+  return out;
+}
+
+/**
+ * A repeated name: the last copy is the one docker load sees (it extracts to disk), so it is the one
+ * read and rewritten. Earlier copies of metadata are left out of the output, or a stale manifest
+ * could shadow the edited one for podman (first copy wins). Streamed copies have already been written.
+ */
+function withoutShadowedMetadata(entries: readonly EntryRecord[]): readonly EntryRecord[] {
+  const last = new Map<string, number>();
+  for (const e of entries) if (e.header.type !== 'directory') last.set(e.path, e.index);
+  const kept = entries.filter((e) => !e.data || e.header.type === 'directory' || last.get(e.path) === e.index);
+  return kept.length === entries.length ? entries : kept;
+}
+
+/** What docker load or podman would refuse in a readable image: untagged RepoTags, port ranges, sizes. */
+function imageWarnings(model: Pick<ArchiveModel, 'images' | 'manifestJson'>): string[] {
+  const out: string[] = [];
+  const mj = model.manifestJson;
+  if (mj && mj.entry.data && mj.entry.data.length > PODMAN_MAX_MANIFEST_JSON) {
+    out.push(`manifest.json is ${mj.entry.data.length} bytes: podman and skopeo refuse one over 1 MiB (docker load accepts it)`);
+  }
+  mj?.items.forEach((item, i) => {
+    for (const t of item.repoTags) {
+      const slash = t.lastIndexOf('/');
+      if (t.includes('@') || t.lastIndexOf(':') <= slash) {
+        out.push(`manifest.json[${i}] RepoTag ${JSON.stringify(t)} has no :tag, and docker load refuses the archive for it; give a tag with --tag ${t.split('@')[0]}:latest`);
+      }
+    }
+  });
+  for (const img of model.images) {
+    const name = img.tags[0] ?? img.id.short;
+    if (img.configBytes.length > PODMAN_MAX_CONFIG) {
+      out.push(`image ${name}: its config ${img.configEntry.name} is ${img.configBytes.length} bytes: podman and skopeo refuse one over 4 MiB (docker load accepts it)`);
+    }
+    const rc = img.config.config;
+    const ports = isJsonObject(rc) && isJsonObject(rc.ExposedPorts) ? Object.keys(rc.ExposedPorts) : [];
+    for (const p of ports) {
+      if (/^[0-9]{1,5}(\/(tcp|udp|sctp))?$/i.test(p)) continue;
+      const why = /^[0-9]+-[0-9]+/.test(p) ? 'is a port range' : 'is not a port number';
+      out.push(`image ${name}: ExposedPorts key ${JSON.stringify(p)} ${why}, which Docker 29 refuses to load; remove it with --rm-port '${p.replace(/\/.*$/, '')}*'`);
+    }
+  }
+  return out;
+}
+
+/**
+ * A manifest, index or config blob is read and rewritten under a new digest, which would hide any
+ * damage from the loader that checks digests (containerd): so check it first. It is in memory and
+ * small, so this is cheap (layers are not hashed: `copyedit verify` does that).
+ */
+function checkBlobDigest(blob: EntryRecord, expected: Digest): void {
+  if (!blob.data || !expected.toString().startsWith('sha256:')) return;
+  const actual = Digest.of(blob.data);
+  if (!actual.equals(expected)) {
+    throw new ArchiveError(`content does not match its digest (its sha256 is ${actual.toString().slice(7)}): the blob is damaged; save or download the archive again`, blob.name);
+  }
 }
 
 function normalize(p: string): string {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError, ioError } from '../errors.js';
 import { type EntryRecord, normalizeEntryPath } from './entry.js';
 
 /** Entries up to this size that look like JSON are kept in memory: configs, manifests, indexes. */
@@ -24,6 +24,12 @@ export type StreamedEntryHandler = (entry: EntryRecord, body: AsyncIterable<Buff
 export async function scanArchive(tarStream: Readable, onStreamed: StreamedEntryHandler, label = 'archive'): Promise<EntryRecord[]> {
   const extract = tar.extract();
   tarStream.on('error', (e) => extract.destroy(e));
+  // the input may have failed (or been closed) before we got here: never wait for bytes that cannot come
+  const gone = (): void => {
+    if (!tarStream.readableEnded) extract.destroy(tarStream.errored ?? new Error('Unexpected end of data: the input was closed'));
+  };
+  tarStream.on('close', gone);
+  if (tarStream.destroyed) gone();
   tarStream.pipe(extract as unknown as NodeJS.WritableStream);
   const entries: EntryRecord[] = [];
   let kept = 0;
@@ -48,8 +54,10 @@ export async function scanArchive(tarStream: Readable, onStreamed: StreamedEntry
             verdict = true; // all whitespace or empty: keep, it is tiny
             break;
           }
+          // a byte-order mark before the JSON: keep it, so the reader can say what is wrong
+          const bom = head.length === 0 && r.value[0] === 0xef && r.value[1] === 0xbb && r.value[2] === 0xbf;
           head.push(r.value);
-          verdict = looksLikeJson(r.value);
+          verdict = looksLikeJson(bom ? r.value.subarray(3) : r.value);
         }
         if (verdict) {
           const chunks = head;
@@ -64,21 +72,52 @@ export async function scanArchive(tarStream: Readable, onStreamed: StreamedEntry
         }
         const rec: EntryRecord = { index, name: header.name, path, header };
         entries.push(rec);
-        await onStreamed(rec, prepend(head, it));
+        await handOn(onStreamed, rec, prepend(head, it));
         continue;
       }
       const rec: EntryRecord = { index, name: header.name, path, header };
       entries.push(rec);
-      await onStreamed(rec, entry as AsyncIterable<Buffer>);
+      await handOn(onStreamed, rec, entry as AsyncIterable<Buffer>);
     }
   } catch (e) {
     extract.destroy();
     tarStream.destroy();
-    if (e instanceof ArchiveError || (e as { exitCode?: number }).exitCode !== undefined) throw e;
+    // the handler's own failure (writing the output): not the archive's fault, let the caller say why
+    if (e instanceof HandlerFailure) throw e.error;
+    if (e instanceof ArchiveError) {
+      if (!e.message.startsWith(`${label}: `)) e.message = `${label}: ${e.message}`;
+      throw e;
+    }
+    if ((e as { exitCode?: number }).exitCode !== undefined) throw e;
+    if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') throw ioError('read', label, e);
     throw new ArchiveError(describeTarError(e, lastName), label, { cause: e });
   }
   if (entries.length === 0) throw new ArchiveError('is not a tar archive, or holds no entries; expected the output of docker save', label);
   return entries;
+}
+
+/** Marks an error raised by the handler (e.g. the output failed) rather than by reading the input. */
+class HandlerFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Call the handler, telling its own errors apart from errors reading the entry's bytes. */
+async function handOn(onStreamed: StreamedEntryHandler, rec: EntryRecord, body: AsyncIterable<Buffer>): Promise<void> {
+  let readFailure: { error: unknown } | undefined;
+  const guarded = (async function* () {
+    try {
+      for await (const c of body) yield c;
+    } catch (e) {
+      readFailure = { error: e };
+      throw e;
+    }
+  })();
+  try {
+    await onStreamed(rec, guarded);
+  } catch (e) {
+    if (readFailure) throw readFailure.error;
+    throw new HandlerFailure(e);
+  }
 }
 
 /** The first non-blank byte decides: `{` or `[` is JSON; undefined while only blanks were seen. */

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { createWriteStream, fsync as fsyncCb, unlinkSync, type WriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ioError } from '../errors.js';
@@ -41,6 +43,8 @@ export async function openOutput(output: string | Writable): Promise<OutputSink>
   return fileSink(output);
 }
 
+const fsync = promisify(fsyncCb);
+
 function streamSink(stream: Writable, label: string): OutputSink {
   let failure: unknown;
   stream.on('error', (e) => (failure ??= e));
@@ -68,16 +72,20 @@ function streamSink(stream: Writable, label: string): OutputSink {
 async function fileSink(target: string): Promise<OutputSink> {
   const abs = resolve(target);
   const temp = join(dirname(abs), `.${basename(abs)}.${randomBytes(6).toString('hex')}.copyedit-tmp`);
-  let handle;
+  // The stream opens and owns the descriptor: an fs stream closes its fd on destroy whatever
+  // autoClose says, so a descriptor also closed by us would be closed twice, and the second close
+  // may hit a file opened meanwhile. autoClose is off only so the data can be fsynced first.
+  pending.add(temp);
+  const stream: WriteStream = createWriteStream(temp, { flags: 'wx', mode: 0o644, autoClose: false, highWaterMark: 8 << 20 });
   try {
-    handle = await open(temp, 'wx', 0o644);
+    await once(stream, 'ready');
   } catch (e) {
+    pending.delete(temp);
     throw ioError('create a temporary file next to', target, e);
   }
-  pending.add(temp);
-  const stream: WriteStream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 8 << 20 });
   let failure: unknown;
   stream.on('error', (e) => (failure ??= e));
+  const closed = new Promise<void>((res) => stream.once('close', () => res()));
   let state: 'open' | 'committed' | 'aborted' = 'open';
   const sink: OutputSink = {
     stream,
@@ -90,8 +98,10 @@ async function fileSink(target: string): Promise<OutputSink> {
           stream.once('error', rej);
           stream.end(() => res());
         });
-        await handle.sync();
-        await handle.close();
+        await fsync((stream as unknown as { fd: number }).fd);
+        stream.destroy();
+        await closed;
+        if (failure) throw failure;
         await rename(temp, abs);
         state = 'committed';
         pending.delete(temp);
@@ -104,7 +114,7 @@ async function fileSink(target: string): Promise<OutputSink> {
       if (state !== 'open') return;
       state = 'aborted';
       stream.destroy();
-      await handle.close().catch(() => {});
+      await closed;
       await unlink(temp).catch(() => {});
       pending.delete(temp);
     },

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { ArchiveError, ioError } from '../errors.js';
+import { ArchiveError, IoError, ioError } from '../errors.js';
 import { peek } from './streams.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
@@ -56,6 +56,9 @@ export async function openInput(input: string | Readable): Promise<InputSource> 
   if (head.length === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', label);
   const compression = sniffCompression(head);
   const stream = compression === 'none' ? raw : decompress(raw, compression, label);
+  // a decompressor may fail before anyone reads (e.g. the tool is missing): keep the error on the
+  // stream (`errored`, seen by the reader) instead of crashing on an unhandled 'error' event
+  stream.on('error', () => {});
   const counter = raw as { bytesRead?: number };
   return { stream, compression, label, ...(size !== undefined ? { size } : {}), bytesRead: () => counter.bytesRead ?? 0 };
 }
@@ -86,6 +89,11 @@ function decompress(raw: Readable, kind: Exclude<Compression, 'none'>, label: st
     raw.on('error', (e) => out.destroy(ioError('read', label, e)));
     t.on('error', (e) => out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${e.message}); download or save the archive again`, label)));
     raw.pipe(t).pipe(out);
+    // the reader gave up (bad archive, failed output): stop reading the input as well
+    out.on('close', () => {
+      t.destroy();
+      raw.destroy();
+    });
     return out;
   }
   const tool = TOOLS[kind];
@@ -109,14 +117,25 @@ function decompress(raw: Readable, kind: Exclude<Compression, 'none'>, label: st
   });
   raw.pipe(child.stdin);
   child.stdout.pipe(out, { end: false });
-  child.on('close', (code) => {
+  child.on('close', (code, signal) => {
     if (code === 0) out.end();
-    else if (!out.destroyed) {
-      out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${tool.cmd}: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}); download or save the archive again`, label));
+    else if (out.destroyed) return;
+    else if (signal) out.destroy(new IoError(`${tool.cmd} was stopped by ${signal} while decompressing ${label}`));
+    else {
+      out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${tool.cmd}: ${firstLine(stderr, tool.cmd) || `exit ${code}`}); download or save the archive again`, label));
     }
   });
+  child.stdout.on('error', (e) => out.destroy(ioError(`read the output of ${tool.cmd} for`, label, e)));
   out.on('close', () => {
-    if (child.exitCode === null) child.kill();
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+    raw.unpipe(child.stdin);
+    raw.destroy();
   });
   return out;
+}
+
+/** The tool's first complaint, without its own name in front ("xz: (stdin): Unexpected end of input"). */
+function firstLine(stderr: string, cmd: string): string {
+  const line = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.replace(new RegExp(`^${cmd}: `), '').trim();
 }

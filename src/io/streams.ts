@@ -6,12 +6,16 @@ export interface ChunkSink {
   once(event: string, fn: (...a: unknown[]) => void): unknown;
   removeListener(event: string, fn: (...a: unknown[]) => void): unknown;
   destroyed?: boolean;
+  errored?: unknown;
 }
 
 /** Resolve when `sink` can take more data; reject if it closes or fails first. */
 export function drained(sink: ChunkSink): Promise<void> {
   return new Promise((resolve, reject) => {
+    let settled = false;
     const done = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
       sink.removeListener('drain', onDrain);
       sink.removeListener('error', onError);
       sink.removeListener('close', onClose);
@@ -20,10 +24,15 @@ export function drained(sink: ChunkSink): Promise<void> {
     };
     const onDrain = () => done();
     const onError = (e: unknown) => done(e ?? new Error('stream failed'));
-    const onClose = () => done(new Error('stream closed before it drained'));
+    // A failed stream closes too, and a socket (a pipe on stdout) may close before its 'error'
+    // (EPIPE) is emitted: give the cause a moment to arrive, since it tells the user more.
+    // Without a cause, a writable closed under us is a broken pipe.
+    const onClose = () => setImmediate(() => done(sink.errored ?? Object.assign(new Error('write EPIPE: the output was closed'), { code: 'EPIPE' })));
     sink.once('drain', onDrain);
     sink.once('error', onError);
     sink.once('close', onClose);
+    // already gone (its 'close' came before we listened): no event will ever come
+    if (sink.destroyed) onClose();
   });
 }
 
