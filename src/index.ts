@@ -16,3 +16,7 @@ export { openInput, type Compression, type InputSource } from './io/source.js';
 export { selectImages } from './select.js';
 export { normalizeReference } from './reference.js';
 export { parseJson, stringifyJson, JsonNumber, type Json, type JsonObject } from './json/lossless.js';
+export { inspectArchive, readArchive, describeArchive, diffArchives, diffReports, walkOciGraph } from './inspect/index.js';
+export type { InspectReport, InspectImage, InspectLayer, RuntimeSummary, ArchiveDiff, ImageDiff, LayerDiff, ReadArchive } from './inspect/index.js';
+export { verifyArchive, verifyEntries, assertVerified, describeIssue, EntryHasher, canDecompressZstd } from './verify/index.js';
+export type { VerifyReport, VerifyIssue, VerifyCounts, EntryHashes } from './verify/index.js';

@@ -14,6 +14,7 @@ import { type JsonChange, diffJson } from './json/diff.js';
 import { checkTag } from './reference.js';
 import { type ImageChange, planRewrite } from './rewrite/propagate.js';
 import { selectImages } from './select.js';
+import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from './verify/index.js';
 
 export interface EditArchiveOptions {
   /** A path, `-` for standard input, or a readable stream of the (possibly compressed) archive. */
@@ -38,6 +39,8 @@ export interface EditArchiveOptions {
   readonly compress?: OutputCompression;
   /** Called with the input source once it is open (for progress display). */
   readonly onInput?: (source: InputSource) => void;
+  /** Hash the output as it is written and check every digest before committing it (VerifyError otherwise). */
+  readonly verify?: boolean;
 }
 
 export interface ImageReport {
@@ -63,6 +66,8 @@ export interface EditArchiveReport {
   /** Archive-level observations (platforms absent from the archive, attestations dropped). */
   readonly warnings: readonly string[];
   readonly droppedEntries: readonly string[];
+  /** What `verify` checked in the output (only with `verify`, not for --dry-run). */
+  readonly verification?: VerifyReport;
 }
 
 /**
@@ -75,15 +80,22 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   if (opts.keepOriginal && !tags) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
   const source = await openInput(opts.input);
   opts.onInput?.(source);
-  const sink = opts.dryRun ? undefined : await openOutput(opts.output);
+  const sink = opts.dryRun ? undefined : await openOutput(opts.output).catch((e: unknown) => {
+    source.stream.destroy(); // stop the input (and any decompressor child) before reporting
+    throw e;
+  });
   const compression = outputCompression(opts.compress, opts.output);
   const stage = sink && compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
   const writer = sink && new TarWriter(stage ? stage.stream : sink.stream);
   try {
-    const entries = await scanArchive(source.stream, (entry, body) => (writer ? writer.writeStream(entry.header, body) : drain(body)), source.label);
+    const hasher = writer && opts.verify ? new EntryHasher() : undefined;
+    const entries = await scanArchive(source.stream, (entry, body) => (writer ? writer.writeStream(entry.header, hasher ? hasher.tap(entry, body) : body) : drain(body)), source.label);
     const model = buildModel(entries, source.label);
     const result = editModel(model, opts.edits, { images: opts.images ?? [], history: opts.history !== false, annotations: opts.annotations, ...(tags ? { tags } : {}) });
     const plan = planRewrite(model, result.changes, { keepOriginal: opts.keepOriginal === true });
+    // checked before the metadata is written, so a bad output is never committed
+    const verification = hasher && sink && verifyWritten(entries.filter((e) => !e.data), plan.entries, hasher, sink.label);
+    if (verification) assertVerified(verification);
     if (writer && sink) {
       for (const out of plan.entries) await writer.writeBuffer(out.header, out.data);
       await writer.finish();
@@ -101,6 +113,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       images,
       warnings: [...model.notes, ...plan.warnings],
       droppedEntries: plan.dropped,
+      ...(verification ? { verification } : {}),
     };
   } catch (e) {
     writer?.abort();

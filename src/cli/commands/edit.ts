@@ -9,6 +9,7 @@ import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
 import { extractEdits } from '../argv.js';
 import { formatReport, jsonReport } from '../report.js';
 import type { Command, CommonOptions } from './types.js';
+import { formatVerifiedLine } from '../show/verify.js';
 
 export const editCommand: Command = {
   command: 'edit <inputs..>',
@@ -27,6 +28,7 @@ export const editCommand: Command = {
       .option('history', { type: 'boolean', default: true, describe: 'record the edit as an empty-layer history entry (--no-history: do not)' })
       .option('annotation', { type: 'string', array: true, default: [], describe: 'set an OCI manifest annotation KEY=VALUE; repeatable' })
       .option('rm-annotation', { type: 'string', array: true, default: [], describe: 'remove an OCI manifest annotation; repeatable' })
+      .option('verify', { type: 'boolean', default: false, describe: 'recompute every digest of the output while writing it; exit 5 (and no output) if any fails' })
       .option('dry-run', { alias: ['dryrun', 'z'], type: 'boolean', default: false, describe: 'show what would change, write nothing' })
       .group(
         EDIT_SPECS.map((s) => s.flag),
@@ -60,6 +62,7 @@ export const editCommand: Command = {
         ...((args.annotation as string[]) ?? []).map((a) => `--annotation=${a}`),
         ...remove.map((a) => `--rm-annotation=${a}`),
         ...(compress ? [`--${compress}`] : []),
+        ...(args.verify ? ['--verify'] : []),
         ...(args.debug ? ['--debug'] : []),
       ];
       if (edits.length === 0 && !(args.tag as string[])?.length && !Object.keys(set).length && !remove.length) {
@@ -81,6 +84,7 @@ export const editCommand: Command = {
         history: args.history !== false,
         annotations: { set, remove },
         dryRun: args['dry-run'] === true,
+        verify: args.verify === true,
         ...(compress ? { compress } : {}),
       },
       args,
@@ -105,5 +109,6 @@ export async function runEdit(opts: EditArchiveOptions & { output: string | impo
   const stdoutFree = opts.output !== '-';
   if (o.json) (stdoutFree ? process.stdout : process.stderr).write(`${jsonReport(report)}\n`);
   else if (!o.quiet || opts.dryRun) (opts.dryRun && stdoutFree ? process.stdout : process.stderr).write(`${formatReport(report, opts.dryRun === true)}\n`);
+  if (report.verification && !o.quiet && !o.json) process.stderr.write(`${formatVerifiedLine(report.verification)}\n`);
   return ExitCode.OK;
 }

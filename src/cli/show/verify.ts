@@ -1,0 +1,21 @@
+import { type VerifyReport, describeIssue } from '../../verify/index.js';
+import type { Style } from './style.js';
+
+/** `N checks held: ...` for edit --verify and the verify summary. */
+export function formatVerifiedLine(r: VerifyReport): string {
+  const c = r.counts;
+  const parts = [`${c.blobNames} digest names`, `${c.descriptors} descriptors`, `${c.diffIds} DiffIDs`, `${c.manifestJson} manifest.json images`, `${c.links} links`];
+  const status = r.ok ? 'verified' : `${r.issues.length} problem${r.issues.length === 1 ? '' : 's'}`;
+  const un = r.unverified.length ? `; ${r.unverified.length} NOT verified` : '';
+  return `${r.label}: ${status} (${parts.join(', ')} checked${un})`;
+}
+
+export function formatVerify(r: VerifyReport, s: Style): string {
+  const lines: string[] = [];
+  for (const i of r.issues) lines.push(`${s.red('FAIL')} ${describeIssue(i)}`);
+  for (const u of r.unverified) lines.push(`${s.yellow('NOT VERIFIED')} ${u}`);
+  for (const n of r.notes) lines.push(`${s.dim('note')} ${n}`);
+  const line = formatVerifiedLine(r);
+  lines.push(r.ok ? (r.unverified.length ? s.yellow(line) : s.green(line)) : s.red(line));
+  return lines.join('\n');
+}

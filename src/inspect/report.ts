@@ -1,0 +1,162 @@
+import type { ArchiveModel, ImageModel, LayoutName } from '../archive/model.js';
+import { chainIds, type Digest } from '../digest.js';
+import type { Compression } from '../io/source.js';
+import { type Json, JsonNumber, type JsonObject, isJsonObject } from '../json/lossless.js';
+import type { EntryHasher } from '../verify/hash.js';
+import { walkOciGraph } from './graph.js';
+
+/**
+ * The `copyedit inspect --json` shape (docs/INSPECT.md). Digests are `sha256:<hex>` strings; a value
+ * the archive does not hold is `null`, never absent, so scripts can rely on every key.
+ */
+export interface InspectReport {
+  /** Bumped when a key changes meaning or disappears; new keys may appear without a bump. */
+  readonly schemaVersion: 1;
+  readonly archive: string;
+  /** Outer compression of the archive file (`docker save | gzip`). */
+  readonly compression: Compression;
+  readonly layout: LayoutName;
+  readonly images: readonly InspectImage[];
+  /** Manifests that an index names but the archive does not hold (platforms left out of an export). */
+  readonly absentManifests: readonly { readonly digest: string; readonly platform: { os?: string; architecture?: string; variant?: string } | null; readonly index: string | null }[];
+  /** Observations made while reading (see ArchiveModel.notes). */
+  readonly notes: readonly string[];
+}
+
+export interface InspectImage {
+  /** Image ID = config digest = sha256 of the config bytes; `docker images` shows `shortId`. */
+  readonly id: string;
+  readonly shortId: string;
+  readonly tags: readonly string[];
+  /** The tar entry holding the config, and its size. */
+  readonly configEntry: string;
+  readonly configSize: number;
+  readonly created: string | null;
+  readonly architecture: string | null;
+  readonly os: string | null;
+  readonly variant: string | null;
+  readonly config: RuntimeSummary;
+  /** Digest of the (first) manifest naming this config; null in layouts without manifests (Docker <= 24, podman). */
+  readonly manifestDigest: string | null;
+  /** Outermost index (manifest list) above that manifest, when there is one. */
+  readonly indexDigest: string | null;
+  readonly manifests: readonly { readonly digest: string; readonly mediaType: string | null; readonly size: number | null; readonly platform: string | null; readonly indexes: readonly string[] }[];
+  readonly layers: readonly InspectLayer[];
+  readonly attestations: readonly { readonly digest: string; readonly present: boolean; readonly refersTo: string | null; readonly predicateTypes: readonly string[]; readonly index: string | null }[];
+}
+
+export interface InspectLayer {
+  /** Tar entry with the bytes, or null when absent. */
+  readonly entry: string | null;
+  /** Bytes as stored (compressed size for compressed layers). */
+  readonly size: number | null;
+  /** From the manifest; null when the layout has no manifest. */
+  readonly mediaType: string | null;
+  /** Sniffed from the stored bytes; null when the blob is absent. */
+  readonly compression: Compression | null;
+  /** sha256 of the bytes as stored: what a registry calls the layer digest. */
+  readonly blobDigest: string | null;
+  /** sha256 of the uncompressed tar, from the config's rootfs.diff_ids. */
+  readonly diffId: string | null;
+  /** ChainID of the stack up to and including this layer (image-spec). */
+  readonly chainId: string | null;
+}
+
+/** The runtime config (`config` in the image config) in brief; absent fields are null or empty. */
+export interface RuntimeSummary {
+  readonly entrypoint: readonly string[] | null;
+  readonly cmd: readonly string[] | null;
+  readonly env: readonly string[];
+  readonly volumes: readonly string[];
+  readonly exposedPorts: readonly string[];
+  readonly user: string;
+  readonly workingDir: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly stopSignal: string | null;
+  readonly healthcheck: { readonly test: readonly string[]; readonly interval: number | null; readonly timeout: number | null; readonly startPeriod: number | null; readonly retries: number | null } | null;
+}
+
+/** Describe every image of a read archive. `hashes` supplies blob digests where no manifest does. */
+export function describeArchive(model: ArchiveModel, hashes: EntryHasher | undefined, archive: string, compression: Compression): InspectReport {
+  const graph = walkOciGraph(model);
+  const images = model.images.map((img): InspectImage => {
+    const manifests = graph.manifestsByConfig.get(img.id.toString()) ?? [];
+    const first = manifests[0];
+    const mDigests = new Set(manifests.map((m) => m.digest.toString()));
+    return {
+      id: img.id.toString(),
+      shortId: img.id.short,
+      tags: [...img.tags],
+      configEntry: img.configEntry.name,
+      configSize: img.configBytes.length,
+      created: str(img.config.created),
+      architecture: str(img.config.architecture),
+      os: str(img.config.os),
+      variant: str(img.config.variant),
+      config: runtimeSummary(img.config.config),
+      manifestDigest: first ? first.digest.toString() : null,
+      indexDigest: first?.indexes[0]?.toString() ?? null,
+      manifests: manifests.map((m) => ({ digest: m.digest.toString(), mediaType: m.mediaType, size: m.size, platform: m.platform, indexes: m.indexes.map(String) })),
+      layers: layersOf(img, hashes),
+      attestations: graph.attestations
+        .filter((a) => a.refersTo !== null && mDigests.has(a.refersTo))
+        .map((a) => ({ digest: a.digest.toString(), present: a.present, refersTo: a.refersTo, predicateTypes: [...a.predicateTypes], index: a.index?.toString() ?? null })),
+    };
+  });
+  return {
+    schemaVersion: 1,
+    archive,
+    compression,
+    layout: model.layout,
+    images,
+    absentManifests: graph.absent.map((a) => ({ digest: a.digest.toString(), platform: a.platform, index: a.index?.toString() ?? null })),
+    notes: [...model.notes],
+  };
+}
+
+function layersOf(img: ImageModel, hashes: EntryHasher | undefined): InspectLayer[] {
+  const diffIds = img.layers.map((l) => l.diffId);
+  const chains = diffIds.every((d): d is Digest => !!d) ? chainIds(diffIds) : [];
+  return img.layers.map((l, i) => {
+    const h = l.entry && hashes?.get(l.entry);
+    return {
+      entry: l.entry?.name ?? null,
+      size: l.size ?? h?.size ?? l.entry?.header.size ?? null,
+      mediaType: l.mediaType ?? null,
+      compression: h ? h.compression : null,
+      blobDigest: (l.digest ?? h?.stored)?.toString() ?? null,
+      diffId: l.diffId?.toString() ?? null,
+      chainId: chains[i]?.toString() ?? null,
+    };
+  });
+}
+
+function runtimeSummary(rc: Json | undefined): RuntimeSummary {
+  const c: JsonObject = isJsonObject(rc) ? rc : {};
+  const hc = isJsonObject(c.Healthcheck) ? c.Healthcheck : undefined;
+  return {
+    entrypoint: strings(c.Entrypoint),
+    cmd: strings(c.Cmd),
+    env: strings(c.Env) ?? [],
+    volumes: isJsonObject(c.Volumes) ? Object.keys(c.Volumes) : [],
+    exposedPorts: isJsonObject(c.ExposedPorts) ? Object.keys(c.ExposedPorts) : [],
+    user: str(c.User) ?? '',
+    workingDir: str(c.WorkingDir) ?? '',
+    labels: isJsonObject(c.Labels) ? Object.fromEntries(Object.entries(c.Labels).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)])) : {},
+    stopSignal: str(c.StopSignal),
+    healthcheck: hc
+      ? { test: strings(hc.Test) ?? [], interval: num(hc.Interval), timeout: num(hc.Timeout), startPeriod: num(hc.StartPeriod), retries: num(hc.Retries) }
+      : null,
+  };
+}
+
+function str(v: Json | undefined): string | null {
+  return typeof v === 'string' ? v : null;
+}
+function strings(v: Json | undefined): string[] | null {
+  return Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : String(x))) : null;
+}
+/** Durations are nanoseconds; shown as JS numbers (exact up to 104 days). */
+function num(v: Json | undefined): number | null {
+  return v instanceof JsonNumber || typeof v === 'number' ? Number(v) : null;
+}

@@ -1,0 +1,154 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Transform } from 'node:stream';
+import * as zlib from 'node:zlib';
+import type { EntryRecord } from '../archive/entry.js';
+import { Digest } from '../digest.js';
+import { type Compression, sniffCompression } from '../io/source.js';
+
+/** What hashing one entry's bytes found. */
+export interface EntryHashes {
+  /** sha256 of the bytes as stored in the tar (a blob digest). */
+  readonly stored: Digest;
+  readonly size: number;
+  /** How the stored bytes are compressed, from their magic number. */
+  readonly compression: Compression;
+  /** sha256 after decompression (a DiffID); equals `stored` for uncompressed entries. */
+  readonly content?: Digest;
+  /** Why `content` is missing: an unsupported compression, corrupt data, or decompression not asked for. */
+  readonly contentProblem?: string;
+  /** The compressed data is damaged: a real error, unlike a decompressor that is merely missing. */
+  readonly corrupt?: boolean;
+}
+
+type ZstdZlib = { createZstdDecompress?: () => Transform };
+
+/** Node >= 22.15 has zstd in zlib; older Nodes cannot decompress zstd layers in-process. */
+export function canDecompressZstd(): boolean {
+  return typeof (zlib as unknown as ZstdZlib).createZstdDecompress === 'function';
+}
+
+/**
+ * Hashes entries as their bytes stream past (reading an archive, or writing one), so no layer is
+ * ever held. With `decompress`, gzip (and zstd where Node has it) layers are inflated on the side to
+ * get their DiffID; zlib runs on the thread pool, so only sha256 costs main-thread time.
+ */
+export class EntryHasher {
+  private readonly results = new Map<EntryRecord, EntryHashes>();
+
+  constructor(private readonly options: { readonly decompress: boolean } = { decompress: true }) {}
+
+  /** Pass `body` through unchanged, hashing it; the result is available from `get` once drained. */
+  async *tap(entry: EntryRecord, body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+    if (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file') {
+      yield* body;
+      return;
+    }
+    const stored = createHash('sha256');
+    let size = 0;
+    let head: Buffer | undefined = Buffer.alloc(0);
+    let compression: Compression = 'none';
+    let inflater: Inflater | undefined;
+    for await (const chunk of body) {
+      stored.update(chunk);
+      size += chunk.length;
+      if (head) {
+        // the magic number may straddle chunks in theory; decide once 6 bytes are known
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= 6) {
+          compression = sniffCompression(head);
+          inflater = this.inflaterFor(compression);
+          if (inflater) await inflater.write(head);
+          head = undefined;
+        }
+      } else if (inflater) await inflater.write(chunk);
+      yield chunk;
+    }
+    if (head) {
+      compression = sniffCompression(head);
+      inflater = this.inflaterFor(compression);
+      if (inflater) await inflater.write(head);
+    }
+    const storedDigest = Digest.sha256Hex(stored.digest('hex'));
+    let content: Digest | undefined;
+    let contentProblem: string | undefined;
+    let corrupt = false;
+    if (compression === 'none') content = storedDigest;
+    else if (!this.options.decompress) contentProblem = 'not decompressed';
+    else if (!inflater) contentProblem = `${compression}-compressed, and this Node (${process.version}) cannot decompress ${compression} in-process`;
+    else {
+      const r = await inflater.end();
+      if ('digest' in r) content = r.digest;
+      else {
+        contentProblem = r.problem;
+        corrupt = true;
+      }
+    }
+    this.results.set(entry, { stored: storedDigest, size, compression, ...(content ? { content } : {}), ...(contentProblem ? { contentProblem } : {}), ...(corrupt ? { corrupt } : {}) });
+  }
+
+  /** Drain `body`, hashing it (for readers that do not write the bytes anywhere). */
+  async consume(entry: EntryRecord, body: AsyncIterable<Buffer>): Promise<void> {
+    for await (const _ of this.tap(entry, body)) void _;
+  }
+
+  /** Hashes of a streamed entry, or of a metadata entry held in memory (computed on demand). */
+  get(entry: EntryRecord): EntryHashes | undefined {
+    const known = this.results.get(entry);
+    if (known || !entry.data) return known;
+    const d = Digest.of(entry.data);
+    const compression = sniffCompression(entry.data.subarray(0, 6));
+    const r: EntryHashes = compression === 'none' ? { stored: d, size: entry.data.length, compression, content: d } : { stored: d, size: entry.data.length, compression, contentProblem: 'held in memory, not decompressed' };
+    this.results.set(entry, r);
+    return r;
+  }
+
+  private inflaterFor(c: Compression): Inflater | undefined {
+    if (!this.options.decompress) return undefined;
+    if (c === 'gzip') return new Inflater(zlib.createGunzip({ chunkSize: 256 * 1024 }), 'gzip');
+    if (c === 'zstd' && canDecompressZstd()) return new Inflater((zlib as unknown as ZstdZlib).createZstdDecompress!(), 'zstd');
+    return undefined;
+  }
+}
+
+/** A decompressor whose output is hashed, never kept; respects back-pressure. */
+class Inflater {
+  private readonly hash: Hash = createHash('sha256');
+  private failure: Error | undefined;
+  private readonly ended: Promise<void>;
+
+  constructor(
+    private readonly z: Transform,
+    private readonly kind: string,
+  ) {
+    z.on('data', (c: Buffer) => this.hash.update(c));
+    this.ended = new Promise<void>((resolve) => {
+      z.on('end', () => resolve());
+      z.on('error', (e: Error) => {
+        this.failure ??= e;
+        resolve();
+      });
+    });
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure || this.z.destroyed) return;
+    if (!this.z.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.z.off('drain', done);
+          this.z.off('error', done);
+          resolve();
+        };
+        this.z.on('drain', done);
+        this.z.on('error', done);
+      });
+    }
+  }
+
+  async end(): Promise<{ digest: Digest } | { problem: string }> {
+    if (!this.failure) this.z.end();
+    await this.ended;
+    if (this.failure) return { problem: `${this.kind} data is corrupt (${this.failure.message})` };
+    return { digest: Digest.sha256Hex(this.hash.digest('hex')) };
+  }
+}

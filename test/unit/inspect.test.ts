@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { Digest, inspectArchive, normalizeReference } from '../../src/index.js';
+import { ociLayout, sha } from './fixtures.js';
+
+const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
+const BIN = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
+
+interface Expected {
+  file: string;
+  images: {
+    repoTags: string[];
+    imageId: string;
+    diffIds: string[];
+    architecture: string;
+    os: string;
+    entrypoint: string[] | null;
+    cmd: string[] | null;
+    volumes: string[];
+    exposedPorts: string[];
+    env: string[];
+    labels: Record<string, string>;
+    user: string;
+    workingDir: string;
+    manifestDigest?: string;
+    indexDigest?: string | null;
+    absentManifests?: { digest: string; platform: Record<string, string> }[];
+    layerMediaTypes?: string[];
+    layerDigests?: string[];
+  }[];
+}
+const EXPECTED = (JSON.parse(readFileSync(join(SAMPLES, 'expected.json'), 'utf8')) as { samples: Expected[] }).samples;
+const norm = (tags: readonly string[]) => [...new Set(tags.map((t) => normalizeReference(t)))].sort();
+
+describe('inspect matches what the engines reported (samples/expected.json)', () => {
+  it('has samples to compare', () => assert.ok(EXPECTED.length >= 12));
+  for (const s of EXPECTED) {
+    it(s.file, async () => {
+      const r = await inspectArchive(join(SAMPLES, s.file));
+      assert.deepEqual(r.images.map((i) => i.id).sort(), s.images.map((i) => i.imageId).sort());
+      for (const want of s.images) {
+        const got = r.images.find((i) => i.id === want.imageId)!;
+        assert.equal(got.shortId, want.imageId.slice(7, 19));
+        assert.deepEqual(norm(got.tags), norm(want.repoTags));
+        assert.deepEqual(got.layers.map((l) => l.diffId), want.diffIds);
+        assert.equal(got.architecture, want.architecture);
+        assert.equal(got.os, want.os);
+        assert.deepEqual(got.config.entrypoint, want.entrypoint);
+        assert.deepEqual(got.config.cmd, want.cmd);
+        assert.deepEqual([...got.config.volumes].sort(), [...want.volumes].sort());
+        assert.deepEqual([...got.config.exposedPorts].sort(), [...want.exposedPorts].sort());
+        assert.deepEqual(got.config.env, want.env);
+        assert.deepEqual(got.config.labels, want.labels);
+        assert.equal(got.config.user, want.user);
+        assert.equal(got.config.workingDir, want.workingDir);
+        if ('manifestDigest' in want) assert.equal(got.manifestDigest, want.manifestDigest);
+        if ('indexDigest' in want) assert.equal(got.indexDigest, want.indexDigest);
+        if (want.layerDigests) assert.deepEqual(got.layers.map((l) => l.blobDigest), want.layerDigests);
+        if (want.layerMediaTypes) assert.deepEqual(got.layers.map((l) => l.mediaType), want.layerMediaTypes);
+        if (want.absentManifests) assert.deepEqual(r.absentManifests.map((a) => ({ digest: a.digest, platform: a.platform })), want.absentManifests);
+        // ChainIDs by the image-spec formula, computed here independently
+        let chain = '';
+        got.layers.forEach((l, i) => {
+          chain = i === 0 ? l.diffId! : `sha256:${sha(`${chain} ${l.diffId}`)}`;
+          assert.equal(l.chainId, chain);
+        });
+        // uncompressed layouts: the stored blob is the DiffID's tar
+        if (!want.layerDigests) assert.deepEqual(got.layers.map((l) => l.blobDigest), want.diffIds);
+      }
+    });
+  }
+  it('gives no manifest or index digest where the layout has none', async () => {
+    const r = await inspectArchive(join(SAMPLES, 'docker20-legacy.tar'));
+    assert.equal(r.layout, 'docker-legacy');
+    assert.equal(r.images[0]!.manifestDigest, null);
+    assert.equal(r.images[0]!.indexDigest, null);
+    assert.deepEqual(r.images[0]!.layers.map((l) => [l.size, l.compression, l.mediaType]), [
+      [6144, 'none', null],
+      [2048, 'none', null],
+      [2048, 'none', null],
+      [2048, 'none', null],
+    ]);
+  });
+  it('reports the layer sizes from the manifest for gzip layers', async () => {
+    const r = await inspectArchive(join(SAMPLES, 'containerd-gzip-index.tar'));
+    assert.deepEqual(r.images[0]!.layers.map((l) => [l.size, l.compression]), [
+      [344, 'gzip'],
+      [129, 'gzip'],
+      [130, 'gzip'],
+      [129, 'gzip'],
+    ]);
+    assert.equal(r.images[0]!.manifests[0]!.platform, 'linux/amd64');
+    assert.deepEqual(r.images[0]!.manifests[0]!.indexes, ['sha256:0581389f6de18b0f56562364ec26669dda291d4617a8def12484811027445534']);
+  });
+});
+
+describe('inspect: attestations and the JSON shape', () => {
+  it('lists a buildx attestation manifest with the image it describes', async () => {
+    const f = await ociLayout({ multiPlatform: true, gzip: true });
+    const r = await inspectArchive(Readable.from([f.archive]));
+    assert.equal(r.images.length, 1);
+    const img = r.images[0]!;
+    assert.equal(img.id, `sha256:${sha(f.config)}`);
+    assert.equal(img.manifestDigest, `sha256:${sha(f.manifest)}`);
+    assert.equal(img.attestations.length, 1);
+    assert.equal(img.attestations[0]!.present, true);
+    assert.equal(img.attestations[0]!.refersTo, img.manifestDigest);
+    assert.equal(img.attestations[0]!.index, img.indexDigest);
+    assert.deepEqual(r.absentManifests.map((a) => a.platform), [{ os: 'linux', architecture: 'arm64' }]);
+  });
+  it('keeps every documented key, null when unknown', async () => {
+    const r = await inspectArchive(join(SAMPLES, 'podman.tar'));
+    assert.deepEqual(Object.keys(r), ['schemaVersion', 'archive', 'compression', 'layout', 'images', 'absentManifests', 'notes']);
+    assert.deepEqual(Object.keys(r.images[0]!), ['id', 'shortId', 'tags', 'configEntry', 'configSize', 'created', 'architecture', 'os', 'variant', 'config', 'manifestDigest', 'indexDigest', 'manifests', 'layers', 'attestations']);
+    assert.deepEqual(Object.keys(r.images[0]!.config), ['entrypoint', 'cmd', 'env', 'volumes', 'exposedPorts', 'user', 'workingDir', 'labels', 'stopSignal', 'healthcheck']);
+    assert.deepEqual(Object.keys(r.images[0]!.layers[0]!), ['entry', 'size', 'mediaType', 'compression', 'blobDigest', 'diffId', 'chainId']);
+    assert.equal(r.images[0]!.variant, null);
+    assert.ok(Digest.tryParse(r.images[0]!.layers[3]!.chainId));
+  });
+});
+
+describe('copyedit inspect (CLI)', () => {
+  it('prints aligned text without colour when not on a terminal', () => {
+    const r = spawnSync(process.execPath, [BIN, 'inspect', join(SAMPLES, 'docker20-multi.tar')], { env: { ...process.env, FORCE_COLOR: '1' } });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const out = r.stdout.toString();
+    assert.doesNotMatch(out, /\u001b\[/);
+    assert.match(out, /^example\/app:1\.0, example\/app:latest$/m);
+    assert.match(out, /^ {2}image ID {4}sha256:e78d9c8f3911879a28f1c28fdfcb4f07391a5b65da20664a2dbbe7e174d265c8 {2}\(docker images: e78d9c8f3911\)$/m);
+    assert.match(out, /^ {4}2 {2}2\.0 KiB {2}tar {3}9da4625580d3 {2}9da4625580d3 {2}a2f900a8df56$/m);
+  });
+  it('--json reads from standard input', () => {
+    const r = spawnSync(process.execPath, [BIN, 'inspect', '--json', '-'], { input: readFileSync(join(SAMPLES, 'docker20-legacy.tar.gz')) });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const j = JSON.parse(r.stdout.toString());
+    assert.equal(j.compression, 'gzip');
+    assert.equal(j.archive, 'standard input');
+    assert.equal(j.images[0].id, 'sha256:e78d9c8f3911879a28f1c28fdfcb4f07391a5b65da20664a2dbbe7e174d265c8');
+  });
+});
