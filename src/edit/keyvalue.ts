@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
-import { type Json, isJsonObject, jsonObject } from '../json/lossless.js';
+import type { Json } from '../json/lossless.js';
 import { matcher } from './glob.js';
-import { mapRuntime, withKey, withoutKey } from './runtime.js';
+import { mapRuntime, removeMapKeys, setMapKey, withKey } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 import { required } from './volumes.js';
 
@@ -90,14 +90,7 @@ export function setLabel(key: string, value: string): ConfigEdit {
     arg: `${key}=${value}`,
     description: `set label ${key}=${value}`,
     apply(image) {
-      const config = mapRuntime(
-        image,
-        (rc) => {
-          const labels = isJsonObject(rc.Labels) ? rc.Labels : jsonObject();
-          return withKey(rc, 'Labels', withKey(labels, key, value));
-        },
-        true,
-      );
+      const config = setMapKey(image, 'Labels', key, value);
       return { config, warnings: [] };
     },
   };
@@ -110,18 +103,8 @@ export function removeLabel(spec: string): ConfigEdit {
     arg: spec,
     description: spec.toLowerCase() === 'all' ? 'remove all labels' : `remove label ${spec}`,
     apply(image) {
-      let hits = 0;
-      const config = mapRuntime(image, (rc) => {
-        const labels = rc.Labels;
-        if (!isJsonObject(labels)) return rc;
-        const kept = jsonObject();
-        for (const k of Object.keys(labels)) {
-          if (match(k)) hits++;
-          else kept[k] = labels[k]!;
-        }
-        return Object.keys(kept).length ? withKey(rc, 'Labels', kept) : withoutKey(rc, 'Labels');
-      });
-      return { config: hits ? config : image, warnings: hits || spec.toLowerCase() === 'all' ? [] : [`no label matches ${spec}`] };
+      const { config, hits } = removeMapKeys(image, 'Labels', match);
+      return { config, warnings: hits || spec.toLowerCase() === 'all' ? [] : [`no label matches ${spec}`] };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
-import { isJsonObject, jsonObject } from '../json/lossless.js';
+import { jsonObject } from '../json/lossless.js';
 import { isPattern, matcher } from './glob.js';
-import { mapRuntime, withKey, withoutKey } from './runtime.js';
+import { removeMapKeys, setMapKey } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 import { servicePort } from './services.js';
 import { required } from './volumes.js';
@@ -38,19 +38,9 @@ export function removePort(spec: string): ConfigEdit {
     arg: spec,
     description: all ? 'remove all ports' : `remove port ${spec}`,
     apply(image) {
-      let hits = 0;
-      const config = mapRuntime(image, (rc) => {
-        const ports = rc.ExposedPorts;
-        if (!isJsonObject(ports)) return rc;
-        const kept = jsonObject();
-        for (const k of Object.keys(ports)) {
-          if (match(k)) hits++;
-          else kept[k] = ports[k]!;
-        }
-        return Object.keys(kept).length ? withKey(rc, 'ExposedPorts', kept) : withoutKey(rc, 'ExposedPorts');
-      });
+      const { config, hits } = removeMapKeys(image, 'ExposedPorts', match);
       const warnings = hits === 0 && !all ? [`no exposed port matches ${spec}`] : [];
-      return { config: hits ? config : image, warnings };
+      return { config, warnings };
     },
   };
 }
@@ -62,15 +52,7 @@ export function addPort(spec: string): ConfigEdit {
     arg: spec,
     description: `add port ${key}`,
     apply(image) {
-      const config = mapRuntime(
-        image,
-        (rc) => {
-          const ports = isJsonObject(rc.ExposedPorts) ? rc.ExposedPorts : jsonObject();
-          if (key in ports) return rc;
-          return withKey(rc, 'ExposedPorts', withKey(ports, key, jsonObject()));
-        },
-        true,
-      );
+      const config = setMapKey(image, 'ExposedPorts', key, jsonObject());
       return { config, warnings: [] };
     },
   };

@@ -38,3 +38,34 @@ export function withoutKey(o: JsonObject, key: string): JsonObject {
   delete out[key];
   return out;
 }
+
+/**
+ * Remove the keys of a map-valued runtime field (Volumes, ExposedPorts, Labels) that `match`, in
+ * `config` and `container_config`; an emptied map is left out. `hits` counts removed keys.
+ */
+export function removeMapKeys(image: JsonObject, field: string, match: (key: string) => boolean): { config: JsonObject; hits: number } {
+  let hits = 0;
+  const config = mapRuntime(image, (rc) => {
+    const map = rc[field];
+    if (!isJsonObject(map)) return rc;
+    const kept = jsonObject();
+    for (const k of Object.keys(map)) {
+      if (match(k)) hits++;
+      else kept[k] = map[k]!;
+    }
+    return Object.keys(kept).length ? withKey(rc, field, kept) : withoutKey(rc, field);
+  });
+  return { config: hits ? config : image, hits };
+}
+
+/** Add `key` with value `value` to a map-valued runtime field (creating `config` if needed). */
+export function setMapKey(image: JsonObject, field: string, key: string, value: Json): JsonObject {
+  return mapRuntime(
+    image,
+    (rc) => {
+      const map = isJsonObject(rc[field]) ? (rc[field] as JsonObject) : jsonObject();
+      return withKey(rc, field, withKey(map, key, value));
+    },
+    true,
+  );
+}

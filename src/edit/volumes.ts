@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
-import { isJsonObject, jsonObject } from '../json/lossless.js';
+import { jsonObject } from '../json/lossless.js';
 import { matcher } from './glob.js';
-import { mapRuntime, withKey, withoutKey } from './runtime.js';
+import { removeMapKeys, setMapKey } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 
 function cleanPath(p: string): string {
@@ -16,20 +16,9 @@ export function removeVolume(spec: string): ConfigEdit {
     arg: spec,
     description: spec.toLowerCase() === 'all' ? 'remove all volumes' : `remove volume ${spec}`,
     apply(image) {
-      let hits = 0;
-      const config = mapRuntime(image, (rc) => {
-        const vols = rc.Volumes;
-        if (!isJsonObject(vols)) return rc;
-        const kept = jsonObject();
-        for (const k of Object.keys(vols)) {
-          if (match(k) || match(cleanPath(k))) hits++;
-          else kept[k] = vols[k]!;
-        }
-        // an empty set is left out, as the OCI spec's omitempty and `docker commit` do
-        return Object.keys(kept).length ? withKey(rc, 'Volumes', kept) : withoutKey(rc, 'Volumes');
-      });
+      const { config, hits } = removeMapKeys(image, 'Volumes', (k) => match(k) || match(cleanPath(k)));
       const warnings = hits === 0 && spec.toLowerCase() !== 'all' ? [`no volume matches ${spec}`] : [];
-      return { config: hits ? config : image, warnings };
+      return { config, warnings };
     },
   };
 }
@@ -42,16 +31,7 @@ export function addVolume(path: string): ConfigEdit {
     arg: path,
     description: `add volume ${p}`,
     apply(image) {
-      const config = mapRuntime(
-        image,
-        (rc) => {
-          const vols = isJsonObject(rc.Volumes) ? rc.Volumes : jsonObject();
-          if (p in vols) return rc;
-          return withKey(rc, 'Volumes', withKey(vols, p, jsonObject()));
-        },
-        true,
-      );
-      return { config, warnings: [] };
+      return { config: setMapKey(image, 'Volumes', p, jsonObject()), warnings: [] };
     },
   };
 }
