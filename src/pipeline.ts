@@ -3,6 +3,7 @@ import { buildModel } from './archive/layout.js';
 import type { ArchiveModel, LayoutName } from './archive/model.js';
 import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
+import { FdTarget, StreamTarget } from './io/target.js';
 import type { Digest } from './digest.js';
 import { type ConfigEdit, applyEdits } from './edit/index.js';
 import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './errors.js';
@@ -81,15 +82,18 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   const source = await openInput(opts.input);
   opts.onInput?.(source);
   const sink = opts.dryRun ? undefined : await openOutput(opts.output).catch((e: unknown) => {
-    source.stream.destroy(); // stop the input (and any decompressor child) before reporting
+    source.close(); // stop the input (and any decompressor child) before reporting
     throw e;
   });
   const compression = outputCompression(opts.compress, opts.output);
   const stage = sink && compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
-  const writer = sink && new TarWriter(stage ? stage.stream : sink.stream);
+  // a plain file output takes write(2) calls directly; streams get copies of reused chunks
+  const target = sink && (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, source.reader.reusesBuffers));
+  const writer = target && new TarWriter(target);
   try {
     const hasher = writer && opts.verify ? new EntryHasher() : undefined;
-    const entries = await scanArchive(source.stream, (entry, body) => (writer ? writer.writeStream(entry.header, hasher ? hasher.tap(entry, body) : body) : drain(body)), source.label);
+    const entries = await scanArchive(source.reader, (entry, body) => (writer ? writer.writeStream(entry, hasher ? hasher.tap(entry, body) : body) : drain(body)), source.label);
+    source.close();
     const model = buildModel(entries, source.label);
     const result = editModel(model, opts.edits, { images: opts.images ?? [], history: opts.history !== false, annotations: opts.annotations, ...(tags ? { tags } : {}) });
     const plan = planRewrite(model, result.changes, { keepOriginal: opts.keepOriginal === true });
@@ -97,7 +101,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     const verification = hasher && sink && verifyWritten(entries.filter((e) => !e.data), plan.entries, hasher, sink.label);
     if (verification) assertVerified(verification);
     if (writer && sink) {
-      for (const out of plan.entries) await writer.writeBuffer(out.header, out.data);
+      for (const out of plan.entries) await writer.writeBuffer(out.header, out.data, out.raw);
       await writer.finish();
       await stage?.finish();
       await sink.commit();
@@ -116,9 +120,8 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       ...(verification ? { verification } : {}),
     };
   } catch (e) {
-    writer?.abort();
     stage?.abort();
-    source.stream.destroy();
+    source.close();
     await sink?.abort();
     if (e instanceof CopyeditError) throw e;
     const code = (e as NodeJS.ErrnoException)?.code;

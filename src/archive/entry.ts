@@ -12,6 +12,8 @@ export interface EntryRecord {
   readonly header: Header;
   /** The whole content, for small JSON-like entries; undefined for entries streamed through. */
   readonly data?: Buffer;
+  /** The header blocks exactly as read (with any PAX/GNU extension blocks), to pass through unchanged. */
+  readonly raw?: Buffer;
 }
 
 /** Normalise a tar entry name for lookups; refuse names that escape the archive root. */

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { ArchiveError, ioError } from '../errors.js';
+import { type ByteSource, StreamSource } from '../io/bytes.js';
 import { type EntryRecord, normalizeEntryPath } from './entry.js';
+import { BLOCK, TarFormatError, applyExtensions, decodeHeader, isZeroBlock, padding, parsePax } from './tar/header.js';
 
 /** Entries up to this size that look like JSON are kept in memory: configs, manifests, indexes. */
 export const METADATA_MAX_ENTRY = 16 << 20;
@@ -9,79 +10,112 @@ export const METADATA_MAX_ENTRY = 16 << 20;
 export const METADATA_MAX_TOTAL = 256 << 20;
 
 const ALWAYS_METADATA = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
+const CHUNK = 1 << 20;
+const SNIFF = 4096;
 
 /**
- * Called for every entry that is not kept in memory (layers, directories, links): the entry's bytes
- * must be consumed from `body` before the scan moves on.
+ * Called for every entry that is not kept in memory (layers, directories, links). The entry's
+ * bytes arrive through `body`; each chunk is valid only until the next one is asked for (file
+ * inputs reuse one buffer), so a consumer that keeps a chunk must copy it.
  */
 export type StreamedEntryHandler = (entry: EntryRecord, body: AsyncIterable<Buffer>) => Promise<void>;
 
 /**
- * Read a tar stream once, front to back. Metadata (small JSON entries) is kept; everything else is
+ * Read a tar archive once, front to back. Metadata (small JSON entries) is kept; everything else is
  * handed to `onStreamed` as it passes, so layers flow through without being held or stored.
  * Entry order does not matter: the caller makes sense of the metadata after the scan.
  */
-export async function scanArchive(tarStream: Readable, onStreamed: StreamedEntryHandler, label = 'archive'): Promise<EntryRecord[]> {
-  const extract = tar.extract();
-  tarStream.on('error', (e) => extract.destroy(e));
-  // the input may have failed (or been closed) before we got here: never wait for bytes that cannot come
-  const gone = (): void => {
-    if (!tarStream.readableEnded) extract.destroy(tarStream.errored ?? new Error('Unexpected end of data: the input was closed'));
-  };
-  tarStream.on('close', gone);
-  if (tarStream.destroyed) gone();
-  tarStream.pipe(extract as unknown as NodeJS.WritableStream);
+export async function scanArchive(input: ByteSource | Readable, onStreamed: StreamedEntryHandler, label = 'archive'): Promise<EntryRecord[]> {
+  const src: ByteSource = 'reusesBuffers' in input ? input : new StreamSource(input);
   const entries: EntryRecord[] = [];
   let kept = 0;
   let lastName: string | undefined;
+  let globalPax: Record<string, string> | undefined;
   try {
-    for await (const entry of extract) {
-      const header = entry.header;
+    for (;;) {
+      // one entry: its header block, preceded by any PAX or GNU long-name blocks
+      const raw: Buffer[] = [];
+      let pax: Record<string, string> | undefined;
+      let longName: string | undefined;
+      let longLink: string | undefined;
+      let decoded: ReturnType<typeof decodeHeader> | undefined;
+      for (;;) {
+        const blk = await readExact(src, BLOCK);
+        if (blk.length === 0 && raw.length === 0) break; // end of input at an entry boundary
+        if (blk.length < BLOCK) throw new TarFormatError('Unexpected end of data');
+        if (isZeroBlock(blk)) {
+          if (raw.length) throw new TarFormatError('Invalid tar header: an extension header with no entry after it');
+          // the end is two zero blocks; like Go's archive/tar (docker load), a header after one is damage
+          const next = await readExact(src, BLOCK);
+          if (next.length === BLOCK && !isZeroBlock(next)) throw new TarFormatError('Invalid tar header: a lone zero block before more data');
+          break;
+        }
+        raw.push(blk);
+        const h = decodeHeader(blk);
+        if (h.kind === 'pax' || h.kind === 'pax-global' || h.kind === 'gnu-long-name' || h.kind === 'gnu-long-link') {
+          const size = h.header.size;
+          if (size > METADATA_MAX_ENTRY) throw new TarFormatError('Invalid tar header: an extension header larger than 16 MiB');
+          const body = await readExact(src, size + padding(size));
+          if (body.length < size + padding(size)) throw new TarFormatError('Unexpected end of data');
+          raw.push(body);
+          const data = body.subarray(0, size);
+          if (h.kind === 'pax') pax = { ...pax, ...parsePax(data) };
+          else if (h.kind === 'pax-global') globalPax = { ...globalPax, ...parsePax(data) };
+          else if (h.kind === 'gnu-long-name') longName = data.toString('utf8').replace(/\0+$/, '');
+          else longLink = data.toString('utf8').replace(/\0+$/, '');
+          continue;
+        }
+        decoded = h;
+        break;
+      }
+      if (!decoded) break; // the end-of-archive blocks, or the end of the input
+      const header = applyExtensions(decoded.header, globalPax || pax ? { ...globalPax, ...pax } : undefined, longName, longLink);
       lastName = header.name;
       const path = normalizeEntryPath(header.name);
       const index = entries.length;
-      const isFile = header.type === 'file' || header.type === 'contiguous-file';
-      const size = header.size ?? 0;
-      if (isFile && size <= METADATA_MAX_ENTRY) {
-        const it = (entry as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-        const head: Buffer[] = [];
-        let verdict = ALWAYS_METADATA.has(path) ? true : undefined;
-        let done = false;
-        while (verdict === undefined) {
-          const r = await it.next();
-          if (r.done) {
-            done = true;
-            verdict = true; // all whitespace or empty: keep, it is tiny
-            break;
-          }
+      const size = header.type === 'file' || header.type === 'contiguous-file' ? header.size : 0;
+      const rawHeader = raw.length === 1 ? raw[0]! : Buffer.concat(raw);
+      let head = Buffer.alloc(0);
+      let verdict: boolean | undefined;
+      if ((header.type === 'file' || header.type === 'contiguous-file') && size <= METADATA_MAX_ENTRY) {
+        verdict = ALWAYS_METADATA.has(path) ? true : undefined;
+        while (verdict === undefined && head.length < size) {
+          const piece = await src.read(Math.min(SNIFF, size - head.length));
+          if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+          head = Buffer.concat([head, piece]); // a copy: the source may reuse its buffer
           // a byte-order mark before the JSON: keep it, so the reader can say what is wrong
-          const bom = head.length === 0 && r.value[0] === 0xef && r.value[1] === 0xbb && r.value[2] === 0xbf;
-          head.push(r.value);
-          verdict = looksLikeJson(bom ? r.value.subarray(3) : r.value);
+          const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+          verdict = looksLikeJson(bom ? head.subarray(3) : head);
         }
-        if (verdict) {
-          const chunks = head;
-          if (!done) for (let r = await it.next(); !r.done; r = await it.next()) chunks.push(r.value);
-          const data = Buffer.concat(chunks);
-          kept += data.length;
-          if (kept > METADATA_MAX_TOTAL) {
-            throw new ArchiveError(`holds more than ${METADATA_MAX_TOTAL >> 20} MiB of JSON metadata; this is not a docker save archive copyedit can handle`, label);
-          }
-          entries.push({ index, name: header.name, path, header, data });
-          continue;
+        verdict ??= true; // all blanks or empty: keep, it is tiny
+      }
+      if (verdict) {
+        const data = Buffer.allocUnsafe(size);
+        head.copy(data);
+        let at = head.length;
+        while (at < size) {
+          const piece = await src.read(Math.min(CHUNK, size - at));
+          if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+          piece.copy(data, at);
+          at += piece.length;
         }
-        const rec: EntryRecord = { index, name: header.name, path, header };
-        entries.push(rec);
-        await handOn(onStreamed, rec, prepend(head, it));
+        await skip(src, padding(size));
+        kept += size;
+        if (kept > METADATA_MAX_TOTAL) {
+          throw new ArchiveError(`holds more than ${METADATA_MAX_TOTAL >> 20} MiB of JSON metadata; this is not a docker save archive copyedit can handle`, label);
+        }
+        entries.push({ index, name: header.name, path, header, data, raw: rawHeader });
         continue;
       }
-      const rec: EntryRecord = { index, name: header.name, path, header };
+      const rec: EntryRecord = { index, name: header.name, path, header, raw: rawHeader };
       entries.push(rec);
-      await handOn(onStreamed, rec, entry as AsyncIterable<Buffer>);
+      const body = new EntryBody(src, head, size);
+      await handOn(onStreamed, rec, body);
+      await body.drain(); // whatever the handler left unread
+      await skip(src, padding(size));
     }
   } catch (e) {
-    extract.destroy();
-    tarStream.destroy();
+    src.close();
     // the handler's own failure (writing the output): not the archive's fault, let the caller say why
     if (e instanceof HandlerFailure) throw e.error;
     if (e instanceof ArchiveError) {
@@ -94,6 +128,62 @@ export async function scanArchive(tarStream: Readable, onStreamed: StreamedEntry
   }
   if (entries.length === 0) throw new ArchiveError('is not a tar archive, or holds no entries; expected the output of docker save', label);
   return entries;
+}
+
+/** The bytes of one streamed entry: the sniffed head (a copy), then straight from the source. */
+class EntryBody implements AsyncIterable<Buffer> {
+  private left: number;
+  constructor(
+    private readonly src: ByteSource,
+    private head: Buffer,
+    size: number,
+  ) {
+    this.left = size - head.length;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    if (this.head.length) {
+      const h = this.head;
+      this.head = Buffer.alloc(0);
+      yield h;
+    }
+    while (this.left > 0) {
+      const piece = await this.src.read(Math.min(CHUNK, this.left));
+      if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+      this.left -= piece.length;
+      yield piece;
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.head = Buffer.alloc(0);
+    await skip(this.src, this.left);
+    this.left = 0;
+  }
+}
+
+/** Read exactly `n` bytes into a new buffer (fewer only at the end of the input). */
+async function readExact(src: ByteSource, n: number): Promise<Buffer> {
+  const first = await src.read(n);
+  if (first.length === n || first.length === 0) return src.reusesBuffers ? Buffer.from(first) : first;
+  const out = Buffer.allocUnsafe(n);
+  first.copy(out);
+  let at = first.length;
+  while (at < n) {
+    const piece = await src.read(n - at);
+    if (piece.length === 0) return out.subarray(0, at);
+    piece.copy(out, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+async function skip(src: ByteSource, n: number): Promise<void> {
+  while (n > 0) {
+    const piece = await src.read(Math.min(CHUNK, n));
+    if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+    n -= piece.length;
+  }
 }
 
 /** Marks an error raised by the handler (e.g. the output failed) rather than by reading the input. */
@@ -130,15 +220,10 @@ function looksLikeJson(chunk: Buffer): boolean | undefined {
   return undefined;
 }
 
-async function* prepend(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncIterable<Buffer> {
-  yield* head;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-}
-
 function describeTarError(e: unknown, lastName: string | undefined): string {
   const msg = (e as Error)?.message ?? String(e);
   const where = lastName === undefined ? 'at its start' : `after entry ${JSON.stringify(lastName)}`;
-  if (/Invalid tar header|Unknown format|checksum/i.test(msg)) {
+  if (/Invalid tar header|Unknown format|checksum|octal/i.test(msg)) {
     return `is not a valid tar archive (${msg}) ${where}; expected the output of docker save`;
   }
   if (/Unexpected end|premature|truncated/i.test(msg)) {

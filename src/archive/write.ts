@@ -1,62 +1,48 @@
-import type { Writable } from 'node:stream';
-import * as tar from 'tar-stream';
-import { copyChunks, drained } from '../io/streams.js';
+import type { Header } from 'tar-stream';
+import type { ByteTarget } from '../io/target.js';
+import type { EntryRecord } from './entry.js';
+import { BLOCK, encodeHeader, padding } from './tar/header.js';
 
-/** A tar writer over tar-stream's pack, with promises and back-pressure, piped into `out`. */
+const ZEROS = Buffer.alloc(2 * BLOCK);
+
+/**
+ * Writes a tar archive. Streamed entries keep their original header bytes (PAX records and all);
+ * entries written anew get a ustar header, with PAX only where a name needs it.
+ */
 export class TarWriter {
-  private readonly pack = tar.pack();
-  private failure: unknown;
-  private readonly pump: Promise<void>;
+  constructor(private readonly target: ByteTarget) {}
 
-  /** `out` is written to but never ended: the sink decides when the output is complete. */
-  constructor(out: Writable) {
-    this.pack.on('error', (e: unknown) => (this.failure ??= e));
-    this.pump = (async () => {
-      for await (const chunk of this.pack as AsyncIterable<Buffer>) {
-        if (!out.write(chunk)) await drained(out);
-      }
-    })().catch((e: unknown) => {
-      this.failure ??= e;
-      this.pack.destroy(e as Error);
-    });
+  private async put(b: Buffer): Promise<void> {
+    const r = this.target.write(b);
+    if (r) await r;
   }
 
-  private check(): void {
-    if (this.failure) throw this.failure;
-  }
-
-  /** Write an entry whose bytes arrive as a stream (a layer). */
-  async writeStream(header: tar.Header, body: AsyncIterable<Buffer>, onChunk?: (c: Buffer) => void): Promise<void> {
-    this.check();
-    let settle!: (err?: Error | null) => void;
-    const done = new Promise<void>((res, rej) => (settle = (err) => (err ? rej(err) : res())));
-    done.catch(() => {}); // observed below; avoid an unhandled rejection if copying fails first
-    const sink = this.pack.entry(header, settle);
-    const noBody = header.type !== 'file' && header.type !== 'contiguous-file';
-    if (noBody) {
-      for await (const _ of body) void _; // drain; directories and links carry no data
-    } else {
-      await copyChunks(body, sink as never, onChunk);
+  /** Write an entry whose bytes arrive as a stream (a layer), header as read. */
+  async writeStream(entry: EntryRecord, body: AsyncIterable<Buffer>): Promise<void> {
+    const h = entry.header;
+    const size = h.type === 'file' || h.type === 'contiguous-file' ? h.size : 0;
+    await this.put(entry.raw ?? encodeHeader(h));
+    let n = 0;
+    for await (const chunk of body) {
+      n += chunk.length;
+      if (n > size) throw new Error(`${entry.name}: more data than its header's ${size} bytes`);
+      await this.put(chunk);
     }
-    (sink as unknown as { end(): void }).end();
-    await done;
+    if (n !== size) throw new Error(`${entry.name}: ${n} of ${size} bytes`);
+    const pad = padding(size);
+    if (pad) await this.put(ZEROS.subarray(0, pad));
   }
 
-  /** Write an entry held in memory (metadata). */
-  async writeBuffer(header: tar.Header, data: Buffer): Promise<void> {
-    this.check();
-    await new Promise<void>((res, rej) => this.pack.entry({ ...header, size: data.length }, data, (err) => (err ? rej(err) : res())));
+  /** Write an entry held in memory; `raw` is the input's header when the entry is unchanged. */
+  async writeBuffer(header: Header, data: Buffer, raw?: Buffer): Promise<void> {
+    await this.put(raw ?? encodeHeader({ ...header, size: data.length }));
+    await this.put(data);
+    const pad = padding(data.length);
+    if (pad) await this.put(ZEROS.subarray(0, pad));
   }
 
-  /** Write the end-of-archive marker. The caller then commits the sink. */
+  /** The two zero blocks that end an archive. The caller then commits the sink. */
   async finish(): Promise<void> {
-    this.check();
-    this.pack.finalize();
-    await this.pump;
-    this.check();
-  }
-
-  abort(err?: Error): void {
-    this.pack.destroy(err);
+    await this.put(ZEROS);
   }
 }

@@ -18,7 +18,7 @@ export async function readArchive(input: string | Readable): Promise<ReadArchive
   const source = await openInput(input);
   // the stored digest is cheap and names a legacy layer's blob; DiffIDs come from the config
   const hashes = new EntryHasher({ decompress: false });
-  const entries = await scanArchive(source.stream, (entry, body) => hashes.consume(entry, body), source.label);
+  const entries = await scanArchive(source.reader, (entry, body) => hashes.consume(entry, body), source.label).finally(() => source.close());
   return { model: buildModel(entries, source.label), hashes, label: source.label, compression: source.compression };
 }
 

@@ -16,6 +16,8 @@ import { ioError } from '../errors.js';
  */
 export interface OutputSink {
   readonly stream: Writable;
+  /** The open file descriptor of a file output (its temporary file), for plain write(2) calls. */
+  readonly fd?: number;
   readonly label: string;
   /** Flush, fsync and move into place. */
   commit(): Promise<void>;
@@ -89,6 +91,7 @@ async function fileSink(target: string): Promise<OutputSink> {
   let state: 'open' | 'committed' | 'aborted' = 'open';
   const sink: OutputSink = {
     stream,
+    fd: (stream as unknown as { fd: number }).fd,
     label: target,
     async commit() {
       if (state !== 'open') return;

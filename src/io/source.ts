@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ArchiveError, IoError, ioError } from '../errors.js';
+import { type ByteSource, FdSource, StreamSource } from './bytes.js';
 import { peek } from './streams.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
 
 export interface InputSource {
-  /** Uncompressed tar bytes. */
-  readonly stream: Readable;
+  /** The uncompressed tar bytes, to be pulled by the tar reader. */
+  readonly reader: ByteSource;
   /** How the input was wrapped (`docker save | gzip` and friends). */
   readonly compression: Compression;
   /** For messages: the file name or "standard input". */
@@ -19,34 +19,62 @@ export interface InputSource {
   readonly size?: number;
   /** Bytes read from the input so far (before decompression), for progress display. */
   readonly bytesRead: () => number;
+  /** Stop reading: close the file, end any decompressor. Safe to call twice. */
+  close(): void;
 }
 
 const READ_CHUNK = 1 << 20;
 
 /** Open a file, `-` (standard input) or an existing stream, and undo any outer compression. */
 export async function openInput(input: string | Readable): Promise<InputSource> {
-  let raw: Readable;
-  let label: string;
-  let size: number | undefined;
-  if (typeof input !== 'string') {
-    raw = input;
-    label = 'input stream';
-  } else if (input === '-') {
-    raw = process.stdin;
-    label = 'standard input';
-  } else {
-    label = input;
-    try {
-      const st = await stat(input);
-      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      size = st.size;
-    } catch (e) {
-      throw ioError('read', input, e);
-    }
-    raw = createReadStream(input, { highWaterMark: READ_CHUNK });
-    // an open error surfaces on first read; attach now so it is not unhandled
-    raw.on('error', () => {});
+  if (typeof input === 'string' && input !== '-') return openFile(input);
+  const raw = typeof input === 'string' ? process.stdin : input;
+  const label = typeof input === 'string' ? 'standard input' : 'input stream';
+  return fromStream(raw, label, undefined);
+}
+
+/**
+ * A plain tar file is read with read(2) into one reused buffer (the fast path: as cheap as `cat`);
+ * a compressed one through a stream and its decompressor.
+ */
+async function openFile(path: string): Promise<InputSource> {
+  let fd: number;
+  let size: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw ioError('read', path, e);
   }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = st.size;
+    const head = Buffer.alloc(6);
+    const n = readSync(fd, head, 0, 6, 0);
+    if (n === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', path);
+    const compression = sniffCompression(head.subarray(0, n));
+    if (compression === 'none' && st.isFile()) {
+      let closed = false;
+      const close = () => {
+        if (!closed) closeSync(fd);
+        closed = true;
+      };
+      const reader = new FdSource(fd, close);
+      return { reader, compression, label: path, size, bytesRead: () => reader.bytesRead, close };
+    }
+  } catch (e) {
+    closeSync(fd);
+    if (e instanceof ArchiveError) throw e;
+    throw ioError('read', path, e);
+  }
+  closeSync(fd);
+  const raw = createReadStream(path, { highWaterMark: READ_CHUNK });
+  // an open error surfaces on first read; attach now so it is not unhandled
+  raw.on('error', () => {});
+  return fromStream(raw, path, size);
+}
+
+async function fromStream(raw: Readable, label: string, size: number | undefined): Promise<InputSource> {
   let head: Buffer;
   try {
     head = await peek(raw, 6);
@@ -60,7 +88,8 @@ export async function openInput(input: string | Readable): Promise<InputSource> 
   // stream (`errored`, seen by the reader) instead of crashing on an unhandled 'error' event
   stream.on('error', () => {});
   const counter = raw as { bytesRead?: number };
-  return { stream, compression, label, ...(size !== undefined ? { size } : {}), bytesRead: () => counter.bytesRead ?? 0 };
+  const reader = new StreamSource(stream);
+  return { reader, compression, label, ...(size !== undefined ? { size } : {}), bytesRead: () => counter.bytesRead ?? 0, close: () => stream.destroy() };
 }
 
 export function sniffCompression(head: Uint8Array): Compression {

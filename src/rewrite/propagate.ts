@@ -32,6 +32,8 @@ interface NewBlob {
 export interface OutputEntry {
   readonly header: Header;
   readonly data: Buffer;
+  /** The input's header bytes, for an entry written back unchanged. */
+  readonly raw?: Buffer;
 }
 
 export interface RewritePlan {
@@ -190,11 +192,11 @@ export function planRewrite(model: ArchiveModel, changes: ReadonlyMap<string, Im
   const entries: OutputEntry[] = [];
   const dropped: string[] = [];
   const names = new Set<string>();
-  const emit = (header: Header, data: Buffer) => {
+  const emit = (header: Header, data: Buffer, raw?: Buffer) => {
     const key = stripDot(header.name);
     if (names.has(key)) return; // the same new blob reached twice (two images edited alike)
     names.add(key);
-    entries.push({ header, data });
+    entries.push({ header, data, ...(raw ? { raw } : {}) });
   };
   const replacementOf = (e: EntryRecord): { name: string; blob: NewBlob } | undefined => {
     const img = model.images.find((i) => i.configEntry === e);
@@ -219,7 +221,7 @@ export function planRewrite(model: ArchiveModel, changes: ReadonlyMap<string, Im
     }
     const rep = replacementOf(e);
     if (rep && !stillUsed(e)) dropped.push(e.name);
-    else emit(e.header, e.data);
+    else emit(e.header, e.data, e.raw);
     if (rep) emit(derivedHeader(e.header, rep.name, rep.blob.size), rep.blob.bytes);
   }
   return { entries, renamed, dropped, warnings };

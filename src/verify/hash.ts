@@ -132,7 +132,8 @@ class Inflater {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure || this.z.destroyed) return;
-    if (!this.z.write(chunk)) {
+    // zlib may read the chunk after this returns, and file sources reuse their buffer: copy
+    if (!this.z.write(Buffer.from(chunk))) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.z.off('drain', done);

@@ -20,7 +20,7 @@ export { describeIssue, type VerifyCounts, type VerifyIssue, type VerifyReport }
 export async function verifyArchive(input: string | Readable): Promise<VerifyReport & { readonly compression: Compression }> {
   const source = await openInput(input);
   const hasher = new EntryHasher({ decompress: true });
-  const entries = await scanArchive(source.stream, (entry, body) => hasher.consume(entry, body), source.label);
+  const entries = await scanArchive(source.reader, (entry, body) => hasher.consume(entry, body), source.label).finally(() => source.close());
   return { ...verifyEntries(entries, hasher, source.label), compression: source.compression };
 }
 

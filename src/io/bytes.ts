@@ -1,0 +1,115 @@
+import { readSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+
+/**
+ * A pull source of bytes for the tar reader. `read(max)` returns 1..max bytes, or an empty buffer
+ * at the end. A returned buffer is only valid until the next call: file sources reuse one buffer,
+ * which is what keeps memory flat and the copy as cheap as `cat`'s.
+ */
+export interface ByteSource {
+  read(max: number): Promise<Buffer>;
+  /** True when returned buffers are overwritten by later reads (consumers must copy to keep). */
+  readonly reusesBuffers: boolean;
+  close(): void;
+}
+
+const CHUNK = 1 << 20;
+/** Give signal handlers and timers a turn this often when reading synchronously. */
+const YIELD_EVERY = 64 << 20;
+
+/** A regular file read with plain read(2) calls into one reused buffer, as `cat` does. */
+export class FdSource implements ByteSource {
+  readonly reusesBuffers = true;
+  private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private start = 0;
+  private end = 0;
+  private sinceYield = 0;
+  private eof = false;
+  bytesRead = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly onClose: () => void,
+  ) {}
+
+  async read(max: number): Promise<Buffer> {
+    if (this.start === this.end) {
+      if (this.eof) return this.buf.subarray(0, 0);
+      if (this.sinceYield >= YIELD_EVERY) {
+        this.sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
+      const n = readSync(this.fd, this.buf, 0, CHUNK, null);
+      this.bytesRead += n;
+      this.sinceYield += n;
+      this.start = 0;
+      this.end = n;
+      if (n === 0) {
+        this.eof = true;
+        return this.buf.subarray(0, 0);
+      }
+    }
+    const n = Math.min(max, this.end - this.start);
+    const out = this.buf.subarray(this.start, this.start + n);
+    this.start += n;
+    return out;
+  }
+
+  close(): void {
+    this.onClose();
+  }
+}
+
+/** Any readable stream (standard input, a decompressor): chunks are fresh, so nothing is reused. */
+export class StreamSource implements ByteSource {
+  readonly reusesBuffers = false;
+  private chunk: Buffer | undefined;
+  private done = false;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly stream: Readable) {
+    const poke = () => {
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+    };
+    stream.on('readable', poke);
+    stream.on('end', () => {
+      this.done = true;
+      poke();
+    });
+    stream.on('error', (e) => {
+      this.failure ??= e;
+      poke();
+    });
+    // the input may have failed or been closed before we got here: never wait for bytes that cannot come
+    stream.on('close', () => {
+      if (!stream.readableEnded) this.failure ??= stream.errored ?? new Error('Unexpected end of data: the input was closed');
+      poke();
+    });
+    if (stream.destroyed && !stream.readableEnded) this.failure = stream.errored ?? new Error('Unexpected end of data: the input was closed');
+  }
+
+  async read(max: number): Promise<Buffer> {
+    for (;;) {
+      if (this.chunk && this.chunk.length > 0) {
+        const out = this.chunk.subarray(0, max);
+        this.chunk = this.chunk.length > max ? this.chunk.subarray(max) : undefined;
+        return out;
+      }
+      const c = this.stream.read() as Buffer | null;
+      if (c !== null) {
+        this.chunk = typeof c === 'string' ? Buffer.from(c) : c;
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.done || this.stream.readableEnded) return Buffer.alloc(0);
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
