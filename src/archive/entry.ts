@@ -1,4 +1,4 @@
-import type { Header } from 'tar-stream';
+import type { Header } from './tar/header.js';
 import { ArchiveError } from '../errors.js';
 
 /** One tar entry as read: its header, its position, and its bytes when it is metadata we keep. */
@@ -55,9 +55,9 @@ export function resolveRelative(from: string, target: string): string | undefine
 export function derivedHeader(h: Header, name: string, size?: number): Header {
   const out: Header = { ...h, name };
   if (size !== undefined) out.size = size;
-  const pax = h.pax as Record<string, string> | null | undefined;
+  const pax = h.pax;
   if (pax) {
-    // tar-stream re-adds path/linkpath from name/linkname; size comes from the header
+    // the encoder writes path/linkpath from name/linkname and size from the header
     const { path: _p, linkpath: _l, size: _s, ...rest } = pax;
     out.pax = Object.keys(rest).length ? rest : undefined;
     if (!out.pax) delete out.pax;

@@ -1,7 +1,6 @@
-import type { Header } from 'tar-stream';
 import type { ByteTarget } from '../io/target.js';
 import type { EntryRecord } from './entry.js';
-import { BLOCK, encodeHeader, padding } from './tar/header.js';
+import { BLOCK, type Header, encodeHeader, padding } from './tar/header.js';
 
 const ZEROS = Buffer.alloc(2 * BLOCK);
 

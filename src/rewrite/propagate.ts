@@ -1,4 +1,4 @@
-import type { Header } from 'tar-stream';
+import type { Header } from '../archive/tar/header.js';
 import { Digest } from '../digest.js';
 import { derivedHeader, type EntryRecord } from '../archive/entry.js';
 import type { ArchiveModel, ImageModel, OciNode } from '../archive/model.js';

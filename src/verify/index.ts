@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Header } from 'tar-stream';
+import type { Header } from '../archive/tar/header.js';
 import { type EntryRecord, normalizeEntryPath } from '../archive/entry.js';
 import { scanArchive } from '../archive/scan.js';
 import { VerifyError } from '../errors.js';

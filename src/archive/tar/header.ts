@@ -1,4 +1,3 @@
-import type { Header } from 'tar-stream';
 
 /**
  * Tar headers: decoding (ustar, GNU and PAX extensions; what docker save, podman, ctr and crane
@@ -7,6 +6,24 @@ import type { Header } from 'tar-stream';
  */
 
 export const BLOCK = 512;
+
+/** A decoded tar header (the fields docker save archives use). */
+export interface Header {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: Date;
+  type: 'file' | 'link' | 'symlink' | 'directory' | 'block-device' | 'character-device' | 'fifo' | 'contiguous-file';
+  linkname: string;
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+  /** PAX records that applied to this entry, if any. */
+  pax?: Record<string, string> | null;
+}
 
 export class TarFormatError extends Error {}
 
