@@ -38,6 +38,8 @@ export interface EditArchiveOptions {
   readonly dryRun?: boolean;
   /** Compress the output; default: from the output name (`.tar.gz`, `.tgz`, `.tar.zst`), else none. */
   readonly compress?: OutputCompression;
+  /** fsync the output file before it replaces the target (default true); false is faster, not crash-safe. */
+  readonly fsync?: boolean;
   /** Called with the input source once it is open (for progress display). */
   readonly onInput?: (source: InputSource) => void;
   /** Hash the output as it is written and check every digest before committing it (VerifyError otherwise). */
@@ -81,7 +83,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   if (opts.keepOriginal && !tags) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
   const source = await openInput(opts.input);
   opts.onInput?.(source);
-  const sink = opts.dryRun ? undefined : await openOutput(opts.output).catch((e: unknown) => {
+  const sink = opts.dryRun ? undefined : await openOutput(opts.output, { fsync: opts.fsync !== false }).catch((e: unknown) => {
     source.close(); // stop the input (and any decompressor child) before reporting
     throw e;
   });

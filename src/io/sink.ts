@@ -39,10 +39,18 @@ export function removePendingOutputsSync(): void {
   pending.clear();
 }
 
-export async function openOutput(output: string | Writable): Promise<OutputSink> {
+export interface OutputOptions {
+  /**
+   * fsync the file before renaming it into place (default true): after a crash the target then
+   * holds either its old content or the whole new archive, never a torn one.
+   */
+  readonly fsync?: boolean;
+}
+
+export async function openOutput(output: string | Writable, options: OutputOptions = {}): Promise<OutputSink> {
   if (typeof output !== 'string') return streamSink(output, 'output stream');
   if (output === '-') return streamSink(process.stdout, 'standard output');
-  return fileSink(output);
+  return fileSink(output, options.fsync !== false);
 }
 
 const fsync = promisify(fsyncCb);
@@ -71,7 +79,7 @@ function streamSink(stream: Writable, label: string): OutputSink {
   };
 }
 
-async function fileSink(target: string): Promise<OutputSink> {
+async function fileSink(target: string, durable: boolean): Promise<OutputSink> {
   const abs = resolve(target);
   const temp = join(dirname(abs), `.${basename(abs)}.${randomBytes(6).toString('hex')}.copyedit-tmp`);
   // The stream opens and owns the descriptor: an fs stream closes its fd on destroy whatever
@@ -101,7 +109,7 @@ async function fileSink(target: string): Promise<OutputSink> {
           stream.once('error', rej);
           stream.end(() => res());
         });
-        await fsync((stream as unknown as { fd: number }).fd);
+        if (durable) await fsync((stream as unknown as { fd: number }).fd);
         stream.destroy();
         await closed;
         if (failure) throw failure;

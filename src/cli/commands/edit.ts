@@ -20,6 +20,7 @@ export const editCommand: Command = {
       .option('out-dir', { type: 'string', describe: 'batch: write each edited archive under this directory, same file name' })
       .option('jobs', { alias: 'j', type: 'number', describe: 'batch: archives edited at once (default: number of CPUs)' })
       .option('fail-fast', { type: 'boolean', default: false, describe: 'batch: stop at the first failure (default: edit the others, report at the end)' })
+      .option('fsync', { type: 'boolean', default: true, describe: 'fsync the output before renaming it into place (--no-fsync: faster, but a crash may leave a torn file)' })
       .option('gzip', { type: 'boolean', default: false, describe: 'gzip the output (default when -o ends in .tar.gz or .tgz)' })
       .option('zstd', { type: 'boolean', default: false, describe: 'zstd-compress the output (default when -o ends in .tar.zst)' })
       .option('image', { type: 'string', array: true, default: [], describe: 'edit only this image (tag, reference or ID prefix); repeatable' })
@@ -62,6 +63,7 @@ export const editCommand: Command = {
         ...((args.annotation as string[]) ?? []).map((a) => `--annotation=${a}`),
         ...remove.map((a) => `--rm-annotation=${a}`),
         ...(compress ? [`--${compress}`] : []),
+        ...(args.fsync === false ? ['--no-fsync'] : []),
         ...(args.verify ? ['--verify'] : []),
         ...(args.debug ? ['--debug'] : []),
       ];
@@ -86,6 +88,7 @@ export const editCommand: Command = {
         dryRun: args['dry-run'] === true,
         verify: args.verify === true,
         ...(compress ? { compress } : {}),
+        fsync: args.fsync !== false,
       },
       args,
     );
