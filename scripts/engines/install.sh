@@ -6,7 +6,8 @@
 #  1. Debian (bookworm) packages, installed system-wide only when one is missing:
 #       docker.io (Docker 20.10: /usr/sbin/dockerd, /usr/bin/docker), containerd (1.6, + ctr),
 #       runc, podman (4.3), skopeo (1.9), busybox-static, docker-registry (2.8, the binary only;
-#       we never run it as a system service), and the CLIs jq gzip zstd xz-utils bzip2.
+#       we never run it as a system service), and the CLIs jq gzip zstd xz-utils bzip2, plus GNU
+#       time and umoci for `npm run bench`.
 #  2. Docker 26 from Debian trixie WITHOUT touching the system: a private apt configuration
 #     (sources = the main debian entry of /etc/apt/sources.list.d/debian.sources with
 #     `Suites: trixie`, private lists/archives dirs), `apt-get download docker.io docker-cli`,
@@ -33,7 +34,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- 1. system packages
-PKGS=(docker.io podman skopeo containerd runc busybox-static docker-registry jq gzip zstd xz-utils bzip2 tar)
+PKGS=(docker.io podman skopeo containerd runc busybox-static docker-registry jq gzip zstd xz-utils bzip2 tar time umoci)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

@@ -12,8 +12,9 @@
  * refused by the same command too, so the gap is the engine's, not ours. A loader that accepts an
  * "n.a." cell fails the test: update the rules in ENGINES. An after() hook prints the matrix.
  */
+import { type ExpectedImage, type ExpectedSample, loadExpected } from '../samples.js';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import {
@@ -85,37 +86,6 @@ const ROWS: readonly Row[] = [
 
 // ------------------------------------------------------------------ expected.json
 
-interface ExpectedImage {
-  repoTags: string[];
-  imageId: string;
-  diffIds: string[];
-  architecture: string;
-  os: string;
-  entrypoint: string[] | null;
-  cmd: string[] | null;
-  volumes: string[];
-  exposedPorts: string[];
-  env: string[] | null;
-  labels: Record<string, string> | null;
-  user: string;
-  workingDir: string;
-  layerDigests?: string[];
-}
-interface ExpectedSample {
-  file: string;
-  layout: string;
-  images: ExpectedImage[];
-}
-
-function loadExpected(): { samples: ExpectedSample[] } | { error: string } {
-  const p = join(SAMPLES, 'expected.json');
-  if (!existsSync(p)) return { error: `${p} is missing: run samples/make-samples.sh` };
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as { samples: ExpectedSample[] };
-  } catch (e) {
-    return { error: `${p}: ${(e as Error).message}` };
-  }
-}
 const expected = loadExpected();
 
 function expectedSample(file: string): ExpectedSample {

@@ -1,3 +1,4 @@
+import { loadExpected } from '../samples.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,30 +11,9 @@ import { ociLayout, sha } from './fixtures.js';
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 const BIN = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
 
-interface Expected {
-  file: string;
-  images: {
-    repoTags: string[];
-    imageId: string;
-    diffIds: string[];
-    architecture: string;
-    os: string;
-    entrypoint: string[] | null;
-    cmd: string[] | null;
-    volumes: string[];
-    exposedPorts: string[];
-    env: string[];
-    labels: Record<string, string>;
-    user: string;
-    workingDir: string;
-    manifestDigest?: string;
-    indexDigest?: string | null;
-    absentManifests?: { digest: string; platform: Record<string, string> }[];
-    layerMediaTypes?: string[];
-    layerDigests?: string[];
-  }[];
-}
-const EXPECTED = (JSON.parse(readFileSync(join(SAMPLES, 'expected.json'), 'utf8')) as { samples: Expected[] }).samples;
+const loaded = loadExpected();
+if ('error' in loaded) throw new Error(loaded.error);
+const EXPECTED = loaded.samples;
 const norm = (tags: readonly string[]) => [...new Set(tags.map((t) => normalizeReference(t)))].sort();
 
 describe('inspect matches what the engines reported (samples/expected.json)', () => {
