@@ -90,6 +90,8 @@ export function ioError(action: string, path: string, err: unknown): IoError {
     EPERM: 'operation not permitted',
     ENOSPC: 'no space left on device',
     EISDIR: 'is a directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EXDEV: 'the temporary file and the target are on different file systems',
     EPIPE: 'the reading end of the pipe was closed',
     EROFS: 'read-only file system',
   };

@@ -97,6 +97,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     const entries = await scanArchive(source.reader, (entry, body) => (writer ? writer.writeStream(entry, hasher ? hasher.tap(entry, body) : body) : drain(body)), source.label);
     source.close();
     const model = buildModel(entries, source.label);
+    checkLayerCounts(model, source.label);
     const result = editModel(model, opts.edits, { images: opts.images ?? [], history: opts.history !== false, annotations: opts.annotations, ...(tags ? { tags } : {}) });
     const plan = planRewrite(model, result.changes, { keepOriginal: opts.keepOriginal === true });
     // checked before the metadata is written, so a bad output is never committed
@@ -160,7 +161,6 @@ export function editModel(model: ArchiveModel, edits: readonly ConfigEdit[], o: 
   if (o.tags && selected.length > 1) {
     throw new EditError(`--tag names one image, but ${selected.length} are selected (${selected.map((i) => i.tags[0] ?? i.id.short).join(', ')}); pick one with --image`);
   }
-  checkLayerCounts(model);
   const changes = new Map<string, ImageChange>();
   const reports: DraftReport[] = [];
   const annotate = annotationEdit(o.annotations);
@@ -210,7 +210,7 @@ function annotationEdit(a: EditArchiveOptions['annotations']): ((x: JsonObject) 
 }
 
 /** docker load refuses an image whose manifest.json Layers and rootfs.diff_ids differ in length. */
-function checkLayerCounts(model: ArchiveModel): void {
+function checkLayerCounts(model: ArchiveModel, label: string): void {
   model.manifestJson?.items.forEach((item, i) => {
     const img = model.manifestJson!.itemImages[i]!;
     const rootfs = img.config.rootfs as JsonObject | undefined;
@@ -218,7 +218,7 @@ function checkLayerCounts(model: ArchiveModel): void {
     if (ids !== item.layers.length) {
       throw new ArchiveError(
         `lists ${item.layers.length} layers for ${img.tags[0] ?? img.id.short} but its config has ${ids} diff_ids; docker load would refuse it`,
-        'manifest.json',
+        `${label}: manifest.json`,
       );
     }
   });

@@ -37,6 +37,7 @@ export function jsonReport(r: EditArchiveReport): string {
       })),
       warnings: r.warnings,
       droppedEntries: r.droppedEntries,
+      ...(r.verification ? { verification: { ok: r.verification.ok, counts: r.verification.counts, issues: r.verification.issues, unverified: r.verification.unverified } } : {}),
     },
     null,
     2,
