@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import type { EntryRecord } from '../archive/entry.js';
 import { Digest } from '../digest.js';
 import { type Compression, sniffCompression } from '../io/source.js';
+import { ShaOffload } from './offload.js';
 
 /** What hashing one entry's bytes found. */
 export interface EntryHashes {
@@ -34,6 +35,8 @@ export function canDecompressZstd(): boolean {
  */
 export class EntryHasher {
   private readonly results = new Map<EntryRecord, EntryHashes>();
+  /** sha256 of large entries runs on a worker thread, overlapping the copy. */
+  private readonly sha = new ShaOffload();
 
   constructor(private readonly options: { readonly decompress: boolean } = { decompress: true }) {}
 
@@ -43,13 +46,14 @@ export class EntryHasher {
       yield* body;
       return;
     }
-    const stored = createHash('sha256');
+    const stored = this.sha.begin(entry.header.size);
     let size = 0;
     let head: Buffer | undefined = Buffer.alloc(0);
     let compression: Compression = 'none';
     let inflater: Inflater | undefined;
     for await (const chunk of body) {
-      stored.update(chunk);
+      const pause = stored.update(chunk);
+      if (pause) await pause;
       size += chunk.length;
       if (head) {
         // the magic number may straddle chunks in theory; decide once 6 bytes are known
@@ -68,7 +72,7 @@ export class EntryHasher {
       inflater = this.inflaterFor(compression);
       if (inflater) await inflater.write(head);
     }
-    const storedDigest = Digest.sha256Hex(stored.digest('hex'));
+    const storedDigest = Digest.sha256Hex(await stored.digest());
     let content: Digest | undefined;
     let contentProblem: string | undefined;
     let corrupt = false;
