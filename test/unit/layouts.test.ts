@@ -98,6 +98,33 @@ describe('every layout', () => {
     assert.ok((await readFile(a.output)).equals(await readFile(b.output)));
   });
 
+  it('a file, a stream and a gzip stream of the same archive give byte-identical output', async () => {
+    const f = await ociLayout({ docker: true });
+    const a = await run(f, 'path-a');
+    const { Readable } = await import('node:stream');
+    const viaStream = join(dir, 'via-stream.tar');
+    await editArchive({ input: Readable.from([f.archive]), output: viaStream, edits: EDITS() });
+    const viaGzip = join(dir, 'via-gzip.tar');
+    await editArchive({ input: Readable.from([await promisify(gzip)(f.archive)]), output: viaGzip, edits: EDITS() });
+    const first = await readFile(a.output);
+    assert.ok(first.equals(await readFile(viaStream)));
+    assert.ok(first.equals(await readFile(viaGzip)));
+  });
+
+  it('passed-through entries keep their exact header bytes', async () => {
+    const f = await dockerLegacy();
+    const { output } = await run(f, 'raw-headers');
+    const outBytes = await readFile(output);
+    const headerOf = (archive: Buffer, name: string) => {
+      const at = archive.indexOf(Buffer.from(`${name}\0`));
+      assert.ok(at >= 0 && at % 512 === 0, `header of ${name}`);
+      return archive.subarray(at, at + 512);
+    };
+    const layers = [...(await readTar(f.archive)).keys()].filter((n) => n.endsWith('layer.tar'));
+    assert.equal(layers.length, 2);
+    for (const name of layers) assert.ok(headerOf(outBytes, name).equals(headerOf(f.archive, name)), name);
+  });
+
   it('an edit that changes nothing writes an unchanged copy and says so', async () => {
     const f = await dockerLegacy();
     const input = join(dir, 'noop.tar');
