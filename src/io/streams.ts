@@ -36,14 +36,6 @@ export function drained(sink: ChunkSink): Promise<void> {
   });
 }
 
-/** Copy chunks into `sink`, waiting whenever it asks us to. */
-export async function copyChunks(body: AsyncIterable<Buffer>, sink: ChunkSink, onChunk?: (c: Buffer) => void): Promise<void> {
-  for await (const chunk of body) {
-    onChunk?.(chunk);
-    if (!sink.write(chunk)) await drained(sink);
-  }
-}
-
 /**
  * Read the first `n` bytes of a stream without consuming them (they are unshifted back).
  * Returns fewer bytes when the stream is shorter.
