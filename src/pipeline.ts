@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { buildModel } from './archive/layout.js';
+import { buildModel, exposedPortWarnings } from './archive/layout.js';
 import type { ArchiveModel, LayoutName } from './archive/model.js';
 import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
@@ -118,7 +118,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       compression: source.compression,
       outputCompression: sink ? compression : 'none',
       images,
-      warnings: [...model.notes, ...plan.warnings],
+      warnings: [...outputNotes(model, result.changes), ...plan.warnings],
       droppedEntries: plan.dropped,
       ...(verification ? { verification } : {}),
     };
@@ -131,6 +131,21 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     if (sink && (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO')) throw ioError('write', sink.label, e);
     throw e;
   }
+}
+
+/** The reader's notes, with the port checks redone on the configs as written (an edit may have fixed them). */
+function outputNotes(model: ArchiveModel, changes: ReadonlyMap<string, ImageChange>): string[] {
+  const notes = [...model.notes];
+  for (const img of model.images) {
+    const config = changes.get(img.id.toString())?.config;
+    if (!config) continue;
+    const name = img.tags[0] ?? img.id.short;
+    const stale = `image ${name}: ExposedPorts `;
+    const kept = notes.filter((n) => !n.startsWith(stale));
+    notes.length = 0;
+    notes.push(...kept, ...exposedPortWarnings(name, config));
+  }
+  return notes;
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<void> {

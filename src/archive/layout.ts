@@ -339,15 +339,21 @@ function imageWarnings(model: Pick<ArchiveModel, 'images' | 'manifestJson'>): st
     if (img.configBytes.length > PODMAN_MAX_CONFIG) {
       out.push(`image ${name}: its config ${img.configEntry.name} is ${img.configBytes.length} bytes: podman and skopeo refuse one over 4 MiB (docker load accepts it)`);
     }
-    const rc = img.config.config;
-    const ports = isJsonObject(rc) && isJsonObject(rc.ExposedPorts) ? Object.keys(rc.ExposedPorts) : [];
-    for (const p of ports) {
-      if (/^[0-9]{1,5}(\/(tcp|udp|sctp))?$/i.test(p)) continue;
-      const why = /^[0-9]+-[0-9]+/.test(p) ? 'is a port range' : 'is not a port number';
-      out.push(`image ${name}: ExposedPorts key ${JSON.stringify(p)} ${why}, which Docker 29 refuses to load; remove it with --rm-port '${p.replace(/\/.*$/, '')}*'`);
-    }
+    out.push(...exposedPortWarnings(name, img.config));
   }
   return out;
+}
+
+/** ExposedPorts keys Docker 29 refuses (`8000-8010/tcp`, `abc/tcp`); one line each, prefixed `image NAME: ExposedPorts`. */
+export function exposedPortWarnings(name: string, config: JsonObject): string[] {
+  const rc = config.config;
+  const ports = isJsonObject(rc) && isJsonObject(rc.ExposedPorts) ? Object.keys(rc.ExposedPorts) : [];
+  return ports
+    .filter((p) => !/^[0-9]{1,5}(\/(tcp|udp|sctp))?$/i.test(p))
+    .map((p) => {
+      const why = /^[0-9]+-[0-9]+/.test(p) ? 'is a port range' : 'is not a port number';
+      return `image ${name}: ExposedPorts key ${JSON.stringify(p)} ${why}, which Docker 29 refuses to load; remove it with --rm-port '${p.replace(/\/.*$/, '')}*'`;
+    });
 }
 
 /**

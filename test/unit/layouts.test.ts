@@ -125,6 +125,16 @@ describe('every layout', () => {
     for (const name of layers) assert.ok(headerOf(outBytes, name).equals(headerOf(f.archive, name)), name);
   });
 
+  it('warns about a port range Docker 29 refuses, and stops warning once --rm-port removed it', async () => {
+    const f = await dockerLegacy({ config: { Cmd: ['x'], ExposedPorts: { '8000-8010/tcp': {}, '80/tcp': {} } } });
+    const input = join(dir, 'range.tar');
+    await writeFile(input, f.archive);
+    const kept = await editArchive({ input, output: join(dir, 'range-a.tar'), edits: [removeVolume('all')] });
+    assert.ok(kept.warnings.some((w) => /"8000-8010\/tcp" is a port range/.test(w)), kept.warnings.join('\n'));
+    const fixed = await editArchive({ input, output: join(dir, 'range-b.tar'), edits: [removePort('8000-8010*')] });
+    assert.deepEqual(fixed.warnings.filter((w) => /port range/.test(w)), []);
+  });
+
   it('an edit that changes nothing writes an unchanged copy and says so', async () => {
     const f = await dockerLegacy();
     const input = join(dir, 'noop.tar');
