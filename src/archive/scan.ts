@@ -148,12 +148,21 @@ class EntryBody implements AsyncIterable<Buffer> {
       yield h;
     }
     while (this.left > 0) {
-      const piece = await this.src.read(Math.min(CHUNK, this.left));
-      if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+      let piece: Buffer;
+      try {
+        piece = await this.src.read(Math.min(CHUNK, this.left));
+        if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+      } catch (e) {
+        this.readFailure = { error: e };
+        throw e;
+      }
       this.left -= piece.length;
       yield piece;
     }
   }
+
+  /** Set when reading the input failed, as opposed to the consumer failing. */
+  readFailure: { error: unknown } | undefined;
 
   async drain(): Promise<void> {
     this.head = Buffer.alloc(0);
@@ -192,20 +201,11 @@ class HandlerFailure {
 }
 
 /** Call the handler, telling its own errors apart from errors reading the entry's bytes. */
-async function handOn(onStreamed: StreamedEntryHandler, rec: EntryRecord, body: AsyncIterable<Buffer>): Promise<void> {
-  let readFailure: { error: unknown } | undefined;
-  const guarded = (async function* () {
-    try {
-      for await (const c of body) yield c;
-    } catch (e) {
-      readFailure = { error: e };
-      throw e;
-    }
-  })();
+async function handOn(onStreamed: StreamedEntryHandler, rec: EntryRecord, body: EntryBody): Promise<void> {
   try {
-    await onStreamed(rec, guarded);
+    await onStreamed(rec, body);
   } catch (e) {
-    if (readFailure) throw readFailure.error;
+    if (body.readFailure) throw body.readFailure.error;
     throw new HandlerFailure(e);
   }
 }

@@ -56,14 +56,14 @@ export class EntryHasher {
       if (pause) await pause;
       size += chunk.length;
       if (head) {
-        // the magic number may straddle chunks in theory; decide once 6 bytes are known
-        head = Buffer.concat([head, chunk]);
-        if (head.length >= 6) {
-          compression = sniffCompression(head);
+        // the magic number is 6 bytes; only a first chunk shorter than that needs joining
+        const joined: Buffer = head.length ? Buffer.concat([head, chunk]) : chunk;
+        if (joined.length >= 6) {
+          compression = sniffCompression(joined);
           inflater = this.inflaterFor(compression);
-          if (inflater) await inflater.write(head);
+          if (inflater) await inflater.write(joined);
           head = undefined;
-        }
+        } else head = Buffer.from(joined); // the source may reuse its buffer
       } else if (inflater) await inflater.write(chunk);
       yield chunk;
     }
