@@ -247,3 +247,27 @@ export function cloneJson<T extends Json>(v: T): T {
   for (const k of Object.keys(v)) o[k] = cloneJson(v[k] as Json);
   return o as T;
 }
+
+/**
+ * Go's encoding/json matches an object key to a struct field case-insensitively (an exact match is
+ * preferred). `fieldKey` finds the key of `obj` that Go would decode into the field `name`.
+ * Objects where two keys fold to one field are refused when parsed metadata is checked, so at most
+ * one key can match here.
+ */
+export function fieldKey(obj: JsonObject, name: string): string | undefined {
+  if (Object.prototype.hasOwnProperty.call(obj, name)) return name;
+  const want = foldKey(name);
+  for (const k of Object.keys(obj)) if (foldKey(k) === want) return k;
+  return undefined;
+}
+
+/** The value Go would decode into the struct field `name` of `obj`. */
+export function field(obj: JsonObject, name: string): Json | undefined {
+  const k = fieldKey(obj, name);
+  return k === undefined ? undefined : obj[k];
+}
+
+/** Case folding as Go's encoding/json applies to field names (ASCII, plus the Kelvin sign and long s). */
+export function foldKey(k: string): string {
+  return k.toLowerCase().replace(/\u212a/g, 'k').replace(/\u017f/g, 's');
+}
