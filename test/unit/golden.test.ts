@@ -1,0 +1,40 @@
+/**
+ * Refactoring changes no output: the sha256 of every sample's edited archive is pinned in
+ * test/unit/golden.json. A change there must come from a deliberate change of behaviour, named in
+ * the commit that updates the file (`COPYEDIT_UPDATE_GOLDEN=1 node --test dist/test/unit/golden.test.js`).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { editArchive, removePort, removeVolume, setEntrypoint } from '../../src/index.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const goldenPath = join(root, 'test', 'unit', 'golden.json');
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'copyedit-golden-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('edited samples are byte-for-byte what they were', () => {
+  it('every sample in samples/', async () => {
+    const golden = JSON.parse(await readFile(goldenPath, 'utf8').catch(() => '{}')) as Record<string, string>;
+    const names = (await readdir(join(root, 'samples'))).filter((n) => /\.tar(\.(gz|zst|xz|bz2))?$/.test(n)).sort();
+    const now: Record<string, string> = {};
+    for (const name of names) {
+      const output = join(dir, `${name}.out.tar`);
+      await editArchive({ input: join(root, 'samples', name), output, edits: [removeVolume('all'), removePort('all'), setEntrypoint('["/bin/echo","edited"]')], fsync: false });
+      now[name] = createHash('sha256').update(await readFile(output)).digest('hex');
+    }
+    if (process.env.COPYEDIT_UPDATE_GOLDEN === '1') {
+      await writeFile(goldenPath, `${JSON.stringify(now, null, 2)}\n`);
+      return;
+    }
+    assert.deepEqual(now, golden);
+  });
+});
