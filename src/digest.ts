@@ -30,9 +30,9 @@ export class Digest {
     return new Digest('sha256', hex);
   }
 
-  /** sha256 of the given bytes. */
-  static of(bytes: Uint8Array): Digest {
-    return new Digest('sha256', createHash('sha256').update(bytes).digest('hex'));
+  /** The digest of the given bytes (sha256 unless another algorithm is asked for). */
+  static of(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): Digest {
+    return new Digest(algorithm, createHash(algorithm).update(bytes).digest('hex'));
   }
 
   equals(other: Digest | undefined): boolean {

@@ -4,16 +4,17 @@
  *     import { editArchive, removeVolume, setEntrypoint } from 'image-copyedit';
  *     await editArchive({ input: 'in.tar', output: 'out.tar', edits: [removeVolume('all'), setEntrypoint('["/app"]')] });
  */
-export { editArchive, editModel, type EditArchiveOptions, type EditArchiveReport, type ImageReport } from './pipeline.js';
+export { editArchive, editModel, type EditArchiveOptions, type EditArchiveReport, type ImageReport, type PlatformReport, type EditModelOptions } from './pipeline.js';
 export * from './edit/index.js';
 export { Digest, chainIds } from './digest.js';
 export * from './errors.js';
 export { buildModel } from './archive/layout.js';
 export { scanArchive } from './archive/scan.js';
-export type { ArchiveModel, ImageModel, LayerInfo, LayoutName, ManifestJsonItem, OciNode } from './archive/model.js';
-export { planRewrite, type RewritePlan } from './rewrite/propagate.js';
+export type { ArchiveModel, ImageModel, ImageTarget, PlatformImage, LayerInfo, LayoutName, ManifestJsonItem } from './archive/model.js';
+export { buildGraph, parsePlatform, platformString, type ArchiveGraph, type Descriptor, type GraphNode, type IndexNode, type ManifestNode, type ManifestRole, type Platform } from './archive/graph.js';
+export { planRewrite, type RewritePlan, type RewriteRequest, type TargetChange } from './rewrite/propagate.js';
 export { openInput, type Compression, type InputSource } from './io/source.js';
-export { selectImages } from './select.js';
+export { selectTargets, type TargetSelection } from './select.js';
 export { normalizeReference } from './reference.js';
 export { parseJson, stringifyJson, JsonNumber, type Json, type JsonObject } from './json/lossless.js';
 export { inspectArchive, readArchive, describeArchive, diffArchives, diffReports, walkOciGraph } from './inspect/index.js';

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { buildModel, exposedPortWarnings } from './archive/layout.js';
-import type { ArchiveModel, LayoutName } from './archive/model.js';
+import { type ArchiveModel, type ImageModel, type ImageTarget, type LayoutName, type PlatformImage, targetDigest } from './archive/model.js';
+import { type Platform, platformMatches, platformString } from './archive/graph.js';
 import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
 import { FdTarget, StreamTarget } from './io/target.js';
@@ -13,8 +14,8 @@ import { openOutput } from './io/sink.js';
 import { type JsonObject, jsonObject } from './json/lossless.js';
 import { type JsonChange, diffJson } from './json/diff.js';
 import { checkTag } from './reference.js';
-import { type ImageChange, planRewrite } from './rewrite/propagate.js';
-import { selectImages } from './select.js';
+import { type RewriteRequest, type TargetChange, planRewrite } from './rewrite/propagate.js';
+import { selectTargets } from './select.js';
 import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from './verify/index.js';
 
 export interface EditArchiveOptions {
@@ -26,6 +27,12 @@ export interface EditArchiveOptions {
   readonly edits: readonly ConfigEdit[];
   /** Which images to edit: tags, references or image IDs (prefixes). Default: all. */
   readonly images?: readonly string[];
+  /** Edit only these platforms of a multi-platform image (default: all it holds). */
+  readonly platforms?: readonly Platform[];
+  /** Keep only these platforms in the output (and edit them); the others leave with their blobs. */
+  readonly onlyPlatforms?: readonly Platform[];
+  /** Remove index entries whose manifests the archive does not hold. */
+  readonly dropAbsent?: boolean;
   /** New tags for the edited image (needs exactly one selected image). */
   readonly tags?: readonly string[];
   /** Keep the unedited image in the archive as well (needs `tags`). */
@@ -46,17 +53,36 @@ export interface EditArchiveOptions {
   readonly verify?: boolean;
 }
 
+/** One platform of an edited image. */
+export interface PlatformReport {
+  /** `os/architecture[/variant]`, or null when neither the index nor the config says. */
+  readonly platform: string | null;
+  /** Config digest (the image ID Docker's classic store shows) before and after. */
+  readonly oldId: Digest;
+  readonly newId: Digest;
+  readonly configChanges: readonly JsonChange[];
+}
+
 export interface ImageReport {
+  /** The names the edit applies to (all the image's names unless it was selected by one). */
   readonly tags: readonly string[];
   /** Tags after the edit (same as `tags` unless retagged). */
   readonly newTags: readonly string[];
   /** Field-level changes of the config, for --dry-run and --json. */
   readonly configChanges: readonly JsonChange[];
+  /** Image ID: the config digest of a single-platform image; the index digest of a multi-platform one. */
   readonly oldId: Digest;
   readonly newId: Digest;
+  /** What the name points at: the index or manifest digest (the config digest in layouts without index.json). */
+  readonly oldDigest: Digest;
+  readonly newDigest: Digest;
   readonly changed: boolean;
   readonly edits: readonly string[];
   readonly warnings: readonly string[];
+  /** Every platform edited (one for a single-platform image). */
+  readonly platforms: readonly PlatformReport[];
+  /** Other names of the same image, left on the unedited image because it was selected by name. */
+  readonly otherNames: readonly string[];
 }
 
 export interface EditArchiveReport {
@@ -92,16 +118,37 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   // a plain file output takes write(2) calls directly; streams get copies of reused chunks
   const target = sink && (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, source.reader.reusesBuffers));
   const writer = target && new TarWriter(target);
+  const editOpts: EditModelOptions = {
+    images: opts.images ?? [],
+    history: opts.history !== false,
+    annotations: opts.annotations,
+    ...(tags ? { tags } : {}),
+    ...(opts.keepOriginal ? { keepOriginal: true } : {}),
+    ...(opts.platforms?.length ? { platforms: opts.platforms } : {}),
+    ...(opts.onlyPlatforms?.length ? { onlyPlatforms: opts.onlyPlatforms } : {}),
+    ...(opts.dropAbsent ? { dropAbsent: true } : {}),
+  };
   try {
+    // --only-platform drops layers that stream past before the index says whose they are: a file
+    // is read twice (the first pass reads metadata and skips layer bytes' meaning, not their I/O)
+    const skip = sink && opts.onlyPlatforms?.length ? await layersToLeaveOut(opts.input, opts.edits, editOpts) : undefined;
     const hasher = writer && opts.verify ? new EntryHasher() : undefined;
-    const entries = await scanArchive(source.reader, (entry, body) => (writer ? writer.writeStream(entry, hasher ? hasher.tap(entry, body) : body) : drain(body)), source.label);
+    const entries = await scanArchive(
+      source.reader,
+      (entry, body) => (writer && !skip?.has(entry.name) ? writer.writeStream(entry, hasher ? hasher.tap(entry, body) : body) : drain(body)),
+      source.label,
+    );
     source.close();
     const model = buildModel(entries, source.label);
     checkLayerCounts(model, source.label);
-    const result = editModel(model, opts.edits, { images: opts.images ?? [], history: opts.history !== false, annotations: opts.annotations, ...(tags ? { tags } : {}) });
-    const plan = planRewrite(model, result.changes, { keepOriginal: opts.keepOriginal === true });
+    const { request, reports } = editModel(model, opts.edits, editOpts);
+    const plan = planRewrite(model, request);
+    const notes: string[] = [];
+    if (sink && opts.onlyPlatforms?.length && !skip && plan.unreferencedStreamed.size > 0) {
+      notes.push(`${plan.unreferencedStreamed.size} layer blobs of the dropped platforms stay in the output, unreferenced (harmless to loaders): they passed before the index on a pipe; give the archive as a file to leave them out`);
+    }
     // checked before the metadata is written, so a bad output is never committed
-    const verification = hasher && sink && verifyWritten(entries.filter((e) => !e.data), plan.entries, hasher, sink.label);
+    const verification = hasher && sink && verifyWritten(entries.filter((e) => !e.data && !skip?.has(e.name)), plan.entries, hasher, sink.label);
     if (verification) assertVerified(verification);
     if (writer && sink) {
       for (const out of plan.entries) await writer.writeBuffer(out.header, out.data, out.raw);
@@ -109,17 +156,21 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       await stage?.finish();
       await sink.commit();
     }
-    const images = result.reports.map((r) => {
-      const newId = plan.renamed.get(r.oldId.toString()) ?? r.oldId;
-      return { ...r, newId, changed: !newId.equals(r.oldId) || r.newTags !== r.tags };
+    const images = reports.map((r, i): ImageReport => {
+      const t = plan.targets.get(request.targets[i]!.target);
+      const newDigest = t?.digest ?? r.oldDigest;
+      const platforms = r.platforms.map((p) => ({ ...p, newId: plan.renamed.get(p.oldId.toString()) ?? p.oldId }));
+      const newId = r.oldId.equals(r.oldDigest) ? newDigest : (plan.renamed.get(r.oldId.toString()) ?? r.oldId);
+      const retagged = r.newTags.length !== r.tags.length || r.newTags.some((x, j) => x !== r.tags[j]);
+      return { ...r, newId, newDigest, platforms, changed: !newDigest.equals(r.oldDigest) || !newId.equals(r.oldId) || retagged };
     });
     return {
       layout: model.layout,
       compression: source.compression,
       outputCompression: sink ? compression : 'none',
       images,
-      warnings: [...outputNotes(model, result.changes), ...plan.warnings],
-      droppedEntries: plan.dropped,
+      warnings: [...outputNotes(model, request), ...plan.warnings, ...notes],
+      droppedEntries: [...plan.dropped, ...(skip ?? [])],
       ...(verification ? { verification } : {}),
     };
   } catch (e) {
@@ -133,11 +184,24 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   }
 }
 
+/** The layer entries the output will not reference, from a first pass over a file (undefined for a pipe). */
+async function layersToLeaveOut(input: string | Readable, edits: readonly ConfigEdit[], o: EditModelOptions): Promise<ReadonlySet<string> | undefined> {
+  if (typeof input !== 'string' || input === '-') return undefined;
+  const source = await openInput(input);
+  try {
+    const entries = await scanArchive(source.reader, (_e, body) => drain(body), source.label);
+    const model = buildModel(entries, source.label);
+    return planRewrite(model, editModel(model, edits, o).request).unreferencedStreamed;
+  } finally {
+    source.close();
+  }
+}
+
 /** The reader's notes, with the port checks redone on the configs as written (an edit may have fixed them). */
-function outputNotes(model: ArchiveModel, changes: ReadonlyMap<string, ImageChange>): string[] {
+function outputNotes(model: ArchiveModel, request: RewriteRequest): string[] {
   const notes = [...model.notes];
   for (const img of model.images) {
-    const config = changes.get(img.id.toString())?.config;
+    const config = request.configs.get(img.id.toString());
     if (!config) continue;
     const name = img.tags[0] ?? img.id.short;
     const stale = `image ${name}: ExposedPorts `;
@@ -164,40 +228,80 @@ function checkTags(tags: readonly string[] | undefined): string[] | undefined {
 export interface EditModelOptions {
   readonly images?: readonly string[];
   readonly tags?: readonly string[];
+  readonly keepOriginal?: boolean;
   readonly history?: boolean;
   readonly annotations?: EditArchiveOptions['annotations'];
+  /** Edit only these platforms of a multi-platform image (default: every platform the archive holds). */
+  readonly platforms?: readonly Platform[];
+  /** Keep only these platforms (and edit them); the others leave the index with their blobs. */
+  readonly onlyPlatforms?: readonly Platform[];
+  /** Remove index entries whose manifests the archive does not hold. */
+  readonly dropAbsent?: boolean;
 }
 
-type DraftReport = Omit<ImageReport, 'newId' | 'changed'>;
+type DraftReport = Omit<ImageReport, 'newId' | 'changed' | 'newDigest' | 'platforms'> & { readonly platforms: readonly Omit<PlatformReport, 'newId'>[] };
 
 /** Decide what changes for each selected image; pure apart from the returned values. */
-export function editModel(model: ArchiveModel, edits: readonly ConfigEdit[], o: EditModelOptions = {}): { changes: Map<string, ImageChange>; reports: DraftReport[] } {
-  const selected = selectImages(model.images, o.images ?? []);
+export function editModel(model: ArchiveModel, edits: readonly ConfigEdit[], o: EditModelOptions = {}): { request: RewriteRequest; reports: DraftReport[] } {
+  const selected = selectTargets(model.targets, o.images ?? []);
   if (o.tags && selected.length > 1) {
-    throw new EditError(`--tag names one image, but ${selected.length} are selected (${selected.map((i) => i.tags[0] ?? i.id.short).join(', ')}); pick one with --image`);
+    throw new EditError(`--tag names one image, but ${selected.length} are selected (${selected.map((s) => targetLabel(s.target)).join(', ')}); pick one with --image`);
   }
-  const changes = new Map<string, ImageChange>();
-  const reports: DraftReport[] = [];
+  const filter = [...(o.platforms ?? []), ...(o.onlyPlatforms ?? [])];
+  const wanted = (p: PlatformImage) => filter.length === 0 || filter.some((w) => platformMatches(p.platform, w));
+  if (filter.length > 0 && !selected.some((s) => s.target.platforms.some(wanted))) {
+    const have = selected.flatMap((s) => s.target.platforms.map((p) => (p.platform ? platformString(p.platform) : 'unknown')));
+    throw new EditError(`--platform ${filter.map(platformString).join(', ')} matches no platform of the selected images; they have: ${[...new Set(have)].join(', ') || 'none'}`);
+  }
+  const configs = new Map<string, JsonObject>();
+  const results = new Map<string, { config: JsonObject; changed: boolean; warnings: string[] }>();
+  const edit = (img: ImageModel) => {
+    let r = results.get(img.id.toString());
+    if (!r) {
+      const a = applyEdits(img.config, edits);
+      r = { ...a, config: a.changed && o.history !== false ? withHistory(a.config, edits) : a.config };
+      results.set(img.id.toString(), r);
+      if (a.changed) configs.set(img.id.toString(), r.config);
+    }
+    return r;
+  };
   const annotate = annotationEdit(o.annotations);
-  for (const img of selected) {
-    const r = applyEdits(img.config, edits);
-    const config = r.changed && o.history !== false ? withHistory(r.config, edits) : r.config;
-    const change: ImageChange = {
-      ...(r.changed ? { config } : {}),
-      ...(o.tags ? { tags: o.tags } : {}),
-      ...(annotate ? { annotate } : {}),
-    };
-    if (change.config || change.tags || change.annotate) changes.set(img.id.toString(), change);
+  const annotated = new Set<string>();
+  const reports: DraftReport[] = [];
+  const targets: TargetChange[] = [];
+  for (const { target, moving } of selected) {
+    const platforms = target.platforms.filter(wanted).map((p) => {
+      const r = edit(p.image);
+      if (annotate) annotated.add(p.image.id.toString());
+      return { platform: p.platform ? platformString(p.platform) : null, oldId: p.image.id, configChanges: diffJson(p.image.config, r.config), warnings: r.warnings };
+    });
+    targets.push({ target, moving, ...(o.tags ? { newNames: o.tags } : {}) });
+    const names = moving === 'all' ? target.names : moving;
     reports.push({
-      tags: img.tags,
-      newTags: o.tags ?? img.tags,
-      oldId: img.id,
+      tags: names,
+      newTags: o.tags ?? names,
+      oldId: platforms.length === 1 || target.platforms.length === 1 ? (platforms[0]?.oldId ?? target.platforms[0]!.image.id) : targetDigest(target),
+      oldDigest: targetDigest(target),
       edits: [...edits.map((e) => e.description), ...(o.tags ? [`tag ${o.tags.join(', ')}`] : [])],
-      warnings: r.warnings,
-      configChanges: diffJson(img.config, config),
+      warnings: [...new Set(platforms.flatMap((p) => p.warnings))],
+      configChanges: platforms[0]?.configChanges ?? [],
+      platforms: platforms.map(({ warnings: _w, ...p }) => p),
+      otherNames: moving === 'all' ? [] : target.names.filter((n) => !moving.includes(n)),
     });
   }
-  return { changes, reports };
+  const request: RewriteRequest = {
+    configs,
+    targets,
+    ...(annotate ? { annotate: { configs: annotated, edit: annotate } } : {}),
+    ...(o.keepOriginal ? { keepOriginal: true } : {}),
+    ...(o.onlyPlatforms?.length ? { onlyPlatforms: o.onlyPlatforms } : {}),
+    ...(o.dropAbsent ? { dropAbsent: true } : {}),
+  };
+  return { request, reports };
+}
+
+function targetLabel(t: ImageTarget): string {
+  return t.names[0] ?? targetDigest(t).short;
 }
 
 /** Docker's own edits leave a trace in `history`; so do ours (an empty layer, like LABEL or ENV). */

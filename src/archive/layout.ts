@@ -1,19 +1,11 @@
 import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
-import { type Json, type JsonObject, JsonSyntaxError, isJsonObject, parseJson } from '../json/lossless.js';
-import { uniqueReferences } from '../reference.js';
+import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
+import { normalizeReference, uniqueReferences } from '../reference.js';
 import { type EntryRecord, resolveRelative } from './entry.js';
 import { METADATA_MAX_ENTRY } from './scan.js';
-import {
-  type ArchiveModel,
-  type ImageModel,
-  type LayerInfo,
-  type LayoutName,
-  type ManifestJsonItem,
-  type OciNode,
-  isIndexMediaType,
-  isManifestMediaType,
-} from './model.js';
+import { type ArchiveGraph, type Descriptor, type GraphNode, type ManifestNode, type Platform, buildGraph, imageManifestsUnder, isAttestation, platformString } from './graph.js';
+import type { ArchiveModel, ImageModel, ImageTarget, LayerInfo, LayoutName, ManifestJsonItem } from './model.js';
 
 const BLOB_PATH = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/;
 
@@ -59,107 +51,21 @@ export function buildModel(entries: readonly EntryRecord[], label: string): Arch
 function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
   const notes: string[] = entryWarnings(all);
   const entries = withoutShadowedMetadata(all);
-  const byPath = new Map<string, EntryRecord>();
-  const blobs = new Map<string, EntryRecord>();
-  for (const e of entries) {
-    if (e.header.type === 'directory') continue;
-    byPath.set(e.path, e);
-    const m = BLOB_PATH.exec(e.path);
-    if (m) blobs.set(`${m[1]}:${m[2]}`, e);
-  }
+  const { byPath, blobs } = indexEntries(entries);
+  const resolve = (path: string, user: string) => resolveEntry(byPath, path, user);
 
-  /**
-   * Follow symlinks (and hardlinks) to the entry holding the bytes. docker load extracts to disk, so
-   * chains resolve as the OS would; a link out of the archive or in a loop is refused.
-   */
-  const resolveEntry = (path: string, user: string): EntryRecord | undefined => {
-    let e = byPath.get(path);
-    const seen = new Set<string>();
-    while (e && (e.header.type === 'symlink' || e.header.type === 'link')) {
-      if (seen.has(e.path) || seen.size >= 40) {
-        throw new ArchiveError(`${user} leads into a loop of symbolic links (${[...seen, e.path].join(' -> ')}); the archive is damaged or malicious`, e.name);
-      }
-      seen.add(e.path);
-      const link = e.header.linkname ?? '';
-      const target = e.header.type === 'symlink' ? resolveRelative(e.path, link) : resolveRelative('', link);
-      if (target === undefined) {
-        throw new ArchiveError(`${user} is a link to ${JSON.stringify(link)}, outside the archive; refusing a damaged or malicious archive`, e.name);
-      }
-      e = byPath.get(target);
-    }
-    return e;
-  };
-
-  // manifest.json
-  let mj: { entry: EntryRecord; doc: Json[]; items: ManifestJsonItem[] } | undefined;
   const mjEntry = byPath.get('manifest.json');
-  if (mjEntry) {
-    const doc = entryJson(mjEntry, 'manifest.json');
-    if (!Array.isArray(doc)) throw new ArchiveError('must hold a JSON array of images; the archive is damaged', 'manifest.json');
-    const items = doc.map((raw, i) => parseManifestJsonItem(raw, i));
-    mj = { entry: mjEntry, doc, items };
-  }
-
-  // index.json and the OCI graph below it
-  let ociIndex: ArchiveModel['ociIndex'];
-  const nodes = new Map<string, OciNode>();
-  const configDescs: { digest: Digest; tags: string[]; manifest: OciNode }[] = [];
+  const mj = mjEntry ? readManifestJson(mjEntry) : undefined;
+  // containerd reads index.json when oci-layout exists; docker load reads only manifest.json
   const idxEntry = byPath.get('index.json');
+  let ociIndex: ArchiveModel['ociIndex'];
   if (idxEntry && (byPath.has('oci-layout') || !mjEntry)) {
     const doc = entryJson(idxEntry, 'index.json');
-    if (!isJsonObject(doc) || !Array.isArray(doc.manifests)) {
+    if (!isJsonObject(doc) || !Array.isArray(field(doc, 'manifests'))) {
       throw new ArchiveError('is not an OCI image index (no "manifests" array); the archive is damaged', 'index.json');
     }
     ociIndex = { entry: idxEntry, doc };
-    const visit = (desc: Json, tags: string[], where: string, depth: number): void => {
-      if (depth > 8) throw new ArchiveError('manifest lists nest more than 8 deep; refusing a looping index', where);
-      if (!isJsonObject(desc)) throw new ArchiveError('has a descriptor that is not an object', where);
-      const d = Digest.tryParse(desc.digest);
-      if (!d) throw new ArchiveError(`has a descriptor with an invalid digest ${JSON.stringify(desc.digest)}`, where);
-      const blob = blobs.get(d.toString());
-      if (!blob) {
-        const plat = isJsonObject(desc.platform) ? ` (${[desc.platform.os, desc.platform.architecture, desc.platform.variant].filter(Boolean).join('/')})` : '';
-        notes.push(`${where} names ${d}${plat}, which is not in the archive; left as is`);
-        return;
-      }
-      let node = nodes.get(d.toString());
-      if (!node) {
-        checkBlobDigest(blob, d);
-        const body = entryJson(blob, 'manifest or index blob');
-        if (!isJsonObject(body)) throw new ArchiveError('is not a JSON object', blob.name);
-        const mt = body.mediaType ?? desc.mediaType;
-        const kind = isIndexMediaType(mt) || Array.isArray(body.manifests) ? 'index' : isManifestMediaType(mt) || isJsonObject(body.config) ? 'manifest' : undefined;
-        if (!kind) {
-          notes.push(`${blob.name} (named by ${where}) is neither a manifest nor an index; left as is`);
-          return;
-        }
-        node = { digest: d, entry: blob, kind, doc: body };
-        nodes.set(d.toString(), node);
-      }
-      if (node.kind === 'index') {
-        for (const child of node.doc.manifests as Json[]) visit(child, tags, node.entry.name, depth + 1);
-      } else if (isJsonObject(desc.annotations) && desc.annotations['vnd.docker.reference.type'] === 'attestation-manifest') {
-        // buildx provenance/SBOM: describes an image, is not one; never edited
-      } else {
-        const cfg = node.doc.config;
-        const cd = isJsonObject(cfg) ? Digest.tryParse(cfg.digest) : undefined;
-        if (!cd) throw new ArchiveError('has no valid config descriptor', node.entry.name);
-        configDescs.push({ digest: cd, tags, manifest: node });
-      }
-    };
-    for (const desc of doc.manifests as Json[]) {
-      const tags: string[] = [];
-      if (isJsonObject(desc) && isJsonObject(desc.annotations)) {
-        const a = desc.annotations;
-        if (typeof a['io.containerd.image.name'] === 'string') tags.push(a['io.containerd.image.name']);
-        else if (typeof a['org.opencontainers.image.ref.name'] === 'string' && /[:/]/.test(a['org.opencontainers.image.ref.name'])) {
-          tags.push(a['org.opencontainers.image.ref.name']);
-        }
-      }
-      visit(desc, tags, 'index.json', 0);
-    }
   }
-
   if (!mj && !ociIndex) {
     throw new ArchiveError(
       byPath.has('repositories')
@@ -168,104 +74,261 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
       label,
     );
   }
-
-  // images, keyed by config digest
-  interface Draft {
-    id: Digest;
-    entry: EntryRecord;
-    bytes: Buffer;
-    config: JsonObject;
-    tags: string[];
-    layers?: LayerInfo[];
+  const graph = ociIndex ? buildGraph(ociIndex, blobs) : EMPTY_GRAPH;
+  for (const a of graph.absent) {
+    if (isAttestation(a.desc)) continue;
+    const plat = a.desc.platform ? ` (${platformString(a.desc.platform)})` : '';
+    const where = a.parent ? (graph.nodes.get(a.parent.toString())?.entry.name ?? a.parent.toString()) : 'index.json';
+    notes.push(`${where} names ${a.desc.digest}${plat}, which is not in the archive; left as is`);
   }
-  const drafts = new Map<string, Draft>();
-  const draftFor = (entry: EntryRecord, what: string): Draft => {
-    const bytes = entry.data;
-    if (!bytes) throw notJson(entry, what);
-    const id = Digest.of(bytes);
-    let d = drafts.get(id.toString());
-    if (!d) {
-      const config = entryJson(entry, what);
-      if (!isJsonObject(config)) throw new ArchiveError(`${what} is not a JSON object`, entry.name);
-      d = { id, entry, bytes, config, tags: [] };
-      drafts.set(id.toString(), d);
-    }
-    return d;
-  };
-  const diffIdsOf = (config: JsonObject): (Digest | undefined)[] => {
-    const rootfs = config.rootfs;
-    const ids = isJsonObject(rootfs) && Array.isArray(rootfs.diff_ids) ? rootfs.diff_ids : [];
-    return ids.map((x) => Digest.tryParse(x));
-  };
 
-  const itemDrafts: Draft[] = [];
-  for (const item of mj?.items ?? []) {
-    const entry = resolveEntry(normalize(item.config), 'the config named by manifest.json');
-    if (!entry) {
-      throw new ArchiveError(`names config ${JSON.stringify(item.config)}, which is not in the archive; the archive is incomplete`, 'manifest.json');
-    }
-    const d = draftFor(entry, 'image config');
-    itemDrafts.push(d);
-    d.tags.push(...item.repoTags);
-    if (!d.layers) {
-      const diffIds = diffIdsOf(d.config);
-      d.layers = item.layers.map((p, i) => {
-        const e = resolveEntry(normalize(p), 'a layer named by manifest.json');
+  const configs = new ConfigReader(blobs);
+  const { targets, artifacts } = ociIndex ? targetsFromIndex(graph, configs, notes) : { targets: [] as TargetDraft[], artifacts: [] as Descriptor[] };
+  const itemImages = (mj?.items ?? []).map((item, i) => {
+    const entry = resolve(normalize(item.config), 'the config named by manifest.json');
+    if (!entry) throw new ArchiveError(`names config ${JSON.stringify(item.config)}, which is not in the archive; the archive is incomplete`, 'manifest.json');
+    const draft = configs.read(entry);
+    if (!draft.layers) {
+      const diffIds = diffIdsOf(draft.config);
+      draft.layers = item.layers.map((p, j) => {
+        const e = resolve(normalize(p), 'a layer named by manifest.json');
         if (!e) throw new ArchiveError(`names layer ${JSON.stringify(p)}, which is not in the archive; the archive is incomplete`, 'manifest.json');
-        const diffId = diffIds[i];
+        const diffId = diffIds[j];
         return { entry: e, ...(diffId ? { diffId } : {}) };
       });
     }
-  }
-  for (const c of configDescs) {
-    const blob = blobs.get(c.digest.toString());
-    if (!blob) {
-      notes.push(`${c.manifest.entry.name} names config ${c.digest}, which is not in the archive; that image is left as is`);
-      continue;
-    }
-    checkBlobDigest(blob, c.digest);
-    const d = draftFor(blob, 'image config');
-    d.tags.push(...c.tags);
-    const ls = Array.isArray(c.manifest.doc.layers) ? c.manifest.doc.layers : [];
-    const diffIds = diffIdsOf(d.config);
-    const fromManifest: LayerInfo[] = ls.map((l, i) => {
-      const obj = isJsonObject(l) ? l : {};
-      const digest = Digest.tryParse(obj.digest);
-      const entry = digest ? blobs.get(digest.toString()) : undefined;
-      const diffId = diffIds[i];
-      return {
-        ...(digest ? { digest } : {}),
-        ...(entry ? { entry } : {}),
-        ...(diffId ? { diffId } : {}),
-        ...(typeof obj.mediaType === 'string' ? { mediaType: obj.mediaType } : {}),
-        ...(obj.size !== undefined ? { size: Number(obj.size) } : {}),
-      };
-    });
-    // the OCI manifest knows blob digests and media types: prefer it
-    d.layers = fromManifest;
-  }
+    attachItem(targets, draft, item, i);
+    return draft;
+  });
 
-  const imageOf = new Map<Draft, ImageModel>();
-  for (const d of drafts.values()) {
-    imageOf.set(d, { id: d.id, configEntry: d.entry, configBytes: d.bytes, config: d.config, tags: uniqueReferences(d.tags), layers: d.layers ?? [] });
+  const imageOf = new Map<ConfigDraft, ImageModel>();
+  for (const d of configs.all()) {
+    const names = targets.filter((t) => t.platforms.some((p) => p.draft === d)).flatMap((t) => t.names);
+    imageOf.set(d, {
+      id: d.id,
+      configEntry: d.entry,
+      configBytes: d.bytes,
+      config: d.config,
+      tags: uniqueReferences(names),
+      layers: d.layers ?? [],
+      platform: d.platform ?? configPlatform(d.config),
+    });
   }
   const images = [...imageOf.values()];
-  const manifestJson = mj && { ...mj, itemImages: itemDrafts.map((d) => imageOf.get(d)!) };
-  if (images.length === 0) {
-    throw new ArchiveError('names no image whose config is in the archive; nothing to edit', label);
-  }
-  notes.push(...imageWarnings({ images, manifestJson }));
+  if (images.length === 0) throw new ArchiveError('names no image whose config is in the archive; nothing to edit', label);
+  const finalTargets: ImageTarget[] = targets
+    .filter((t) => t.platforms.length > 0 || t.absent.length > 0)
+    .map((t) => ({
+      names: uniqueReferences(t.names),
+      descriptors: t.descriptors,
+      node: t.node,
+      platforms: t.platforms.map((p) => ({ image: imageOf.get(p.draft)!, manifest: p.manifest, platform: p.platform ?? imageOf.get(p.draft)!.platform, indexes: p.indexes })),
+      absent: t.absent,
+      attestations: t.attestations,
+      manifestJsonItems: t.items,
+    }));
+  const manifestJson = mj && { ...mj, itemImages: itemImages.map((d) => imageOf.get(d)!) };
+  notes.push(...imageWarnings({ images, ...(manifestJson ? { manifestJson } : {}) }));
   return {
     layout: detectLayout(byPath, mj?.items, ociIndex !== undefined),
     entries,
     byPath,
     ...(manifestJson ? { manifestJson } : {}),
     ...(ociIndex ? { ociIndex } : {}),
-    nodes,
+    graph,
     blobs,
     images,
+    targets: finalTargets,
+    artifacts,
     notes,
   };
+}
+
+const EMPTY_GRAPH: ArchiveGraph = { roots: [], nodes: new Map(), parents: new Map(), absent: [] };
+
+function indexEntries(entries: readonly EntryRecord[]): { byPath: Map<string, EntryRecord>; blobs: Map<string, EntryRecord> } {
+  const byPath = new Map<string, EntryRecord>();
+  const blobs = new Map<string, EntryRecord>();
+  for (const e of entries) {
+    if (e.header.type === 'directory') continue;
+    byPath.set(e.path, e);
+    const m = BLOB_PATH.exec(e.path);
+    if (m) blobs.set(`${m[1]}:${m[2]}`, e);
+  }
+  return { byPath, blobs };
+}
+
+/**
+ * Follow symlinks (and hardlinks) to the entry holding the bytes. docker load extracts to disk, so
+ * chains resolve as the OS would; a link out of the archive or in a loop is refused.
+ */
+function resolveEntry(byPath: ReadonlyMap<string, EntryRecord>, path: string, user: string): EntryRecord | undefined {
+  let e = byPath.get(path);
+  const seen = new Set<string>();
+  while (e && (e.header.type === 'symlink' || e.header.type === 'link')) {
+    if (seen.has(e.path) || seen.size >= 40) {
+      throw new ArchiveError(`${user} leads into a loop of symbolic links (${[...seen, e.path].join(' -> ')}); the archive is damaged or malicious`, e.name);
+    }
+    seen.add(e.path);
+    const link = e.header.linkname ?? '';
+    const target = e.header.type === 'symlink' ? resolveRelative(e.path, link) : resolveRelative('', link);
+    if (target === undefined) {
+      throw new ArchiveError(`${user} is a link to ${JSON.stringify(link)}, outside the archive; refusing a damaged or malicious archive`, e.name);
+    }
+    e = byPath.get(target);
+  }
+  return e;
+}
+
+function readManifestJson(entry: EntryRecord): { entry: EntryRecord; doc: Json[]; items: ManifestJsonItem[] } {
+  const doc = entryJson(entry, 'manifest.json');
+  if (!Array.isArray(doc)) throw new ArchiveError('must hold a JSON array of images; the archive is damaged', 'manifest.json');
+  return { entry, doc, items: doc.map((raw, i) => parseManifestJsonItem(raw, i)) };
+}
+
+/** An image config while the model is being built. */
+interface ConfigDraft {
+  id: Digest;
+  entry: EntryRecord;
+  bytes: Buffer;
+  config: JsonObject;
+  layers?: LayerInfo[];
+  platform?: Platform;
+}
+
+/** Reads each config once, keyed by its digest. */
+class ConfigReader {
+  private readonly drafts = new Map<string, ConfigDraft>();
+  constructor(private readonly blobs: ReadonlyMap<string, EntryRecord>) {}
+
+  read(entry: EntryRecord, algorithm: 'sha256' | 'sha512' = 'sha256'): ConfigDraft {
+    const bytes = entry.data;
+    if (!bytes) throw notJson(entry, 'image config');
+    const id = Digest.of(bytes, algorithm);
+    let d = this.drafts.get(id.toString());
+    if (!d) {
+      const config = entryJson(entry, 'image config');
+      if (!isJsonObject(config)) throw new ArchiveError('image config is not a JSON object', entry.name);
+      d = { id, entry, bytes, config };
+      this.drafts.set(id.toString(), d);
+    }
+    return d;
+  }
+
+  /** The config a manifest names, checked against its digest; undefined when absent. */
+  forManifest(m: ManifestNode, notes: string[]): ConfigDraft | undefined {
+    const cd = m.config!;
+    const blob = this.blobs.get(cd.digest.toString());
+    if (!blob) {
+      notes.push(`${m.entry.name} names config ${cd.digest}, which is not in the archive; that image is left as is`);
+      return undefined;
+    }
+    checkBlobDigest(blob, cd.digest);
+    const d = this.read(blob, cd.digest.algorithm);
+    if (!d.layers) {
+      const diffIds = diffIdsOf(d.config);
+      d.layers = m.layers.map((l, i) => {
+        const entry = this.blobs.get(l.digest.toString());
+        const diffId = diffIds[i];
+        return {
+          digest: l.digest,
+          ...(entry ? { entry } : {}),
+          ...(diffId ? { diffId } : {}),
+          ...(l.mediaType !== undefined ? { mediaType: l.mediaType } : {}),
+          ...(l.size !== undefined ? { size: l.size } : {}),
+        };
+      });
+    }
+    return d;
+  }
+
+  all(): ConfigDraft[] {
+    return [...this.drafts.values()];
+  }
+}
+
+interface TargetDraft {
+  names: string[];
+  descriptors: Descriptor[];
+  node: GraphNode | undefined;
+  platforms: { draft: ConfigDraft; manifest: ManifestNode | undefined; platform: Platform | undefined; indexes: readonly Digest[] }[];
+  absent: Descriptor[];
+  attestations: ManifestNode[];
+  items: number[];
+}
+
+/** One target per distinct digest that index.json names (its descriptors' names together). */
+function targetsFromIndex(graph: ArchiveGraph, configs: ConfigReader, notes: string[]): { targets: TargetDraft[]; artifacts: Descriptor[] } {
+  const byDigest = new Map<string, TargetDraft>();
+  const artifacts: Descriptor[] = [];
+  for (const desc of graph.roots) {
+    const key = desc.digest.toString();
+    const seen = byDigest.get(key);
+    if (seen) {
+      seen.descriptors.push(desc);
+      seen.names.push(...descriptorNames(desc));
+      continue;
+    }
+    const node = graph.nodes.get(key);
+    if (node?.kind === 'manifest' && node.role !== 'image') {
+      artifacts.push(desc);
+      continue;
+    }
+    const under = imageManifestsUnder(graph, desc);
+    if (node && under.manifests.length === 0 && under.absent.length === 0) {
+      artifacts.push(desc); // an index of artifacts (referrers), not an image
+      continue;
+    }
+    const platforms = under.manifests.flatMap((pm) => {
+      const draft = configs.forManifest(pm.manifest, notes);
+      if (!draft) return [];
+      draft.platform ??= pm.platform;
+      return [{ draft, manifest: pm.manifest, platform: pm.platform, indexes: pm.indexes }];
+    });
+    byDigest.set(key, { names: descriptorNames(desc), descriptors: [desc], node, platforms, absent: node ? under.absent : [], attestations: under.attestations, items: [] });
+  }
+  return { targets: [...byDigest.values()], artifacts };
+}
+
+const CONTAINERD_NAME = 'io.containerd.image.name';
+const OCI_REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** The image name an index.json descriptor gives (containerd's full name, or a full OCI ref.name). */
+export function descriptorNames(desc: Descriptor): string[] {
+  const a = desc.annotations;
+  if (a[CONTAINERD_NAME]) return [a[CONTAINERD_NAME]];
+  const ref = a[OCI_REF_NAME];
+  return ref && /[:/]/.test(ref) ? [ref] : [];
+}
+
+/** A manifest.json item belongs to the index.json target holding its config (one sharing a name first). */
+function attachItem(targets: TargetDraft[], draft: ConfigDraft, item: ManifestJsonItem, i: number): void {
+  const holding = targets.filter((t) => t.platforms.some((p) => p.draft === draft));
+  const wanted = new Set(item.repoTags.map(normalizeReference));
+  const t =
+    holding.find((h) => h.names.some((n) => wanted.has(normalizeReference(n)))) ??
+    holding.find((h) => h.descriptors.length === 0) ??
+    (holding.length > 0 && item.repoTags.length === 0 ? holding[0] : undefined);
+  if (t) {
+    t.items.push(i);
+    t.names.push(...item.repoTags);
+    return;
+  }
+  targets.push({ names: [...item.repoTags], descriptors: [], node: undefined, platforms: [{ draft, manifest: undefined, platform: undefined, indexes: [] }], absent: [], attestations: [], items: [i] });
+}
+
+function diffIdsOf(config: JsonObject): (Digest | undefined)[] {
+  const rootfs = field(config, 'rootfs');
+  const ids = isJsonObject(rootfs) ? field(rootfs, 'diff_ids') : undefined;
+  return (Array.isArray(ids) ? ids : []).map((x) => Digest.tryParse(x));
+}
+
+function configPlatform(config: JsonObject): Platform | undefined {
+  const os = field(config, 'os');
+  const arch = field(config, 'architecture');
+  const variant = field(config, 'variant');
+  if (typeof os !== 'string' || typeof arch !== 'string') return undefined;
+  return { os, architecture: arch, ...(typeof variant === 'string' && variant ? { variant } : {}) };
 }
 
 /** podman and skopeo refuse bigger manifest.json and config entries (containers/image limits). */
@@ -362,10 +425,10 @@ export function exposedPortWarnings(name: string, config: JsonObject): string[] 
  * small, so this is cheap (layers are not hashed: `copyedit verify` does that).
  */
 function checkBlobDigest(blob: EntryRecord, expected: Digest): void {
-  if (!blob.data || !expected.toString().startsWith('sha256:')) return;
-  const actual = Digest.of(blob.data);
+  if (!blob.data) return;
+  const actual = Digest.of(blob.data, expected.algorithm);
   if (!actual.equals(expected)) {
-    throw new ArchiveError(`content does not match its digest (its sha256 is ${actual.toString().slice(7)}): the blob is damaged; save or download the archive again`, blob.name);
+    throw new ArchiveError(`content does not match its digest (its ${actual.algorithm} is ${actual.hex}): the blob is damaged; save or download the archive again`, blob.name);
   }
 }
 
@@ -376,18 +439,19 @@ function normalize(p: string): string {
 function parseManifestJsonItem(raw: Json, i: number): ManifestJsonItem {
   const where = `manifest.json[${i}]`;
   if (!isJsonObject(raw)) throw new ArchiveError('is not an object', where);
-  if (typeof raw.Config !== 'string') throw new ArchiveError('has no "Config" string', where);
-  const tags = raw.RepoTags ?? [];
+  const config = field(raw, 'Config');
+  if (typeof config !== 'string') throw new ArchiveError('has no "Config" string', where);
+  const tags = field(raw, 'RepoTags') ?? [];
   if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) throw new ArchiveError('"RepoTags" is not a list of strings', where);
-  const layers = raw.Layers ?? [];
+  const layers = field(raw, 'Layers') ?? [];
   if (!Array.isArray(layers) || !layers.every((t) => typeof t === 'string')) throw new ArchiveError('"Layers" is not a list of strings', where);
-  return { config: raw.Config, repoTags: tags as string[], layers: layers as string[], raw };
+  return { config, repoTags: tags as string[], layers: layers as string[], raw };
 }
 
 function detectLayout(byPath: ReadonlyMap<string, EntryRecord>, items: readonly ManifestJsonItem[] | undefined, hasIndex: boolean): LayoutName {
   if (hasIndex) {
     if (!items) return 'oci';
-    return items.some((it) => it.raw.LayerSources !== undefined) || byPath.has('repositories') ? 'docker-oci' : 'containerd';
+    return items.some((it) => field(it.raw, 'LayerSources') !== undefined) || byPath.has('repositories') ? 'docker-oci' : 'containerd';
   }
   const first = items?.[0];
   if (first && first.config.startsWith('sha256:')) return 'crane';

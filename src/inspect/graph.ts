@@ -1,6 +1,7 @@
 import type { ArchiveModel } from '../archive/model.js';
-import { Digest } from '../digest.js';
-import { type Json, isJsonObject } from '../json/lossless.js';
+import { imageManifestsUnder, isAttestation, platformString } from '../archive/graph.js';
+import type { Digest } from '../digest.js';
+import { field, isJsonObject } from '../json/lossless.js';
 
 /** A manifest that names an image's config, and the indexes above it (outermost first). */
 export interface ManifestRef {
@@ -41,59 +42,47 @@ export interface OciGraph {
   readonly absent: readonly AbsentManifest[];
 }
 
-const str = (v: Json | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
-
 /**
- * Walk index.json down to the manifests, remembering the path: the model keys images by config, but
- * "which digest does `docker pull` print" depends on the manifest and the index above it.
+ * The archive graph seen from the configs: "which digest does `docker pull` print" depends on the
+ * manifest and the index above it; the model keys images by config.
  */
 export function walkOciGraph(model: ArchiveModel): OciGraph {
   const byConfig = new Map<string, ManifestRef[]>();
+  for (const root of model.graph.roots) {
+    for (const pm of imageManifestsUnder(model.graph, root).manifests) {
+      const key = pm.manifest.config!.digest.toString();
+      const list = byConfig.get(key) ?? [];
+      if (list.some((m) => m.digest.equals(pm.manifest.digest))) continue;
+      list.push({
+        digest: pm.manifest.digest,
+        mediaType: pm.manifest.mediaType ?? null,
+        size: pm.manifest.entry.header.size ?? null,
+        platform: pm.platform ? platformString(pm.platform) : null,
+        indexes: pm.indexes,
+      });
+      byConfig.set(key, list);
+    }
+  }
   const attestations: AttestationRef[] = [];
-  const absent: AbsentManifest[] = [];
-  const seen = new Set<string>();
-  const visit = (desc: Json, indexes: Digest[], depth: number): void => {
-    if (!isJsonObject(desc) || depth > 8) return;
-    const d = Digest.tryParse(desc.digest);
-    if (!d) return;
-    const parent = indexes[indexes.length - 1] ?? null;
-    const ann = isJsonObject(desc.annotations) ? desc.annotations : undefined;
-    const node = model.nodes.get(d.toString());
-    const isAttestation = ann?.['vnd.docker.reference.type'] === 'attestation-manifest';
-    if (isAttestation) {
-      const layers = node && Array.isArray(node.doc.layers) ? node.doc.layers : [];
-      const types = layers.map((l) => (isJsonObject(l) && isJsonObject(l.annotations) ? str(l.annotations['in-toto.io/predicate-type']) : undefined));
-      attestations.push({ digest: d, present: !!node, refersTo: str(ann?.['vnd.docker.reference.digest']) ?? null, predicateTypes: types.filter((t): t is string => !!t), index: parent });
-      return;
-    }
-    const p = isJsonObject(desc.platform) ? desc.platform : undefined;
-    if (!node) {
-      const platform = p ? { ...(str(p.os) ? { os: str(p.os)! } : {}), ...(str(p.architecture) ? { architecture: str(p.architecture)! } : {}), ...(str(p.variant) ? { variant: str(p.variant)! } : {}) } : null;
-      absent.push({ digest: d, platform, index: parent });
-      return;
-    }
-    const key = `${d}@${indexes.join('/')}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    if (node.kind === 'index') {
-      for (const child of node.doc.manifests as Json[]) visit(child, [...indexes, d], depth + 1);
-      return;
-    }
-    const cfg = isJsonObject(node.doc.config) ? Digest.tryParse(node.doc.config.digest) : undefined;
-    if (!cfg) return;
-    const platform = p ? [str(p.os), str(p.architecture), str(p.variant)].filter(Boolean).join('/') : null;
-    const ref: ManifestRef = {
-      digest: d,
-      mediaType: str(node.doc.mediaType) ?? str(desc.mediaType) ?? null,
-      size: node.entry.header.size ?? null,
-      platform: platform || null,
-      indexes,
-    };
-    const list = byConfig.get(cfg.toString()) ?? [];
-    if (!list.some((m) => m.digest.equals(d))) list.push(ref);
-    byConfig.set(cfg.toString(), list);
-  };
-  const top = model.ociIndex?.doc.manifests;
-  for (const desc of Array.isArray(top) ? top : []) visit(desc, [], 0);
+  for (const [key, edges] of model.graph.parents) {
+    const edge = edges.find((e) => isAttestation(e.desc));
+    if (!edge) continue;
+    const node = model.graph.nodes.get(key);
+    const layers = node?.kind === 'manifest' ? node.layers : [];
+    attestations.push({
+      digest: edge.desc.digest,
+      present: !!node,
+      refersTo: edge.desc.annotations['vnd.docker.reference.digest'] ?? null,
+      predicateTypes: layers.map((l) => l.annotations['in-toto.io/predicate-type']).filter((t): t is string => !!t),
+      index: edge.parent ?? null,
+    });
+  }
+  const absent = model.graph.absent
+    .filter((a) => !isAttestation(a.desc))
+    .map((a) => {
+      const p = field(a.desc.raw, 'platform');
+      const platform = isJsonObject(p) && a.desc.platform ? { os: a.desc.platform.os, architecture: a.desc.platform.architecture, ...(a.desc.platform.variant ? { variant: a.desc.platform.variant } : {}) } : null;
+      return { digest: a.desc.digest, platform, index: a.parent ?? null };
+    });
   return { manifestsByConfig: byConfig, attestations, absent };
 }

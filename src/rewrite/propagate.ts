@@ -1,23 +1,34 @@
 import type { Header } from '../archive/tar/header.js';
 import { Digest } from '../digest.js';
-import { derivedHeader, type EntryRecord } from '../archive/entry.js';
-import type { ArchiveModel, ImageModel, OciNode } from '../archive/model.js';
-import { type Json, type JsonObject, cloneJson, isJsonObject, jsonEqual, jsonObject, stringifyJson } from '../json/lossless.js';
+import { derivedHeader, type EntryRecord, resolveRelative } from '../archive/entry.js';
+import { ATTESTATION_DIGEST, type Descriptor, type GraphNode, type ManifestNode, type Platform, isAttestation, platformMatches, platformString } from '../archive/graph.js';
+import { descriptorNames } from '../archive/layout.js';
+import type { ArchiveModel, ImageModel, ImageTarget } from '../archive/model.js';
+import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject, stringifyJson } from '../json/lossless.js';
 import { normalizeReference } from '../reference.js';
+import { type NameOwners, assignNames, rewriteRepositories, tagPart } from './names.js';
 
-/** What to change about one image (keyed by its current image ID). */
-export interface ImageChange {
-  /** The new config, when it differs from the current one. */
-  readonly config?: JsonObject;
-  /** New tags replacing the image's tags (RepoTags, index.json names, repositories). */
-  readonly tags?: readonly string[];
-  /** Edit the annotations of the image's OCI/Docker manifest (layouts that have one). */
-  readonly annotate?: (annotations: JsonObject) => JsonObject;
+/** What happens to one image (what a name points at). */
+export interface TargetChange {
+  readonly target: ImageTarget;
+  /** The names that follow the edit: all of them, or those the user selected it by. */
+  readonly moving: 'all' | readonly string[];
+  /** Names for the edited image instead of the moving ones (`--tag`). */
+  readonly newNames?: readonly string[];
 }
 
-export interface RewriteOptions {
-  /** Keep the unedited image (old config, manifests and tags) next to the edited one. */
+export interface RewriteRequest {
+  /** New configs, by the digest of the config they replace. */
+  readonly configs: ReadonlyMap<string, JsonObject>;
+  /** Edit the annotations of the manifests naming these configs. */
+  readonly annotate?: { readonly configs: ReadonlySet<string>; readonly edit: (annotations: JsonObject) => JsonObject };
+  readonly targets: readonly TargetChange[];
+  /** Keep the unedited image under the moving names' places (they move; see names.ts). */
   readonly keepOriginal?: boolean;
+  /** Keep only these platforms of the edited images; the others leave the index with their blobs. */
+  readonly onlyPlatforms?: readonly Platform[];
+  /** Remove index entries whose manifests the archive does not hold. */
+  readonly dropAbsent?: boolean;
 }
 
 /** A document written anew: its bytes, digest and size. */
@@ -39,158 +50,440 @@ export interface OutputEntry {
 export interface RewritePlan {
   /** Metadata entries to write, in the input's order, replacements in their predecessors' places. */
   readonly entries: readonly OutputEntry[];
-  /** Old image ID -> new image ID, for every image whose config changed. */
+  /** Old config digest -> new config digest, for every config that changed. */
   readonly renamed: ReadonlyMap<string, Digest>;
+  /** What each edited image became: its new root digest (index or manifest; the config without index.json). */
+  readonly targets: ReadonlyMap<ImageTarget, { readonly digest: Digest; readonly names: readonly string[] }>;
   /** Names of entries left out because nothing references them any more. */
   readonly dropped: readonly string[];
+  /** Streamed entries (layers) the output no longer references: a second pass can leave them out. */
+  readonly unreferencedStreamed: ReadonlySet<string>;
   /** Things the user should know (e.g. attestations dropped, manifests absent). */
   readonly warnings: readonly string[];
 }
 
-const ATTESTATION_TYPE = 'vnd.docker.reference.type';
-const ATTESTATION_DIGEST = 'vnd.docker.reference.digest';
 const CONTAINERD_NAME = 'io.containerd.image.name';
 const OCI_REF_NAME = 'org.opencontainers.image.ref.name';
+/** Referrers whose content a changed subject makes false: a signature signs the old manifest's bytes. */
+const SIGNATURE = /signature|\.sig\b|cosign|notary|notation|jose|jws/i;
+
+/** The result of folding one node: unchanged, replaced by a new blob, or dropped. */
+type Folded = { readonly kind: 'same' } | { readonly kind: 'new'; readonly blob: NewBlob } | { readonly kind: 'drop'; readonly why: string };
+const SAME: Folded = { kind: 'same' };
 
 /**
- * Work out every metadata entry that must change so the archive stays consistent after `changes`:
- * config -> manifests that name it (digest and size) -> indexes and manifest lists above them ->
- * index.json -> manifest.json -> repositories. Layers are never touched.
+ * Work out every metadata entry that must change so the archive stays consistent after `request`:
+ * one bottom-up fold over the graph (config -> manifests -> indexes -> index.json), memoised by
+ * digest, then manifest.json and repositories from the final names, then what is no longer
+ * referenced. Layers are never touched.
  */
-export function planRewrite(model: ArchiveModel, changes: ReadonlyMap<string, ImageChange>, options: RewriteOptions = {}): RewritePlan {
+export function planRewrite(model: ArchiveModel, request: RewriteRequest): RewritePlan {
   const warnings: string[] = [];
-  const keep = options.keepOriginal === true;
-  /** Old digest -> new blob, for configs, manifests and indexes that changed. */
-  const replaced = new Map<string, NewBlob>();
-  const renamed = new Map<string, Digest>();
-  for (const img of model.images) {
-    const cfg = changes.get(img.id.toString())?.config;
-    if (!cfg) continue;
-    const blob = makeBlob(cfg);
-    if (blob.digest.equals(img.id)) continue;
-    replaced.set(img.id.toString(), blob);
-    renamed.set(img.id.toString(), blob.digest);
-  }
-  const annotated = new Set<string>();
+  const fold = new Folder(model, request, warnings);
+  const owners = assignNames(model, request);
 
-  // The OCI graph, bottom-up and memoised: a node is rewritten when something below it changed.
-  const visited = new Set<string>();
-  const rewriteNode = (node: OciNode): NewBlob | undefined => {
-    const key = node.digest.toString();
-    if (!visited.has(key)) {
-      visited.add(key);
-      const doc = node.kind === 'manifest' ? rewriteManifest(node.doc) : rewriteIndex(node.doc, node.entry.name).doc;
-      if (doc) replaced.set(key, makeBlob(doc));
-    }
-    return replaced.get(key);
-  };
-  const rewriteManifest = (manifest: JsonObject): JsonObject | undefined => {
-    const cfg = manifest.config as JsonObject;
-    const nb = replaced.get(String(cfg.digest));
-    const annotate = changes.get(String(cfg.digest))?.annotate;
-    if (!nb && !annotate) return undefined;
-    const doc = cloneJson(manifest);
-    if (nb) doc.config = retarget(cfg, nb);
-    if (annotate) {
-      annotated.add(String(cfg.digest));
-      const before = isJsonObject(doc.annotations) ? doc.annotations : jsonObject();
-      const after = annotate(before);
-      if (Object.keys(after).length) doc.annotations = after;
-      else delete doc.annotations;
-    }
-    return jsonEqual(doc, manifest) ? undefined : doc;
-  };
-  const rewriteIndex = (index: JsonObject, where: string): { doc?: JsonObject; changedChildren: Set<string> } => {
-    const changedChildren = new Set<string>();
-    const next = (index.manifests as Json[]).map((desc) => {
-      const node = isJsonObject(desc) ? model.nodes.get(String(desc.digest)) : undefined;
-      const nb = node && rewriteNode(node);
-      if (!nb) return desc;
-      changedChildren.add(String((desc as JsonObject).digest));
-      return retarget(desc as JsonObject, nb);
-    });
-    // an attestation describes the image it was made for: after an edit it would lie, so drop it
-    const kept = next.filter((desc) => {
-      const a = isJsonObject(desc) && isJsonObject(desc.annotations) ? desc.annotations : undefined;
-      if (!a || a[ATTESTATION_TYPE] !== 'attestation-manifest' || !changedChildren.has(String(a[ATTESTATION_DIGEST]))) return true;
-      warnings.push(`${where}: dropped attestation manifest ${String((desc as JsonObject).digest)}: it describes ${String(a[ATTESTATION_DIGEST])} as it was before the edit`);
-      return false;
-    });
-    if (changedChildren.size === 0) return { changedChildren };
-    const out = cloneJson(index);
-    out.manifests = kept;
-    return { doc: out, changedChildren };
-  };
-
-  // index.json is a file, not a blob: its name stays, its content follows the manifests and tags
-  let newIndexJson: Buffer | undefined;
-  let indexDoc: JsonObject | undefined = model.ociIndex?.doc;
-  if (model.ociIndex) {
-    const doc = rewriteTopIndex(model, model.ociIndex.doc, changes, keep, rewriteNode);
-    if (!jsonEqual(doc, model.ociIndex.doc)) {
-      indexDoc = doc;
-      newIndexJson = Buffer.from(stringifyJson(doc));
-    }
-  }
-  for (const [id, ch] of changes) {
-    if (ch.annotate && !annotated.has(id)) warnings.push(`${imageLabel(model, id)}: this layout has no image manifest, so there is nothing to annotate`);
-  }
-
-  // manifest.json: Config paths that named a changed config, RepoTags for retagged images
-  const newNameOf = new Map<EntryRecord, string>();
-  let manifestDoc: Json[] | undefined;
-  if (model.manifestJson) {
-    const { doc, items, itemImages } = model.manifestJson;
-    const out: Json[] = [];
-    doc.forEach((raw, i) => {
-      const img = itemImages[i]!;
-      const ch = changes.get(img.id.toString());
-      const nb = replaced.get(img.id.toString());
-      if (!ch || (!nb && !ch.tags)) return void out.push(raw);
-      const copy = cloneJson(raw as JsonObject);
-      if (nb) {
-        const name = blobName(img.configEntry.name, img.id, nb.digest);
-        newNameOf.set(img.configEntry, name);
-        copy.Config = items[i]!.config.startsWith('./') ? `./${stripDot(name)}` : stripDot(name);
-      }
-      if (ch.tags) copy.RepoTags = [...ch.tags];
-      if (keep) out.push(raw);
-      out.push(copy);
-    });
-    if (out.length !== doc.length || out.some((x, i) => x !== doc[i])) manifestDoc = out;
-  }
+  const indexDoc = model.ociIndex ? rewriteTopIndex(model, request, fold, owners) : undefined;
+  const newIndexJson = indexDoc && Buffer.from(stringifyJson(indexDoc));
+  const manifestDoc = model.manifestJson ? rewriteManifestJson(model, request, fold, owners) : undefined;
   const newManifestJson = manifestDoc && Buffer.from(stringifyJson(manifestDoc));
-  const newRepositories = rewriteRepositories(model, changes, keep);
+  const newRepositories = rewriteRepositories(model, owners);
 
-  // What do the final documents still reference? Replaced blobs nobody names any more are dropped.
-  const referenced = new Set<string>();
-  const docOf = (d: string): { kind: 'manifest' | 'index'; doc: JsonObject } | undefined => {
-    const node = model.nodes.get(d);
-    if (node) return { kind: node.kind, doc: node.doc };
-    for (const [old, nb] of replaced) if (nb.digest.toString() === d && model.nodes.has(old)) return { kind: model.nodes.get(old)!.kind, doc: nb.doc };
+  const targets = new Map<ImageTarget, { digest: Digest; names: string[] }>();
+  for (const ch of request.targets) {
+    const t = ch.target;
+    const root = t.descriptors[0];
+    const r = root ? fold.descriptor(root) : undefined;
+    const cfg = t.platforms[0]?.image;
+    const digest = r?.kind === 'new' ? r.blob.digest : (t.node?.digest ?? (cfg ? (fold.config(cfg)?.digest ?? cfg.id) : undefined));
+    if (digest) targets.set(t, { digest, names: owners.namesOf(t, 'new') });
+  }
+  const annotated = fold.annotatedAny;
+  if (request.annotate && !annotated && request.annotate.configs.size > 0) warnings.push('this layout has no image manifest, so there is nothing to annotate');
+
+  const reach = reachable(model, fold, indexDoc ?? model.ociIndex?.doc, manifestDoc ?? model.manifestJson?.doc);
+  return {
+    ...assemble(model, fold, reach, { newIndexJson, newManifestJson, newRepositories }),
+    renamed: fold.renamedConfigs(),
+    targets,
+    warnings,
+  };
+}
+
+/** The memoised fold: what each node becomes under the request. */
+class Folder {
+  private readonly memo = new Map<string, Folded>();
+  private readonly configMemo = new Map<string, NewBlob | null>();
+  /** Old digest -> new blob, for every node and config replaced. */
+  readonly replaced = new Map<string, NewBlob>();
+  /** Digests still in the output unchanged because an unedited name points at them. */
+  private readonly kept: Set<string>;
+  annotatedAny = false;
+
+  constructor(
+    private readonly model: ArchiveModel,
+    private readonly request: RewriteRequest,
+    private readonly warnings: string[],
+  ) {
+    this.kept = keptOriginals(model, request);
+  }
+
+  /** The new config blob of an image, when the request changes it. */
+  config(img: ImageModel): NewBlob | undefined {
+    const key = img.id.toString();
+    let nb = this.configMemo.get(key);
+    if (nb === undefined) {
+      const doc = this.request.configs.get(key);
+      nb = doc ? makeBlob(doc, img.id.algorithm) : null;
+      if (nb && nb.digest.equals(img.id)) nb = null;
+      this.configMemo.set(key, nb);
+      if (nb) this.replaced.set(key, nb);
+    }
+    return nb ?? undefined;
+  }
+
+  renamedConfigs(): Map<string, Digest> {
+    const out = new Map<string, Digest>();
+    for (const [k, v] of this.configMemo) if (v) out.set(k, v.digest);
+    return out;
+  }
+
+  descriptor(desc: Descriptor): Folded {
+    const key = desc.digest.toString();
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+    this.memo.set(key, SAME); // a cycle (impossible with content digests) folds to "unchanged"
+    const node = this.model.graph.nodes.get(key);
+    const r = !node ? this.absent(desc) : node.kind === 'index' ? this.index(node) : this.manifest(node);
+    this.memo.set(key, r);
+    if (r.kind === 'new') this.replaced.set(key, r.blob);
+    return r;
+  }
+
+  private absent(desc: Descriptor): Folded {
+    if (this.request.dropAbsent && !isAttestation(desc)) return { kind: 'drop', why: 'not in the archive' };
+    return SAME;
+  }
+
+  private manifest(m: ManifestNode): Folded {
+    if (m.role === 'image') return this.imageManifest(m);
+    if (!m.subject) return SAME;
+    return this.referrer(m, m.subject);
+  }
+
+  private imageManifest(m: ManifestNode): Folded {
+    const img = this.model.images.find((i) => i.id.equals(m.config!.digest));
+    const nb = img && this.config(img);
+    const ann = this.request.annotate;
+    const annotate = ann && img && ann.configs.has(img.id.toString());
+    if (!nb && !annotate) return SAME;
+    const doc = cloneJson(m.doc);
+    if (nb) doc[fieldKey(doc, 'config') ?? 'config'] = retarget(m.config!.raw, nb);
+    if (annotate) {
+      this.annotatedAny = true;
+      const k = fieldKey(doc, 'annotations') ?? 'annotations';
+      const before = isJsonObject(doc[k]) ? (doc[k] as JsonObject) : jsonObject();
+      const after = ann.edit(before);
+      if (Object.keys(after).length) doc[k] = after;
+      else delete doc[k];
+    }
+    const blob = makeBlob(doc, m.digest.algorithm);
+    return blob.digest.equals(m.digest) ? SAME : { kind: 'new', blob };
+  }
+
+  /** A referrer (SBOM, signature) follows its subject, unless its content cannot stay true. */
+  private referrer(node: GraphNode, subject: Descriptor): Folded {
+    const key = subject.digest.toString();
+    if (this.kept.has(key) || !this.model.graph.nodes.has(key)) return SAME;
+    const s = this.descriptor(subject);
+    if (s.kind === 'same') return SAME;
+    const what = node.artifactType ?? (node.kind === 'manifest' ? node.config?.mediaType : undefined) ?? 'referrer';
+    if (s.kind === 'drop' || SIGNATURE.test(what) || (node.kind === 'manifest' && node.layers.some((l) => SIGNATURE.test(l.mediaType ?? '')))) {
+      const why = s.kind === 'drop' ? 'its subject left the archive' : `it is a signature (${what}) of ${subject.digest} as it was before the edit, and cannot be true of the edited image`;
+      this.warnings.push(`dropped referrer ${node.digest}: ${why}`);
+      return { kind: 'drop', why };
+    }
+    const doc = cloneJson(node.doc);
+    doc[fieldKey(doc, 'subject') ?? 'subject'] = retarget(subject.raw, s.blob);
+    this.warnings.push(`referrer ${node.digest} (${what}) now names the edited manifest ${s.blob.digest} as its subject`);
+    return { kind: 'new', blob: makeBlob(doc, node.digest.algorithm) };
+  }
+
+  private index(node: Extract<GraphNode, { kind: 'index' }>): Folded {
+    const only = this.request.onlyPlatforms;
+    const results = node.children.map((c): Folded => {
+      if (isAttestation(c)) return SAME; // decided below, once the manifests they describe are
+      const child = this.model.graph.nodes.get(c.digest.toString());
+      if (only && child?.kind === 'manifest' && child.role === 'image') {
+        const img = this.model.images.find((i) => i.id.equals(child.config!.digest));
+        const p = c.platform ?? img?.platform;
+        if (!only.some((w) => platformMatches(p, w))) return { kind: 'drop', why: `platform ${p ? platformString(p) : 'unknown'} was not asked for` };
+      }
+      if (only && !child && !isAttestation(c)) return { kind: 'drop', why: 'not in the archive' };
+      return this.descriptor(c);
+    });
+    // an attestation describes the manifest it was made for: after an edit it would lie
+    node.children.forEach((c, i) => {
+      if (!isAttestation(c)) return;
+      const ref = c.annotations[ATTESTATION_DIGEST];
+      const j = node.children.findIndex((x) => x.digest.toString() === ref);
+      const target = j >= 0 ? results[j]! : SAME;
+      if (target.kind === 'new') {
+        this.warnings.push(`${node.entry.name}: dropped attestation manifest ${c.digest}: it describes ${ref} as it was before the edit`);
+        results[i] = { kind: 'drop', why: 'describes the image before the edit' };
+      } else if (target.kind === 'drop') results[i] = { kind: 'drop', why: 'describes a platform that was dropped' };
+      else results[i] = this.descriptor(c);
+    });
+    if (results.every((r) => r.kind === 'same')) return SAME;
+    const doc = cloneJson(node.doc);
+    const list = field(node.doc, 'manifests') as Json[];
+    const kept: Json[] = [];
+    let i = 0;
+    for (const raw of list) {
+      if (!isJsonObject(raw) || !node.children.some((c) => c.raw === raw)) {
+        kept.push(raw); // a descriptor the graph could not read stays as it was
+        continue;
+      }
+      const r = results[i++]!;
+      if (r.kind === 'drop') continue;
+      kept.push(r.kind === 'new' ? retarget(raw, r.blob) : raw);
+    }
+    doc[fieldKey(doc, 'manifests') ?? 'manifests'] = kept;
+    return { kind: 'new', blob: makeBlob(doc, node.digest.algorithm) };
+  }
+}
+
+/** Digests that stay in the output as they are: everything under an image whose old names remain. */
+function keptOriginals(model: ArchiveModel, request: RewriteRequest): Set<string> {
+  const edited = new Map(request.targets.map((c) => [c.target, c]));
+  const out = new Set<string>();
+  const add = (d: Descriptor, depth: number): void => {
+    const k = d.digest.toString();
+    if (out.has(k) || depth > 8) return;
+    out.add(k);
+    const n = model.graph.nodes.get(k);
+    if (n?.kind === 'index') for (const c of n.children) add(c, depth + 1);
+  };
+  for (const t of model.targets) {
+    const ch = edited.get(t);
+    const keepsOriginal = !ch || request.keepOriginal || ch.moving !== 'all';
+    if (keepsOriginal) for (const d of t.descriptors) add(d, 0);
+  }
+  return out;
+}
+
+/** index.json: each descriptor follows the owner of its name; retagged images get one descriptor per new name. */
+function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Folder, owners: NameOwners): JsonObject | undefined {
+  const index = model.ociIndex!.doc;
+  const list = field(index, 'manifests') as Json[];
+  const change = new Map(request.targets.map((c) => [c.target, c]));
+  const targetOf = new Map<string, ImageTarget>();
+  for (const t of model.targets) for (const d of t.descriptors) targetOf.set(d.digest.toString(), t);
+  const out: Json[] = [];
+  const retagged = new Set<ImageTarget>();
+  let changed = false;
+  for (const raw of list) {
+    const desc = model.graph.roots.find((d) => d.raw === raw);
+    const t = desc && targetOf.get(desc.digest.toString());
+    if (!desc || !t) {
+      // an artifact or referrer named by index.json: follows its subject
+      const r = desc ? fold.descriptor(desc) : SAME;
+      if (r.kind === 'drop') changed = true;
+      else if (r.kind === 'new') {
+        out.push(retarget(raw as JsonObject, r.blob));
+        changed = true;
+      } else out.push(raw);
+      continue;
+    }
+    const ch = change.get(t);
+    const names = descriptorNames(desc);
+    const r = ch ? fold.descriptor(desc) : SAME;
+    const edited = r.kind === 'new' ? retarget(raw as JsonObject, r.blob) : (raw as JsonObject);
+    if (names.length === 0) {
+      // unnamed: the original stays when it is kept, the edited one when the image is edited as a whole
+      if (!ch || request.keepOriginal || ch.moving !== 'all') out.push(raw);
+      if (ch && ch.moving === 'all' && !ch.newNames && r.kind === 'new') out.push(edited);
+    } else {
+      const owner = owners.ownerOf(names[0]!);
+      if (owner?.target === t && owner.side === 'orig') out.push(raw);
+      else if (owner?.target === t && owner.side === 'new' && !ch?.newNames) out.push(edited);
+    }
+    if (ch?.newNames && !retagged.has(t)) {
+      retagged.add(t);
+      for (const name of ch.newNames) {
+        const d = cloneJson(edited);
+        const k = fieldKey(d, 'annotations') ?? 'annotations';
+        const a = isJsonObject(d[k]) ? (d[k] as JsonObject) : jsonObject();
+        a[CONTAINERD_NAME] = normalizeReference(name);
+        a[OCI_REF_NAME] = tagPart(name);
+        d[k] = a;
+        out.push(d);
+      }
+    }
+  }
+  if (!changed && out.length === list.length && out.every((x, i) => x === list[i])) return undefined;
+  const doc = cloneJson(index);
+  doc[fieldKey(doc, 'manifests') ?? 'manifests'] = out;
+  return doc;
+}
+
+/** manifest.json: Config paths that named a changed config, RepoTags following the names' owners. */
+function rewriteManifestJson(model: ArchiveModel, request: RewriteRequest, fold: Folder, owners: NameOwners): Json[] | undefined {
+  const { doc, items, itemImages } = model.manifestJson!;
+  const change = new Map(request.targets.map((c) => [c.target, c]));
+  const targetOfItem = new Map<number, ImageTarget>();
+  for (const t of model.targets) for (const i of t.manifestJsonItems) targetOfItem.set(i, t);
+  const out: Json[] = [];
+  const retagged = new Set<ImageTarget>();
+  doc.forEach((raw, i) => {
+    const t = targetOfItem.get(i);
+    const item = items[i]!;
+    const keptTags = item.repoTags.filter((n) => {
+      const o = owners.ownerOf(n);
+      return o?.target === t && o.side === 'orig';
+    });
+    const ch = t && change.get(t);
+    if (!ch || !t) {
+      out.push(keptTags.length === item.repoTags.length ? raw : withTags(raw as JsonObject, keptTags));
+      return;
+    }
+    const img = itemImages[i]!;
+    let newTags = item.repoTags.filter((n) => owners.ownerOf(n)?.target === t && owners.ownerOf(n)?.side === 'new');
+    if (ch.newNames && !retagged.has(t)) {
+      retagged.add(t);
+      newTags = [...ch.newNames];
+    } else if (ch.newNames) newTags = [];
+    const edited = editedItem(request, fold, t, img, raw as JsonObject, item.config);
+    const sameConfig = edited === undefined;
+    if (keptTags.length > 0 || request.keepOriginal || (ch.moving !== 'all' && !sameConfig)) out.push(withTags(raw as JsonObject, sameConfig ? [...keptTags, ...newTags] : keptTags));
+    if (!sameConfig && (newTags.length > 0 || (ch.moving === 'all' && item.repoTags.length === 0))) out.push(withTags(edited, newTags));
+    else if (sameConfig && keptTags.length === 0 && !request.keepOriginal && newTags.length > 0) out.push(withTags(raw as JsonObject, newTags));
+  });
+  return out.length === doc.length && out.every((x, i) => x === doc[i]) ? undefined : out;
+}
+
+/** The manifest.json item of the edited image; undefined when it would name the same config as before. */
+function editedItem(request: RewriteRequest, fold: Folder, t: ImageTarget, img: ImageModel, raw: JsonObject, configPath: string): JsonObject | undefined {
+  const only = request.onlyPlatforms;
+  let source = img;
+  if (only && !only.some((w) => platformMatches(img.platform, w))) {
+    // the item's platform leaves the archive: describe the first platform that stays
+    const p = t.platforms.find((x) => only.some((w) => platformMatches(x.platform, w)));
+    if (!p) return undefined;
+    source = p.image;
+    const nb = fold.config(source);
+    const cfgDigest = nb?.digest ?? source.id;
+    const copy = jsonObject();
+    copy.Config = `blobs/${cfgDigest.algorithm}/${cfgDigest.hex}`;
+    copy.RepoTags = [];
+    copy.Layers = source.layers.map((l) => (l.digest ? `blobs/${l.digest.algorithm}/${l.digest.hex}` : (l.entry?.name ?? '')));
+    return copy;
+  }
+  const nb = fold.config(source);
+  if (!nb) return undefined;
+  const copy = cloneJson(raw);
+  const name = blobName(source.configEntry.name, source.id, nb.digest);
+  copy[fieldKey(copy, 'Config') ?? 'Config'] = configPath.startsWith('./') ? `./${stripDot(name)}` : stripDot(name);
+  return copy;
+}
+
+function withTags(item: JsonObject, tags: readonly string[]): JsonObject {
+  const before = field(item, 'RepoTags');
+  if (Array.isArray(before) && before.length === tags.length && before.every((t, i) => t === tags[i])) return item;
+  const copy = cloneJson(item);
+  copy[fieldKey(copy, 'RepoTags') ?? 'RepoTags'] = [...tags];
+  return copy;
+}
+
+/** Everything the final index.json and manifest.json reach: blob digests and entry paths. */
+function reachable(model: ArchiveModel, fold: Folder, indexDoc: JsonObject | undefined, manifestDoc: readonly Json[] | undefined): { digests: Set<string>; paths: Set<string> } {
+  const digests = new Set<string>();
+  const paths = new Set<string>();
+  const docOf = (d: string): JsonObject | undefined => {
+    const node = model.graph.nodes.get(d);
+    if (node) return node.doc;
+    for (const nb of fold.replaced.values()) if (nb.digest.toString() === d) return nb.doc;
     return undefined;
   };
-  const walk = (index: JsonObject) => {
-    for (const desc of index.manifests as Json[]) {
-      if (!isJsonObject(desc)) continue;
-      const d = String(desc.digest);
-      if (referenced.has(d)) continue;
-      referenced.add(d);
-      const found = docOf(d);
-      if (found?.kind === 'index') walk(found.doc);
-      else if (found) referenced.add(String((found.doc.config as JsonObject).digest));
+  const newDocs = new Map<string, JsonObject>();
+  for (const nb of fold.replaced.values()) newDocs.set(nb.digest.toString(), nb.doc);
+  const visit = (desc: Json, depth: number): void => {
+    if (!isJsonObject(desc) || depth > 8) return;
+    const d = String(field(desc, 'digest'));
+    if (digests.has(d)) return;
+    digests.add(d);
+    const doc = newDocs.get(d) ?? docOf(d);
+    if (!doc) return;
+    for (const k of ['manifests', 'layers', 'blobs']) {
+      const list = field(doc, k);
+      if (Array.isArray(list)) for (const c of list) visit(c, depth + 1);
+    }
+    const cfg = field(doc, 'config');
+    if (isJsonObject(cfg)) digests.add(String(field(cfg, 'digest')));
+  };
+  const top = indexDoc ? field(indexDoc, 'manifests') : undefined;
+  if (Array.isArray(top)) for (const d of top) visit(d, 0);
+  // a manifest.json path may be a link (podman's <id>/layer.tar): the entry it leads to is used too
+  const follow = (p: string): void => {
+    let e = model.byPath.get(p);
+    for (let n = 0; e && (e.header.type === 'symlink' || e.header.type === 'link') && n < 40; n++) {
+      const t = e.header.type === 'symlink' ? resolveRelative(e.path, e.header.linkname ?? '') : resolveRelative('', e.header.linkname ?? '');
+      if (t === undefined) return;
+      paths.add(t);
+      e = model.byPath.get(t);
     }
   };
-  if (indexDoc) walk(indexDoc);
-  const referencedConfigs = new Set<EntryRecord>();
-  model.manifestJson?.itemImages.forEach((img) => {
-    if (keep || !replaced.has(img.id.toString())) referencedConfigs.add(img.configEntry);
-  });
-  const stillUsed = (e: EntryRecord): boolean => referencedConfigs.has(e) || [...model.blobs].some(([d, b]) => b === e && referenced.has(d));
+  for (const item of manifestDoc ?? []) {
+    if (!isJsonObject(item)) continue;
+    const cfg = field(item, 'Config');
+    if (typeof cfg === 'string') paths.add(stripSlash(stripDot(cfg)));
+    const layers = field(item, 'Layers');
+    if (Array.isArray(layers)) for (const l of layers) if (typeof l === 'string') paths.add(stripSlash(stripDot(l)));
+    const sources = field(item, 'LayerSources');
+    if (isJsonObject(sources)) for (const k of Object.keys(sources)) digests.add(k);
+  }
+  for (const p of [...paths]) follow(p);
+  return { digests, paths };
+}
 
-  // Assemble the metadata entries in input order; a new blob follows the one it replaces.
+/** Entries the input graph or manifest.json referenced: only those may be dropped when unreferenced. */
+function referencedBefore(model: ArchiveModel): Set<EntryRecord> {
+  const out = new Set<EntryRecord>();
+  const blob = (d: Digest) => {
+    const e = model.blobs.get(d.toString());
+    if (e) out.add(e);
+  };
+  for (const n of model.graph.nodes.values()) {
+    out.add(n.entry);
+    if (n.kind === 'manifest') {
+      if (n.config) blob(n.config.digest);
+      n.layers.forEach((l) => blob(l.digest));
+    }
+  }
+  for (const img of model.images) {
+    out.add(img.configEntry);
+    for (const l of img.layers) if (l.entry) out.add(l.entry);
+  }
+  return out;
+}
+
+/** Assemble the metadata entries in input order; a new blob follows the one it replaces. */
+function assemble(
+  model: ArchiveModel,
+  fold: Folder,
+  reach: { digests: Set<string>; paths: Set<string> },
+  files: { newIndexJson: Buffer | undefined; newManifestJson: Buffer | undefined; newRepositories: Buffer | undefined },
+): Pick<RewritePlan, 'entries' | 'dropped' | 'unreferencedStreamed'> {
+  const before = referencedBefore(model);
+  const digestOfEntry = new Map<EntryRecord, string>();
+  for (const [d, e] of model.blobs) digestOfEntry.set(e, d);
+  const used = (e: EntryRecord): boolean => {
+    if (!before.has(e)) return true; // never part of an image: copied as it is
+    const d = digestOfEntry.get(e);
+    return (d !== undefined && reach.digests.has(d)) || reach.paths.has(e.path);
+  };
   const entries: OutputEntry[] = [];
   const dropped: string[] = [];
+  const unreferencedStreamed = new Set<string>();
   const names = new Set<string>();
   const emit = (header: Header, data: Buffer, raw?: Buffer) => {
     const key = stripDot(header.name);
@@ -198,163 +491,44 @@ export function planRewrite(model: ArchiveModel, changes: ReadonlyMap<string, Im
     names.add(key);
     entries.push({ header, data, ...(raw ? { raw } : {}) });
   };
-  const replacementOf = (e: EntryRecord): { name: string; blob: NewBlob } | undefined => {
+  const oldDigestOf = (e: EntryRecord): Digest | undefined => {
     const img = model.images.find((i) => i.configEntry === e);
-    const node = [...model.nodes.values()].find((n) => n.entry === e);
-    const old = img?.id ?? node?.digest;
-    const blob = old && replaced.get(old.toString());
-    if (!old || !blob) return undefined;
-    return { name: newNameOf.get(e) ?? blobName(e.name, old, blob.digest), blob };
-  };
-  const rewrittenFile = (e: EntryRecord): Buffer | undefined => {
-    if (e === model.manifestJson?.entry) return newManifestJson;
-    if (e === model.ociIndex?.entry) return newIndexJson;
-    if (e.path === 'repositories') return newRepositories;
-    return undefined;
+    if (img) return img.id;
+    const d = digestOfEntry.get(e);
+    return d ? Digest.tryParse(d) : undefined;
   };
   for (const e of model.entries) {
-    if (!e.data) continue;
-    const file = rewrittenFile(e);
+    if (!e.data) {
+      if (e.header.type !== 'directory' && !used(e)) unreferencedStreamed.add(e.name);
+      continue;
+    }
+    const file = e === model.manifestJson?.entry ? files.newManifestJson : e === model.ociIndex?.entry ? files.newIndexJson : e.path === 'repositories' ? files.newRepositories : undefined;
     if (file) {
       emit(derivedHeader(e.header, e.name, file.length), file);
       continue;
     }
-    const rep = replacementOf(e);
-    if (rep && !stillUsed(e)) dropped.push(e.name);
-    else emit(e.header, e.data, e.raw);
-    if (rep) emit(derivedHeader(e.header, rep.name, rep.blob.size), rep.blob.bytes);
-  }
-  return { entries, renamed, dropped, warnings };
-}
-
-/**
- * The top-level index.json: descriptors are retargeted; for a retagged image its descriptors are
- * replaced by one per new tag (as Docker 25+ and containerd write them), after the originals when
- * they are kept.
- */
-function rewriteTopIndex(
-  model: ArchiveModel,
-  index: JsonObject,
-  changes: ReadonlyMap<string, ImageChange>,
-  keep: boolean,
-  rewriteNode: (n: OciNode) => NewBlob | undefined,
-): JsonObject {
-  const out: Json[] = [];
-  const tagged = new Set<string>();
-  for (const desc of index.manifests as Json[]) {
-    if (!isJsonObject(desc)) {
-      out.push(desc);
-      continue;
-    }
-    const node = model.nodes.get(String(desc.digest));
-    const nb = node && rewriteNode(node);
-    const ids = node ? configsUnder(model, node) : [];
-    const retag = ids.map((id) => [id, changes.get(id)?.tags] as const).find(([, t]) => t !== undefined);
-    if (!retag) {
-      if (keep && nb) out.push(desc);
-      out.push(nb ? retarget(desc, nb) : desc);
-      continue;
-    }
-    const [id, tags] = retag;
-    if (keep) out.push(desc);
-    if (tagged.has(id)) continue; // one descriptor per tag is written once per image
-    tagged.add(id);
-    const target = nb ? retarget(desc, nb) : cloneJson(desc);
-    for (const tag of tags!) {
-      const d = cloneJson(target);
-      const a = isJsonObject(d.annotations) ? d.annotations : jsonObject();
-      a[CONTAINERD_NAME] = normalizeReference(tag);
-      a[OCI_REF_NAME] = tagPart(tag);
-      d.annotations = a;
-      out.push(d);
+    if (used(e)) emit(e.header, e.data, e.raw);
+    else dropped.push(e.name);
+    const old = oldDigestOf(e);
+    const nb = old && fold.replaced.get(old.toString());
+    if (nb && (reach.digests.has(nb.digest.toString()) || reach.paths.has(stripDot(blobName(e.name, old, nb.digest))))) {
+      emit(derivedHeader(e.header, blobName(e.name, old, nb.digest), nb.size), nb.bytes);
     }
   }
-  const doc = cloneJson(index);
-  doc.manifests = out;
-  return doc;
-}
-
-/** Config digests of the images below a node (attestations excluded). */
-function configsUnder(model: ArchiveModel, node: OciNode, depth = 0): string[] {
-  if (depth > 8) return [];
-  if (node.kind === 'manifest') {
-    const d = String((node.doc.config as JsonObject).digest);
-    return model.images.some((i) => i.id.toString() === d) ? [d] : [];
-  }
-  return (node.doc.manifests as Json[]).flatMap((desc) => {
-    const child = isJsonObject(desc) ? model.nodes.get(String(desc.digest)) : undefined;
-    return child ? configsUnder(model, child, depth + 1) : [];
-  });
-}
-
-/** `repositories` maps repo -> tag -> top layer ID; retagging moves those entries. */
-function rewriteRepositories(model: ArchiveModel, changes: ReadonlyMap<string, ImageChange>, keep: boolean): Buffer | undefined {
-  const entry = model.byPath.get('repositories');
-  if (!entry?.data || ![...changes.values()].some((c) => c.tags)) return undefined;
-  let repos: Record<string, Record<string, string>>;
-  try {
-    repos = JSON.parse(entry.data.toString('utf8')) as Record<string, Record<string, string>>;
-  } catch {
-    return undefined; // leave a damaged file as it is; no loader reads it when manifest.json exists
-  }
-  for (const img of model.images) {
-    const tags = changes.get(img.id.toString())?.tags;
-    if (!tags) continue;
-    const top = topLayerId(model, img, repos);
-    if (!keep) {
-      for (const t of img.tags) {
-        const [repo, tag] = splitTag(t);
-        if (repos[repo]?.[tag] !== undefined) delete repos[repo]![tag];
-        if (repos[repo] && Object.keys(repos[repo]!).length === 0) delete repos[repo];
-      }
-    }
-    if (!top) continue;
-    for (const t of tags) {
-      const [repo, tag] = splitTag(t);
-      (repos[repo] ??= {})[tag] = top;
-    }
-  }
-  return Buffer.from(JSON.stringify(repos));
-}
-
-function topLayerId(model: ArchiveModel, img: ImageModel, repos: Record<string, Record<string, string>>): string | undefined {
-  for (const t of img.tags) {
-    const [repo, tag] = splitTag(t);
-    if (repos[repo]?.[tag]) return repos[repo]![tag];
-  }
-  const i = model.manifestJson?.itemImages.indexOf(img) ?? -1;
-  const last = i >= 0 ? model.manifestJson!.items[i]!.layers.at(-1) : undefined;
-  const m = last && /([a-f0-9]{64})(\/layer\.tar)?$/.exec(last);
-  return m?.[1];
-}
-
-/** `example/app:1.0` -> [`example/app`, `1.0`], as the repositories file spells them. */
-function splitTag(ref: string): [string, string] {
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  return colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
-}
-
-function tagPart(ref: string): string {
-  return splitTag(ref.split('@')[0]!)[1];
-}
-
-function imageLabel(model: ArchiveModel, id: string): string {
-  const img = model.images.find((i) => i.id.toString() === id);
-  return img?.tags[0] ?? id.slice(7, 19);
+  return { entries, dropped, unreferencedStreamed };
 }
 
 /** Serialize a document the way we write every rewritten blob: compact JSON, key order kept. */
-function makeBlob(doc: JsonObject): NewBlob {
+function makeBlob(doc: JsonObject, algorithm: 'sha256' | 'sha512' = 'sha256'): NewBlob {
   const bytes = Buffer.from(stringifyJson(doc));
-  return { doc, digest: Digest.of(bytes), size: bytes.length, bytes };
+  return { doc, digest: Digest.of(bytes, algorithm), size: bytes.length, bytes };
 }
 
 /** A copy of a descriptor pointing at `nb`: digest and size change, everything else stays. */
 function retarget(desc: JsonObject, nb: NewBlob): JsonObject {
   const out = cloneJson(desc);
-  out.digest = nb.digest.toString();
-  out.size = nb.size;
+  out[fieldKey(out, 'digest') ?? 'digest'] = nb.digest.toString();
+  out[fieldKey(out, 'size') ?? 'size'] = nb.size;
   return out;
 }
 
@@ -367,4 +541,7 @@ export function blobName(oldName: string, oldDigest: Digest, newDigest: Digest):
 
 function stripDot(p: string): string {
   return p.replace(/^(\.\/)+/, '');
+}
+function stripSlash(p: string): string {
+  return p.replace(/\/+$/, '');
 }
