@@ -339,7 +339,7 @@ function rewriteManifestJson(model: ArchiveModel, request: RewriteRequest, fold:
     const item = items[i]!;
     const keptTags = item.repoTags.filter((n) => {
       const o = owners.ownerOf(n);
-      return o?.target === t && o.side === 'orig';
+      return o !== undefined && o.target === t && o.side === 'orig';
     });
     const ch = t && change.get(t);
     if (!ch || !t) {
