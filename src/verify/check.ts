@@ -1,7 +1,7 @@
 import { type EntryRecord, resolveRelative } from '../archive/entry.js';
-import { isIndexMediaType, isManifestMediaType } from '../archive/model.js';
+import { type Descriptor, type ManifestNode, buildGraph, platformString } from '../archive/graph.js';
 import { Digest } from '../digest.js';
-import { type Json, type JsonObject, isJsonObject, parseJson } from '../json/lossless.js';
+import { type Json, type JsonObject, field, isJsonObject, parseJson } from '../json/lossless.js';
 import type { EntryHasher } from './hash.js';
 import { type VerifyCounts, type VerifyIssue, type VerifyReport, describeIssue } from './report.js';
 
@@ -165,42 +165,71 @@ export function verifyEntries(entries: readonly EntryRecord[], hashes: EntryHash
     }
     return { entry, desc };
   };
-  const visited = new Set<EntryRecord>();
-  const walk = (descJson: Json | undefined, where: string, depth: number): void => {
-    const found = descriptor(descJson, where, depth === 0, 'manifest');
-    if (!found || visited.has(found.entry) || depth > 8) return;
-    visited.add(found.entry);
-    const { entry, desc } = found;
-    const doc = json(entry, 'a manifest or index');
-    if (!isJsonObject(doc)) return;
-    if (isIndexMediaType(doc.mediaType ?? desc.mediaType) || Array.isArray(doc.manifests)) {
-      for (const child of Array.isArray(doc.manifests) ? doc.manifests : []) walk(child, entry.name, depth + 1);
-      return;
-    }
-    if (!isManifestMediaType(doc.mediaType ?? desc.mediaType) && !isJsonObject(doc.config)) {
-      issue({ entry: entry.name, message: `is named as a manifest by ${where}, but is neither a manifest nor an index` });
-      return;
-    }
-    const cfg = descriptor(doc.config, entry.name, true, 'config');
-    const layers = (Array.isArray(doc.layers) ? doc.layers : []).map((l) => descriptor(l, entry.name, true, 'layer'));
-    const a = desc.annotations;
-    // buildx provenance/SBOM: its "layers" are in-toto JSON, not filesystem diffs
-    if (isJsonObject(a) && a['vnd.docker.reference.type'] === 'attestation-manifest') return;
-    if (!cfg) return;
-    const ids = diffIdsOf(cfg.entry, entry.name);
-    if (!ids) return;
-    if (ids.length !== layers.length) {
-      issue({ entry: entry.name, message: `lists ${layers.length} layers but its config ${cfg.entry.name} has ${ids.length} DiffIDs`, expected: `${ids.length} layers`, actual: `${layers.length}` });
-    }
-    layers.forEach((l, i) => l && checkDiffId(l.entry, ids[i], i, cfg.entry));
-  };
   const idx = byPath.get('index.json');
   const mj = byPath.get('manifest.json');
   // containerd reads index.json when oci-layout exists; docker load reads only manifest.json
   if (idx && (byPath.has('oci-layout') || !mj)) {
     const doc = json(idx, 'the OCI index');
-    if (isJsonObject(doc) && Array.isArray(doc.manifests)) for (const m of doc.manifests) walk(m, 'index.json', 0);
+    if (isJsonObject(doc) && Array.isArray(field(doc, 'manifests'))) checkGraph({ entry: idx, doc });
     else if (doc !== undefined) issue({ entry: 'index.json', message: 'has no "manifests" list' });
+  }
+
+  /** index.json -> indexes -> manifests -> config and layers, through the one graph walker. */
+  function checkGraph(index: { entry: EntryRecord; doc: JsonObject }): void {
+    const blobs = new Map<string, EntryRecord>();
+    for (const e of entries) {
+      const m = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(e.path);
+      const target = m && follow(e);
+      if (m && target) blobs.set(`${m[1]}:${m[2]}`, target);
+    }
+    // blob names are checked against their content in step 1; here: what the documents promise
+    const graph = buildGraph(index, blobs, { checkDigests: false, problem: (entry, message) => issue({ entry, message }) });
+    const sized = (d: Descriptor, where: string, what: string): EntryRecord | undefined => {
+      counts.descriptors++;
+      const entry = blobs.get(d.digest.toString());
+      if (entry && d.size !== entry.header.size) {
+        issue({ entry: where, message: `descriptor of ${what} ${d.digest} states the wrong size`, expected: `${d.size ?? 'a size'} bytes`, actual: `${entry.header.size} bytes in ${entry.name}` });
+      }
+      return entry;
+    };
+    for (const root of graph.roots) {
+      if (!sized(root, 'index.json', 'manifest')) issue({ entry: 'index.json', message: `names manifest ${root.digest}, which is not in the archive` });
+    }
+    for (const node of graph.nodes.values()) {
+      if (node.kind === 'index') {
+        for (const c of node.children) {
+          if (!sized(c, node.entry.name, 'manifest')) {
+            const p = c.platform ? ` (${platformString(c.platform)})` : '';
+            notes.push(`${node.entry.name} names manifest ${c.digest}${p}, which is not in the archive (a platform left out of the export)`);
+          }
+        }
+        continue;
+      }
+      checkManifest(node, sized);
+    }
+  }
+
+  function checkManifest(node: ManifestNode, sized: (d: Descriptor, where: string, what: string) => EntryRecord | undefined): void {
+    const cfg = node.config && sized(node.config, node.entry.name, 'config');
+    if (node.config && !cfg && !(node.role !== 'image' && field(node.config.raw, 'data') !== undefined)) {
+      issue({ entry: node.entry.name, message: `names config ${node.config.digest}, which is not in the archive` });
+    }
+    const layers = node.layers.map((l) => {
+      const e = sized(l, node.entry.name, 'layer');
+      if (e) return e;
+      // non-distributable ("foreign") layers are fetched from their urls, and archives leave them out
+      if (l.urls.length > 0 || /foreign|nondistributable/.test(l.mediaType ?? '')) unverified.add(`${node.entry.name}: layer ${l.digest} is non-distributable and absent, as such archives ship it`);
+      else issue({ entry: node.entry.name, message: `names layer ${l.digest}, which is not in the archive` });
+      return undefined;
+    });
+    // attestations carry in-toto statements and artifacts anything: only images have DiffIDs
+    if (node.role !== 'image' || !cfg) return;
+    const ids = diffIdsOf(cfg, node.entry.name);
+    if (!ids) return;
+    if (ids.length !== layers.length) {
+      issue({ entry: node.entry.name, message: `lists ${layers.length} layers but its config ${cfg.name} has ${ids.length} DiffIDs`, expected: `${ids.length} layers`, actual: `${layers.length}` });
+    }
+    layers.forEach((l, i) => l && checkDiffId(l, ids[i], i, cfg));
   }
 
   // 3. manifest.json, as docker load and podman read it

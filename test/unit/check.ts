@@ -24,8 +24,11 @@ export function checkArchive(entries: Entries): string[] {
     if (m && sha(e.data) !== m[1]) problems.push(`${name}: content hash ${sha(e.data)} does not match its name`);
   }
   const json = (p: string) => JSON.parse(get(p)!.data.toString()) as Record<string, unknown>;
+  const seen = new Set<string>();
   const walk = (desc: Record<string, unknown>, where: string) => {
     const hex = String(desc.digest).replace('sha256:', '');
+    if (seen.has(`${where}>${hex}`)) return; // an index may name one child many times
+    seen.add(`${where}>${hex}`);
     const blob = get(`blobs/sha256/${hex}`);
     if (!blob) return; // absent platform
     if (blob.data.length !== desc.size) problems.push(`${where}: descriptor size ${String(desc.size)} != blob size ${blob.data.length} for ${hex}`);
