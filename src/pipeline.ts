@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { buildModel, exposedPortWarnings } from './archive/layout.js';
+import { buildModel, portNotes } from './archive/layout.js';
 import { type ArchiveModel, type ImageModel, type ImageTarget, type LayoutName, type PlatformImage, targetDigest } from './archive/model.js';
 import { type Platform, platformMatches, platformString } from './archive/graph.js';
 import { scanArchive } from './archive/scan.js';
@@ -169,7 +169,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       compression: source.compression,
       outputCompression: sink ? compression : 'none',
       images,
-      warnings: [...outputNotes(model, request), ...plan.warnings, ...notes],
+      warnings: [...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...notes],
       droppedEntries: [...plan.dropped, ...(skip ?? [])],
       ...(verification ? { verification } : {}),
     };
@@ -195,21 +195,6 @@ async function layersToLeaveOut(input: string | Readable, edits: readonly Config
   } finally {
     source.close();
   }
-}
-
-/** The reader's notes, with the port checks redone on the configs as written (an edit may have fixed them). */
-function outputNotes(model: ArchiveModel, request: RewriteRequest): string[] {
-  const notes = [...model.notes];
-  for (const img of model.images) {
-    const config = request.configs.get(img.id.toString());
-    if (!config) continue;
-    const name = img.tags[0] ?? img.id.short;
-    const stale = `image ${name}: ExposedPorts `;
-    const kept = notes.filter((n) => !n.startsWith(stale));
-    notes.length = 0;
-    notes.push(...kept, ...exposedPortWarnings(name, config));
-  }
-  return notes;
 }
 
 async function drain(body: AsyncIterable<Buffer>): Promise<void> {

@@ -402,15 +402,23 @@ function imageWarnings(model: Pick<ArchiveModel, 'images' | 'manifestJson'>): st
     if (img.configBytes.length > PODMAN_MAX_CONFIG) {
       out.push(`image ${name}: its config ${img.configEntry.name} is ${img.configBytes.length} bytes: podman and skopeo refuse one over 4 MiB (docker load accepts it)`);
     }
-    out.push(...exposedPortWarnings(name, img.config));
   }
   return out;
 }
 
+/**
+ * What Docker 29 would refuse in each image's ExposedPorts, as the configs will be written
+ * (`configs` maps an edited config's old digest to its new content; an edit may fix them).
+ */
+export function portNotes(images: readonly ImageModel[], configs: ReadonlyMap<string, JsonObject> = new Map()): string[] {
+  return images.flatMap((img) => exposedPortWarnings(img.tags[0] ?? img.id.short, configs.get(img.id.toString()) ?? img.config));
+}
+
 /** ExposedPorts keys Docker 29 refuses (`8000-8010/tcp`, `abc/tcp`); one line each, prefixed `image NAME: ExposedPorts`. */
 export function exposedPortWarnings(name: string, config: JsonObject): string[] {
-  const rc = config.config;
-  const ports = isJsonObject(rc) && isJsonObject(rc.ExposedPorts) ? Object.keys(rc.ExposedPorts) : [];
+  const rc = field(config, 'config');
+  const exposed = isJsonObject(rc) ? field(rc, 'ExposedPorts') : undefined;
+  const ports = isJsonObject(exposed) ? Object.keys(exposed) : [];
   return ports
     .filter((p) => !/^[0-9]{1,5}(\/(tcp|udp|sctp))?$/i.test(p))
     .map((p) => {

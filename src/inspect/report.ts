@@ -1,4 +1,6 @@
-import type { ArchiveModel, ImageModel, LayoutName } from '../archive/model.js';
+import { type ArchiveModel, type ImageModel, type LayoutName, targetDigest } from '../archive/model.js';
+import { platformString } from '../archive/graph.js';
+import { portNotes } from '../archive/layout.js';
 import { chainIds, type Digest } from '../digest.js';
 import type { Compression } from '../io/source.js';
 import { type Json, JsonNumber, type JsonObject, isJsonObject } from '../json/lossless.js';
@@ -17,10 +19,40 @@ export interface InspectReport {
   readonly compression: Compression;
   readonly layout: LayoutName;
   readonly images: readonly InspectImage[];
+  /**
+   * What the names point at: one entry per image as an engine sees it (an index with its platforms,
+   * or a single manifest / config). `images` above lists each platform's config.
+   */
+  readonly targets: readonly InspectTarget[];
+  /** index.json entries that are not images: OCI artifacts and referrers. */
+  readonly artifacts: readonly InspectArtifact[];
   /** Manifests that an index names but the archive does not hold (platforms left out of an export). */
   readonly absentManifests: readonly { readonly digest: string; readonly platform: { os?: string; architecture?: string; variant?: string } | null; readonly index: string | null }[];
   /** Observations made while reading (see ArchiveModel.notes). */
   readonly notes: readonly string[];
+}
+
+export interface InspectTarget {
+  readonly names: readonly string[];
+  /** The digest the names point at: the index or manifest (the config in layouts without index.json). */
+  readonly digest: string;
+  readonly kind: 'index' | 'manifest' | 'config';
+  readonly mediaType: string | null;
+  /** Each platform the archive holds: its manifest and the image ID (config digest) of `images`. */
+  readonly platforms: readonly { readonly platform: string | null; readonly manifest: string | null; readonly id: string }[];
+  /** Platforms the index names whose blobs the archive lacks. */
+  readonly absentPlatforms: readonly { readonly platform: string | null; readonly manifest: string }[];
+  /** BuildKit attestation manifests under the index. */
+  readonly attestations: readonly string[];
+}
+
+export interface InspectArtifact {
+  readonly digest: string;
+  readonly mediaType: string | null;
+  readonly artifactType: string | null;
+  /** The manifest it refers to (OCI 1.1 `subject`), if any. */
+  readonly subject: string | null;
+  readonly present: boolean;
 }
 
 export interface InspectImage {
@@ -103,14 +135,35 @@ export function describeArchive(model: ArchiveModel, hashes: EntryHasher | undef
         .map((a) => ({ digest: a.digest.toString(), present: a.present, refersTo: a.refersTo, predicateTypes: [...a.predicateTypes], index: a.index?.toString() ?? null })),
     };
   });
+  const targets = model.targets.map((t): InspectTarget => ({
+    names: [...t.names],
+    digest: targetDigest(t).toString(),
+    kind: t.node ? (t.node.kind === 'index' ? 'index' : 'manifest') : 'config',
+    mediaType: t.node?.mediaType ?? null,
+    platforms: t.platforms.map((p) => ({ platform: p.platform ? platformString(p.platform) : null, manifest: p.manifest?.digest.toString() ?? null, id: p.image.id.toString() })),
+    absentPlatforms: t.absent.map((d) => ({ platform: d.platform ? platformString(d.platform) : null, manifest: d.digest.toString() })),
+    attestations: t.attestations.map((a) => a.digest.toString()),
+  }));
+  const artifacts = model.artifacts.map((d): InspectArtifact => {
+    const node = model.graph.nodes.get(d.digest.toString());
+    return {
+      digest: d.digest.toString(),
+      mediaType: node?.mediaType ?? d.mediaType ?? null,
+      artifactType: node?.artifactType ?? d.artifactType ?? null,
+      subject: node?.subject?.digest.toString() ?? null,
+      present: node !== undefined,
+    };
+  });
   return {
     schemaVersion: 1,
     archive,
     compression,
     layout: model.layout,
     images,
+    targets,
+    artifacts,
     absentManifests: graph.absent.map((a) => ({ digest: a.digest.toString(), platform: a.platform, index: a.index?.toString() ?? null })),
-    notes: [...model.notes],
+    notes: [...model.notes, ...portNotes(model.images)],
   };
 }
 

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, type EditArchiveOptions, parsePlatform, removeVolume, setEntrypoint, verifyArchive } from '../../src/index.js';
+import { editArchive, type EditArchiveOptions, inspectArchive, parsePlatform, removeVolume, setEntrypoint, verifyArchive } from '../../src/index.js';
 import { checkArchive } from './check.js';
 import { readTar } from './fixtures.js';
 import { type Desc, MT, OciBuilder, named } from './oci-builder.js';
@@ -197,5 +197,39 @@ describe('the archive graph', () => {
     let deeper: Desc = img.desc;
     for (let i = 0; i < 10; i++) deeper = b.index([deeper]);
     await assert.rejects(edit(await b.archive([named(deeper, 'docker.io/example/deeper:1')]), EDIT), /nest more than 8 deep/);
+  });
+});
+
+describe('inspect of the graph', () => {
+  it('shows a multi-platform index as one image with its platforms, absent platforms and attestations, and artifacts apart', async () => {
+    const { b, arm, top } = await (async () => {
+      const b = new OciBuilder();
+      const amd = await b.image('linux', 'amd64');
+      const arm = await b.image('linux', 'arm64');
+      const top = named(b.index([amd.desc, arm.desc, b.attestation(amd.desc)]), 'docker.io/example/multi:1');
+      return { b, arm, top };
+    })();
+    const art = b.artifact('application/spdx+json', '{}', top);
+    const input = join(dir, 'inspect-multi.tar');
+    await writeFile(input, await b.archive([top, art], undefined, [arm.config.digest, arm.desc.digest]));
+    const r = await inspectArchive(input);
+    assert.equal(r.targets.length, 1);
+    const t = r.targets[0]!;
+    assert.deepEqual([t.kind, t.digest, t.names], ['index', top.digest, ['docker.io/example/multi:1']]);
+    assert.deepEqual(t.platforms.map((p) => p.platform), ['linux/amd64']);
+    assert.deepEqual(t.absentPlatforms, [{ platform: 'linux/arm64', manifest: arm.desc.digest }]);
+    assert.equal(t.attestations.length, 1);
+    assert.deepEqual(r.artifacts, [{ digest: art.digest, mediaType: MT.manifest, artifactType: 'application/spdx+json', subject: top.digest, present: true }]);
+  });
+  it('stays bounded on nested indexes naming one child many times (was 4.6 GB)', async () => {
+    const b = new OciBuilder();
+    const img = await b.image('linux', 'amd64');
+    let level: Desc = img.desc;
+    for (let i = 0; i < 6; i++) level = b.index(Array.from({ length: 40 }, () => level));
+    const input = join(dir, 'inspect-deep.tar');
+    await writeFile(input, await b.archive([named(level, 'docker.io/example/deep:1')]));
+    const r = await inspectArchive(input);
+    assert.equal(r.images.length, 1);
+    assert.equal(r.images[0]!.manifests.length, 1);
   });
 });

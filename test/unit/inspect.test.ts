@@ -94,7 +94,7 @@ describe('inspect: attestations and the JSON shape', () => {
   });
   it('keeps every documented key, null when unknown', async () => {
     const r = await inspectArchive(join(SAMPLES, 'podman.tar'));
-    assert.deepEqual(Object.keys(r), ['schemaVersion', 'archive', 'compression', 'layout', 'images', 'absentManifests', 'notes']);
+    assert.deepEqual(Object.keys(r), ['schemaVersion', 'archive', 'compression', 'layout', 'images', 'targets', 'artifacts', 'absentManifests', 'notes']);
     assert.deepEqual(Object.keys(r.images[0]!), ['id', 'shortId', 'tags', 'configEntry', 'configSize', 'created', 'architecture', 'os', 'variant', 'config', 'manifestDigest', 'indexDigest', 'manifests', 'layers', 'attestations']);
     assert.deepEqual(Object.keys(r.images[0]!.config), ['entrypoint', 'cmd', 'env', 'volumes', 'exposedPorts', 'user', 'workingDir', 'labels', 'stopSignal', 'healthcheck']);
     assert.deepEqual(Object.keys(r.images[0]!.layers[0]!), ['entry', 'size', 'mediaType', 'compression', 'blobDigest', 'diffId', 'chainId']);
