@@ -233,3 +233,42 @@ describe('inspect of the graph', () => {
     assert.equal(r.images[0]!.manifests.length, 1);
   });
 });
+
+describe('sha512 digests', () => {
+  /** A layout whose config and manifest are named by sha512 (layers by sha256, as registries mix them). */
+  async function sha512Layout(corrupt = false) {
+    const { createHash } = await import('node:crypto');
+    const b = new OciBuilder();
+    const img = await b.image('linux', 'amd64');
+    const h512 = (x: Buffer) => createHash('sha512').update(x).digest('hex');
+    const cfgBytes = b.blobs.get(img.config.digest.slice(7))!;
+    const cfg = { ...img.config, digest: `sha512:${h512(cfgBytes)}` };
+    const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.manifest, config: cfg, layers: img.layers }));
+    const md = { mediaType: MT.manifest, digest: `sha512:${corrupt ? 'a'.repeat(128) : h512(m)}`, size: m.length };
+    const entries = [
+      ...[...b.blobs].filter(([hex]) => hex !== img.config.digest.slice(7) && hex !== img.desc.digest.slice(7)).map(([hex, data]) => ({ name: `blobs/sha256/${hex}`, data })),
+      { name: `blobs/sha512/${cfg.digest.slice(7)}`, data: cfgBytes },
+      { name: `blobs/sha512/${md.digest.slice(7)}`, data: m },
+      { name: 'index.json', data: JSON.stringify({ schemaVersion: 2, manifests: [named(md, 'docker.io/example/sha512:1')] }) },
+      { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+    ];
+    const { makeTar } = await import('./fixtures.js');
+    return { archive: await makeTar(entries), h512 };
+  }
+  it('a rewritten blob keeps its algorithm: stored under blobs/sha512/ with its sha512 name', async () => {
+    const { archive, h512 } = await sha512Layout();
+    const { out, index } = await edit(archive, EDIT);
+    const d = index.manifests[0]!.digest;
+    assert.match(d, /^sha512:[a-f0-9]{128}$/);
+    const blob = out.get(`blobs/sha512/${d.slice(7)}`);
+    assert.ok(blob, 'the manifest index.json names is in the archive');
+    assert.equal(h512(blob.data), d.slice(7));
+    const cfgDigest = JSON.parse(blob.data.toString()).config.digest as string;
+    assert.match(cfgDigest, /^sha512:/);
+    assert.equal(h512(out.get(`blobs/sha512/${cfgDigest.slice(7)}`)!.data), cfgDigest.slice(7));
+  });
+  it('a sha512 digest that does not match its content is refused, not re-hashed into a clean-looking output', async () => {
+    const { archive } = await sha512Layout(true);
+    await assert.rejects(edit(archive, EDIT), /content does not match its digest \(its sha512 is/);
+  });
+});
