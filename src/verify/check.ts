@@ -1,5 +1,5 @@
 import { type EntryRecord, resolveRelative } from '../archive/entry.js';
-import { type Descriptor, type ManifestNode, buildGraph, platformString } from '../archive/graph.js';
+import { type Descriptor, type ManifestNode, buildGraph, isAttestation, platformString } from '../archive/graph.js';
 import { Digest } from '../digest.js';
 import { type Json, type JsonObject, field, isJsonObject, parseJson } from '../json/lossless.js';
 import type { EntryHasher } from './hash.js';
@@ -155,7 +155,7 @@ export function verifyEntries(entries: readonly EntryRecord[], hashes: EntryHash
       if (required) issue({ entry: where, message: `names ${what} ${d}, which is not in the archive` });
       else {
         const p = isJsonObject(desc.platform) ? ` (${[desc.platform.os, desc.platform.architecture, desc.platform.variant].filter(Boolean).join('/')})` : '';
-        notes.push(`${where} names ${what} ${d}${p}, which is not in the archive (a platform left out of the export)`);
+        notes.push(`${where} names ${what} ${d}${p}, which is not in the archive (${what === 'layer' ? 'a non-distributable layer' : 'a platform left out of the export'})`);
       }
       return undefined;
     }
@@ -198,7 +198,7 @@ export function verifyEntries(entries: readonly EntryRecord[], hashes: EntryHash
     for (const node of graph.nodes.values()) {
       if (node.kind === 'index') {
         for (const c of node.children) {
-          if (!sized(c, node.entry.name, 'manifest')) {
+          if (!sized(c, node.entry.name, 'manifest') && !isAttestation(c)) {
             const p = c.platform ? ` (${platformString(c.platform)})` : '';
             notes.push(`${node.entry.name} names manifest ${c.digest}${p}, which is not in the archive (a platform left out of the export)`);
           }
@@ -251,10 +251,20 @@ export function verifyEntries(entries: readonly EntryRecord[], hashes: EntryHash
         }
         const e = byPath.get(norm);
         if (!e) {
-          issue({ entry: where, message: `${field} names ${JSON.stringify(p)}, which is not in the archive` });
+          if (foreign(norm)) unverified.add(`${where}: ${field} ${norm} is a non-distributable layer, absent as such archives ship it`);
+          else issue({ entry: where, message: `${field} names ${JSON.stringify(p)}, which is not in the archive` });
           return undefined;
         }
         return follow(e);
+      };
+      /** LayerSources says a missing blob is non-distributable (urls, foreign media type): absent by design. */
+      const foreign = (path: string): boolean => {
+        const m = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(path);
+        const sources = isJsonObject(item.LayerSources) ? Object.values(item.LayerSources) : [];
+        const src = m && sources.find((v) => isJsonObject(v) && field(v, 'digest') === `${m[1]}:${m[2]}`);
+        if (!src || !isJsonObject(src)) return false;
+        const urls = field(src, 'urls');
+        return (Array.isArray(urls) && urls.length > 0) || /foreign|nondistributable/.test(String(field(src, 'mediaType') ?? ''));
       };
       const cfg = pathOf(item.Config, 'Config');
       const paths = Array.isArray(item.Layers) ? item.Layers : [];
@@ -264,12 +274,12 @@ export function verifyEntries(entries: readonly EntryRecord[], hashes: EntryHash
         issue({ entry: where, message: `lists ${paths.length} layers but its config ${cfg.name} has ${ids.length} DiffIDs; docker load refuses this`, expected: `${ids.length} layers`, actual: `${paths.length}` });
       }
       if (ids && cfg) layers.forEach((l, j) => l && checkDiffId(l, ids[j], j, cfg));
-      // Docker 25+: LayerSources describes each layer blob again, with a size
+      // Docker 25+: LayerSources maps a DiffID to the descriptor of its blob (compressed for foreign layers)
       if (isJsonObject(item.LayerSources)) {
         for (const [k, v] of Object.entries(item.LayerSources)) {
-          const found = descriptor(v, `${where}.LayerSources`, true, 'layer');
-          if (found && isJsonObject(v) && v.digest !== k) {
-            issue({ entry: `${where}.LayerSources`, message: `key ${k} names a different digest than its descriptor`, expected: k, actual: String(v.digest) });
+          descriptor(v, `${where}.LayerSources`, !(isJsonObject(v) && foreign(`blobs/${String(v.digest).replace(':', '/')}`)), 'layer');
+          if (ids && !ids.includes(k)) {
+            issue({ entry: `${where}.LayerSources`, message: `key ${k} is not one of the DiffIDs of its config ${cfg?.name ?? ''}` });
           }
         }
       }

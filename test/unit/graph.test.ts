@@ -143,14 +143,23 @@ describe('the archive graph', () => {
       b.oldArtifact('old'),
       named(winManifest, 'docker.io/example/win:1'),
     ];
+    // Docker 25+ writes manifest.json for it, LayerSources keyed by DiffID naming the foreign blob
+    const mj = [
+      {
+        Config: `blobs/sha256/${winCfgDesc.digest.slice(7)}`,
+        RepoTags: ['example/win:1'],
+        Layers: [foreign, ...win.layers].map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+        LayerSources: { [winCfg.rootfs.diff_ids[0]]: foreign },
+      },
+    ];
     const input = join(dir, 'oci11.tar');
-    await writeFile(input, await b.archive(roots));
+    await writeFile(input, await b.archive(roots, mj));
     const v = await verifyArchive(input);
     assert.deepEqual(v.issues, []);
     assert.equal(v.ok, true);
     assert.ok(v.unverified.some((u) => /non-distributable and absent/.test(u)), 'the absent foreign layer is reported as such');
     // and edit --verify passes on it
-    const r = await edit(await b.archive(roots), { ...EDIT, verify: true, images: ['example/win:1'] });
+    const r = await edit(await b.archive(roots, mj), { ...EDIT, verify: true, images: ['example/win:1'] });
     assert.equal(r.report.verification?.ok, true);
   });
 
