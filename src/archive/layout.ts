@@ -84,6 +84,8 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
 
   const configs = new ConfigReader(blobs);
   const { targets, artifacts } = ociIndex ? targetsFromIndex(graph, configs, notes) : { targets: [] as TargetDraft[], artifacts: [] as Descriptor[] };
+  const holders = new Map<ConfigDraft, TargetDraft[]>();
+  for (const t of targets) for (const p of t.platforms) (holders.get(p.draft) ?? holders.set(p.draft, []).get(p.draft)!).push(t);
   const itemImages = (mj?.items ?? []).map((item, i) => {
     const entry = resolve(normalize(item.config), 'the config named by manifest.json');
     if (!entry) throw new ArchiveError(`names config ${JSON.stringify(item.config)}, which is not in the archive; the archive is incomplete`, 'manifest.json');
@@ -97,13 +99,15 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
         return { entry: e, ...(diffId ? { diffId } : {}) };
       });
     }
-    attachItem(targets, draft, item, i);
+    attachItem(targets, holders, draft, item, i);
     return draft;
   });
 
   const imageOf = new Map<ConfigDraft, ImageModel>();
+  const namesOf = new Map<ConfigDraft, string[]>();
+  for (const t of targets) for (const p of t.platforms) (namesOf.get(p.draft) ?? namesOf.set(p.draft, []).get(p.draft)!).push(...t.names);
   for (const d of configs.all()) {
-    const names = targets.filter((t) => t.platforms.some((p) => p.draft === d)).flatMap((t) => t.names);
+    const names = namesOf.get(d) ?? [];
     imageOf.set(d, {
       id: d.id,
       configEntry: d.entry,
@@ -302,8 +306,8 @@ export function descriptorNames(desc: Descriptor): string[] {
 }
 
 /** A manifest.json item belongs to the index.json target holding its config (one sharing a name first). */
-function attachItem(targets: TargetDraft[], draft: ConfigDraft, item: ManifestJsonItem, i: number): void {
-  const holding = targets.filter((t) => t.platforms.some((p) => p.draft === draft));
+function attachItem(targets: TargetDraft[], holders: Map<ConfigDraft, TargetDraft[]>, draft: ConfigDraft, item: ManifestJsonItem, i: number): void {
+  const holding = holders.get(draft) ?? [];
   const wanted = new Set(item.repoTags.map(normalizeReference));
   const t =
     holding.find((h) => h.names.some((n) => wanted.has(normalizeReference(n)))) ??
@@ -314,7 +318,9 @@ function attachItem(targets: TargetDraft[], draft: ConfigDraft, item: ManifestJs
     t.names.push(...item.repoTags);
     return;
   }
-  targets.push({ names: [...item.repoTags], descriptors: [], node: undefined, platforms: [{ draft, manifest: undefined, platform: undefined, indexes: [] }], absent: [], attestations: [], items: [i] });
+  const t2: TargetDraft = { names: [...item.repoTags], descriptors: [], node: undefined, platforms: [{ draft, manifest: undefined, platform: undefined, indexes: [] }], absent: [], attestations: [], items: [i] };
+  targets.push(t2);
+  holders.set(draft, [...holding, t2]);
 }
 
 function diffIdsOf(config: JsonObject): (Digest | undefined)[] {

@@ -48,11 +48,13 @@ export interface OciGraph {
  */
 export function walkOciGraph(model: ArchiveModel): OciGraph {
   const byConfig = new Map<string, ManifestRef[]>();
+  const listed = new Set<string>();
   for (const root of model.graph.roots) {
     for (const pm of imageManifestsUnder(model.graph, root).manifests) {
       const key = pm.manifest.config!.digest.toString();
       const list = byConfig.get(key) ?? [];
-      if (list.some((m) => m.digest.equals(pm.manifest.digest))) continue;
+      if (listed.has(`${key} ${pm.manifest.digest}`)) continue;
+      listed.add(`${key} ${pm.manifest.digest}`);
       list.push({
         digest: pm.manifest.digest,
         mediaType: pm.manifest.mediaType ?? null,

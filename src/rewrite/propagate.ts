@@ -117,6 +117,7 @@ class Folder {
   readonly replaced = new Map<string, NewBlob>();
   /** Digests still in the output unchanged because an unedited name points at them. */
   private readonly kept: Set<string>;
+  private readonly imageById: Map<string, ImageModel>;
   annotatedAny = false;
 
   constructor(
@@ -125,6 +126,7 @@ class Folder {
     private readonly warnings: string[],
   ) {
     this.kept = keptOriginals(model, request);
+    this.imageById = new Map(model.images.map((i) => [i.id.toString(), i]));
   }
 
   /** The new config blob of an image, when the request changes it. */
@@ -171,7 +173,7 @@ class Folder {
   }
 
   private imageManifest(m: ManifestNode): Folded {
-    const img = this.model.images.find((i) => i.id.equals(m.config!.digest));
+    const img = this.imageById.get(m.config!.digest.toString());
     const nb = img && this.config(img);
     const ann = this.request.annotate;
     const annotate = ann && img && ann.configs.has(img.id.toString());
@@ -214,7 +216,7 @@ class Folder {
       if (isAttestation(c)) return SAME; // decided below, once the manifests they describe are
       const child = this.model.graph.nodes.get(c.digest.toString());
       if (only && child?.kind === 'manifest' && child.role === 'image') {
-        const img = this.model.images.find((i) => i.id.equals(child.config!.digest));
+        const img = this.imageById.get(child.config!.digest.toString());
         const p = c.platform ?? img?.platform;
         if (!only.some((w) => platformMatches(p, w))) return { kind: 'drop', why: `platform ${p ? platformString(p) : 'unknown'} was not asked for` };
       }
@@ -236,10 +238,11 @@ class Folder {
     if (results.every((r) => r.kind === 'same')) return SAME;
     const doc = cloneJson(node.doc);
     const list = field(node.doc, 'manifests') as Json[];
+    const read = new Set<Json>(node.children.map((c) => c.raw));
     const kept: Json[] = [];
     let i = 0;
     for (const raw of list) {
-      if (!isJsonObject(raw) || !node.children.some((c) => c.raw === raw)) {
+      if (!isJsonObject(raw) || !read.has(raw)) {
         kept.push(raw); // a descriptor the graph could not read stays as it was
         continue;
       }
@@ -281,8 +284,9 @@ function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Fol
   const out: Json[] = [];
   const retagged = new Set<ImageTarget>();
   let changed = false;
+  const rootOf = new Map<Json, Descriptor>(model.graph.roots.map((d) => [d.raw, d]));
   for (const raw of list) {
-    const desc = model.graph.roots.find((d) => d.raw === raw);
+    const desc = rootOf.get(raw);
     const t = desc && targetOf.get(desc.digest.toString());
     if (!desc || !t) {
       // an artifact or referrer named by index.json: follows its subject
@@ -398,20 +402,15 @@ function withTags(item: JsonObject, tags: readonly string[]): JsonObject {
 function reachable(model: ArchiveModel, fold: Folder, indexDoc: JsonObject | undefined, manifestDoc: readonly Json[] | undefined): { digests: Set<string>; paths: Set<string> } {
   const digests = new Set<string>();
   const paths = new Set<string>();
-  const docOf = (d: string): JsonObject | undefined => {
-    const node = model.graph.nodes.get(d);
-    if (node) return node.doc;
-    for (const nb of fold.replaced.values()) if (nb.digest.toString() === d) return nb.doc;
-    return undefined;
-  };
   const newDocs = new Map<string, JsonObject>();
   for (const nb of fold.replaced.values()) newDocs.set(nb.digest.toString(), nb.doc);
+  const docOf = (d: string): JsonObject | undefined => newDocs.get(d) ?? model.graph.nodes.get(d)?.doc;
   const visit = (desc: Json, depth: number): void => {
     if (!isJsonObject(desc) || depth > 8) return;
     const d = String(field(desc, 'digest'));
     if (digests.has(d)) return;
     digests.add(d);
-    const doc = newDocs.get(d) ?? docOf(d);
+    const doc = docOf(d);
     if (!doc) return;
     for (const k of ['manifests', 'layers', 'blobs']) {
       const list = field(doc, k);
@@ -491,8 +490,9 @@ function assemble(
     names.add(key);
     entries.push({ header, data, ...(raw ? { raw } : {}) });
   };
+  const imageOfEntry = new Map(model.images.map((i) => [i.configEntry, i]));
   const oldDigestOf = (e: EntryRecord): Digest | undefined => {
-    const img = model.images.find((i) => i.configEntry === e);
+    const img = imageOfEntry.get(e);
     if (img) return img.id;
     const d = digestOfEntry.get(e);
     return d ? Digest.tryParse(d) : undefined;
