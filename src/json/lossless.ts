@@ -60,6 +60,14 @@ export function isJsonObject(v: Json | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
 }
 
+/** Objects in which the parser saw a key twice; consulted by `checkGoAmbiguity`. */
+const repeated = new WeakMap<JsonObject, string[]>();
+function noteRepeated(obj: JsonObject, k: string): void {
+  const list = repeated.get(obj);
+  if (!list) repeated.set(obj, [k]);
+  else if (!list.includes(k)) list.push(k);
+}
+
 /** Integers with at most 15 digits are exact as JS numbers (and cost nothing in an array); any other number keeps its text. */
 const SMALL_INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
 
@@ -201,6 +209,7 @@ export function parseJson(input: string | Uint8Array): Json {
         ws();
         if (text.charCodeAt(i) !== 0x3a) fail("expected ':'");
         i++;
+        if (obj[k] !== undefined) noteRepeated(obj, k); // nothing is inherited, so this is an own key
         obj[k] = value(depth + 1); // a repeated key: the last value wins, as in Go's maps
         ws();
         const d = text.charCodeAt(i);
@@ -415,7 +424,33 @@ export function field(obj: JsonObject, name: string): Json | undefined {
   return k === undefined ? undefined : obj[k];
 }
 
-/** Case folding as Go's encoding/json applies to field names (ASCII, plus the Kelvin sign and long s). */
+/**
+ * Go's case folding of a key, for matching it to a struct field. Go (1.21+, `foldName`) upper-cases
+ * ASCII and maps every other rune to the smallest rune of its Unicode simple-fold orbit; earlier Go
+ * used `bytes.EqualFold`, the same relation. Every field name in the image, manifest and index
+ * structs is ASCII, and the only non-ASCII runes whose orbit holds an ASCII letter are the long s
+ * (U+017F, with s/S) and the Kelvin sign (U+212A, with k/K). So folding ASCII case and those two
+ * runes, and leaving every other character as it is, gives equal results exactly for the keys Go
+ * would decode into the same (ASCII-named) field. Two keys that Go folds together but that hold
+ * another non-ASCII letter (`é`/`É`) match no field at all, so Go ignores both.
+ */
 export function foldKey(k: string): string {
-  return k.toLowerCase().replace(/\u212a/g, 'k').replace(/\u017f/g, 's');
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    let to = -1;
+    if (c >= 0x41 && c <= 0x5a) to = c + 0x20;
+    else if (c === 0x17f) to = 0x73; // ſ -> s
+    else if (c === 0x212a) to = 0x6b; // Kelvin sign -> k
+    if (to < 0) continue;
+    out += k.slice(start, i) + String.fromCharCode(to);
+    start = i + 1;
+  }
+  return start === 0 ? k : out + k.slice(start);
+}
+
+/** The keys that appeared more than once in an object as parsed (its value holds the last one). */
+export function repeatedKeys(obj: JsonObject): readonly string[] | undefined {
+  return repeated.get(obj);
 }

@@ -5,18 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JsonNumber, parseJson, printJson, stringifyJson } from '../../src/json/lossless.js';
-
-/** A small seeded PRNG (mulberry32), so a failing case can be reproduced from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './json-rng.js';
 
 /** A random number in JSON's grammar: sign, int part up to `maxDigits`, fraction, exponent. */
 function randomNumber(r: () => number, maxDigits: number): string {
