@@ -68,9 +68,6 @@ function noteRepeated(obj: JsonObject, k: string): void {
   else if (!list.includes(k)) list.push(k);
 }
 
-/** Integers with at most 15 digits are exact as JS numbers (and cost nothing in an array); any other number keeps its text. */
-const SMALL_INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
-
 /** Arrays longer than this get their own growing array; shorter ones are cut to size from a shared stack. */
 const SHORT_ARRAY = 256;
 
@@ -171,11 +168,13 @@ export function parseJson(input: string | Uint8Array): Json {
   };
   const num = (): Json => {
     const s = i;
-    if (text.charCodeAt(i) === 0x2d) i++;
+    const neg = text.charCodeAt(i) === 0x2d;
+    if (neg) i++;
     const c0 = text.charCodeAt(i);
     if (c0 === 0x30) i++;
     else if (c0 >= 0x31 && c0 <= 0x39) digits();
     else fail('bad number');
+    const intEnd = i;
     if (text.charCodeAt(i) === 0x2e) {
       i++;
       if (digits() === 0) fail('bad number');
@@ -187,8 +186,15 @@ export function parseJson(input: string | Uint8Array): Json {
       if (sign === 0x2b || sign === 0x2d) i++;
       if (digits() === 0) fail('bad number');
     }
-    const raw = text.slice(s, i);
-    return raw.length <= 16 && raw !== '-0' && SMALL_INT.test(raw) ? Number(raw) : new JsonNumber(raw);
+    // an integer of at most 15 digits is exact as a JS number, and needs no string (nor garbage);
+    // "-0" keeps its text, since 0 would print as "0"
+    const nd = intEnd - s - (neg ? 1 : 0);
+    if (i === intEnd && nd <= 15 && !(neg && c0 === 0x30)) {
+      let v = 0;
+      for (let k = intEnd - nd; k < intEnd; k++) v = v * 10 + (text.charCodeAt(k) - 0x30);
+      return neg ? -v : v;
+    }
+    return new JsonNumber(text.slice(s, i));
   };
   const value = (depth: number): Json => {
     if (depth > MAX_DEPTH) fail('nesting too deep');
