@@ -44,6 +44,15 @@ export class Digest {
   }
 
   /**
+   * The digest an entry name promises: `blobs/sha256/<64 hex>`, `blobs/sha512/<128 hex>` (OCI
+   * layouts) or `sha256:<hex>`/`sha512:<hex>` (crane); undefined for any other name.
+   */
+  static fromEntryPath(path: string): Digest | undefined {
+    const m = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(path);
+    return m ? Digest.tryParse(`${m[1]}:${m[2]}`) : Digest.tryParse(path);
+  }
+
+  /**
    * The digest of the given bytes, sha256 unless asked otherwise. A blob that replaces one named by
    * a sha512 descriptor is hashed with sha512 (`Digest.of(bytes, old.algorithm)`), so the new
    * descriptor, its `blobs/sha512/<hex>` name and verification agree.

@@ -54,6 +54,15 @@ describe('Digest with an algorithm', () => {
       }
     }
   });
+  it('reads the digest an entry name promises', () => {
+    const d = Digest.of(Buffer.from('x'), 'sha512');
+    assert.ok(Digest.fromEntryPath(d.blobPath)?.equals(d));
+    assert.ok(Digest.fromEntryPath(d.toString())?.equals(d));
+    assert.ok(Digest.fromEntryPath(`blobs/sha256/${'a'.repeat(64)}`)?.equals(Digest.sha256Hex('a'.repeat(64))));
+    for (const bad of [`blobs/sha512/${'a'.repeat(64)}`, `blobs/sha256/${'a'.repeat(128)}`, `blobs/md5/${'a'.repeat(32)}`, `x/blobs/sha256/${'a'.repeat(64)}`, 'manifest.json']) {
+      assert.equal(Digest.fromEntryPath(bad), undefined, bad);
+    }
+  });
   it('refuses malformed parts', () => {
     assert.throws(() => Digest.fromHex('sha512', 'ab'), /not a sha512 hex digest/);
     assert.throws(() => Digest.fromHex('sha256', 'a'.repeat(128)), /not a sha256 hex digest/);
