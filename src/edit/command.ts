@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { type Json, parseJson } from '../json/lossless.js';
-import { mapRuntime, withKey } from './runtime.js';
+import { mapRuntime, withField } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 import { required } from './volumes.js';
 
@@ -36,7 +36,7 @@ export function setCommandValue(field: Field, value: string[] | null, how: strin
     ...(arg !== undefined ? { arg } : {}),
     description: value === null ? `clear ${flag}` : `set ${flag} ${JSON.stringify(value)}`,
     apply(image) {
-      return { config: mapRuntime(image, (rc) => withKey(rc, field, value), true), warnings: [] };
+      return { config: mapRuntime(image, (rc) => withField(rc, field, value), true), warnings: [] };
     },
   };
 }

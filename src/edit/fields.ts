@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
-import { type Json, parseJson } from '../json/lossless.js';
-import { mapRuntime, withKey, withoutKey } from './runtime.js';
+import { type Json, field, fieldKey, parseJson } from '../json/lossless.js';
+import { mapRuntime, withField, withoutField } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 import { required } from './volumes.js';
 
@@ -24,7 +24,7 @@ export function setRuntimeString(flag: keyof typeof RUNTIME_STRINGS, value: stri
     name: flag,
     arg: v,
     description: v === '' ? `clear ${flag}` : `set ${flag} ${v}`,
-    apply: (image) => ({ config: mapRuntime(image, (rc) => withKey(rc, key, v), true), warnings: [] }),
+    apply: (image) => ({ config: mapRuntime(image, (rc) => withField(rc, key, v), true), warnings: [] }),
   };
 }
 
@@ -35,8 +35,8 @@ export function setImageString(flag: keyof typeof IMAGE_STRINGS, value: string |
     arg: value ?? '',
     description: value === null || value === '' ? `clear ${flag}` : `set ${flag} ${value}`,
     apply(image) {
-      if (value === null || value === '') return { config: key in image ? withoutKey(image, key) : image, warnings: [] };
-      return { config: withKey(image, key, value), warnings: [] };
+      if (value === null || value === '') return { config: withoutField(image, key), warnings: [] };
+      return { config: withField(image, key, value), warnings: [] };
     },
   };
 }
@@ -49,7 +49,7 @@ export function setCreated(value: string, now: () => Date = () => new Date()): C
   if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) {
     throw new UsageError(`--created ${value}: expected an RFC 3339 time such as 2024-01-02T03:04:05Z, or "now"`);
   }
-  return { name: 'created', arg: v, description: `set created ${v}`, apply: (image) => ({ config: withKey(image, 'created', v), warnings: [] }) };
+  return { name: 'created', arg: v, description: `set created ${v}`, apply: (image) => ({ config: withField(image, 'created', v), warnings: [] }) };
 }
 
 export function removeHealthcheck(): ConfigEdit {
@@ -58,7 +58,7 @@ export function removeHealthcheck(): ConfigEdit {
     description: 'remove healthcheck',
     apply(image) {
       let hits = 0;
-      const config = mapRuntime(image, (rc) => ('Healthcheck' in rc ? (hits++, withoutKey(rc, 'Healthcheck')) : rc));
+      const config = mapRuntime(image, (rc) => (fieldKey(rc, 'Healthcheck') !== undefined ? (hits++, withoutField(rc, 'Healthcheck')) : rc));
       return { config: hits ? config : image, warnings: hits ? [] : ['the image has no healthcheck'] };
     },
   };
@@ -71,10 +71,10 @@ export function removeOnbuild(): ConfigEdit {
     apply(image) {
       let hits = 0;
       const config = mapRuntime(image, (rc) => {
-        const ob = rc.OnBuild;
+        const ob = field(rc, 'OnBuild');
         if (!Array.isArray(ob) || ob.length === 0) return rc;
         hits++;
-        return withKey(rc, 'OnBuild', null);
+        return withField(rc, 'OnBuild', null);
       });
       return { config: hits ? config : image, warnings: hits ? [] : ['the image has no ONBUILD triggers'] };
     },
@@ -92,7 +92,7 @@ export function setShell(value: string): ConfigEdit {
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string')) {
     throw new UsageError(`--shell ${value}: expected a JSON array of strings, e.g. '["/bin/bash","-c"]'`);
   }
-  return { name: 'shell', arg: value, description: `set shell ${JSON.stringify(v)}`, apply: (image) => ({ config: mapRuntime(image, (rc) => withKey(rc, 'Shell', v), true), warnings: [] }) };
+  return { name: 'shell', arg: value, description: `set shell ${JSON.stringify(v)}`, apply: (image) => ({ config: mapRuntime(image, (rc) => withField(rc, 'Shell', v), true), warnings: [] }) };
 }
 
 const noValue = (flag: string, v: string | undefined) => {

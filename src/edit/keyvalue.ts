@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
-import type { Json } from '../json/lossless.js';
+import { type Json, field } from '../json/lossless.js';
 import { matcher } from './glob.js';
-import { mapRuntime, removeMapKeys, setMapKey, withKey } from './runtime.js';
+import { mapRuntime, removeMapKeys, setMapKey, withField } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 import { required } from './volumes.js';
 
@@ -24,12 +24,13 @@ export function setEnv(key: string, value: string): ConfigEdit {
       const config = mapRuntime(
         image,
         (rc) => {
-          const env = Array.isArray(rc.Env) ? rc.Env : [];
+          const old = field(rc, 'Env');
+          const env = Array.isArray(old) ? old : [];
           const i = env.findIndex((e) => typeof e === 'string' && e.startsWith(`${key}=`));
           const next: Json[] = [...env];
           if (i >= 0) next[i] = entry;
           else next.push(entry);
-          return withKey(rc, 'Env', next);
+          return withField(rc, 'Env', next);
         },
         true,
       );
@@ -48,11 +49,12 @@ export function setEnvs(pattern: string, value: string): ConfigEdit {
     apply(image) {
       let hits = 0;
       const config = mapRuntime(image, (rc) => {
-        if (!Array.isArray(rc.Env)) return rc;
-        return withKey(
+        const env = field(rc, 'Env');
+        if (!Array.isArray(env)) return rc;
+        return withField(
           rc,
           'Env',
-          rc.Env.map((e) => {
+          env.map((e) => {
             if (typeof e !== 'string') return e;
             const k = e.split('=')[0]!;
             if (!match(k)) return e;
@@ -75,9 +77,10 @@ export function removeEnv(spec: string): ConfigEdit {
     apply(image) {
       let hits = 0;
       const config = mapRuntime(image, (rc) => {
-        if (!Array.isArray(rc.Env)) return rc;
-        const kept = rc.Env.filter((e) => !(typeof e === 'string' && match(e.split('=')[0]!) && ++hits));
-        return withKey(rc, 'Env', kept);
+        const env = field(rc, 'Env');
+        if (!Array.isArray(env)) return rc;
+        const kept = env.filter((e) => !(typeof e === 'string' && match(e.split('=')[0]!) && ++hits));
+        return withField(rc, 'Env', kept);
       });
       return { config: hits ? config : image, warnings: hits || spec.toLowerCase() === 'all' ? [] : [`no environment variable matches ${spec}`] };
     },

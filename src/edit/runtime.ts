@@ -1,4 +1,4 @@
-import { type Json, type JsonObject, isJsonObject, jsonObject } from '../json/lossless.js';
+import { type Json, type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
 
 /**
  * Docker keeps the runtime settings twice: `config` (what containers get) and `container_config`
@@ -10,10 +10,12 @@ export const RUNTIME_KEYS = ['config', 'container_config'] as const;
 /** Copy of `image` with `fn` applied to each runtime config present (and to `config` even if absent when `create`). */
 export function mapRuntime(image: JsonObject, fn: (rc: JsonObject) => JsonObject, create = false): JsonObject {
   const out = shallow(image);
-  for (const key of RUNTIME_KEYS) {
+  for (const name of RUNTIME_KEYS) {
+    // Go reads "Config" or "CONFIG" as config too: edit the key that is there, under its spelling
+    const key = fieldKey(image, name) ?? name;
     const rc = image[key];
     if (isJsonObject(rc)) out[key] = fn(rc);
-    else if (create && key === 'config' && (rc === undefined || rc === null)) out[key] = fn(jsonObject());
+    else if (create && name === 'config' && (rc === undefined || rc === null)) out[key] = fn(jsonObject());
   }
   return out;
 }
@@ -32,6 +34,20 @@ export function withKey(o: JsonObject, key: string, value: Json): JsonObject {
   return out;
 }
 
+/**
+ * Copy of the struct object `o` with its field `name` set: the key Go would read for it (any case)
+ * keeps its spelling and place; a new field is appended as `name`.
+ */
+export function withField(o: JsonObject, name: string, value: Json): JsonObject {
+  return withKey(o, fieldKey(o, name) ?? name, value);
+}
+
+/** Copy of the struct object `o` without its field `name` (whatever its case). */
+export function withoutField(o: JsonObject, name: string): JsonObject {
+  const key = fieldKey(o, name);
+  return key === undefined ? o : withoutKey(o, key);
+}
+
 /** Copy of `o` without `key`. */
 export function withoutKey(o: JsonObject, key: string): JsonObject {
   const out = shallow(o);
@@ -43,28 +59,29 @@ export function withoutKey(o: JsonObject, key: string): JsonObject {
  * Remove the keys of a map-valued runtime field (Volumes, ExposedPorts, Labels) that `match`, in
  * `config` and `container_config`; an emptied map is left out. `hits` counts removed keys.
  */
-export function removeMapKeys(image: JsonObject, field: string, match: (key: string) => boolean): { config: JsonObject; hits: number } {
+export function removeMapKeys(image: JsonObject, name: string, match: (key: string) => boolean): { config: JsonObject; hits: number } {
   let hits = 0;
   const config = mapRuntime(image, (rc) => {
-    const map = rc[field];
+    const map = field(rc, name);
     if (!isJsonObject(map)) return rc;
     const kept = jsonObject();
     for (const k of Object.keys(map)) {
       if (match(k)) hits++;
       else kept[k] = map[k]!;
     }
-    return Object.keys(kept).length ? withKey(rc, field, kept) : withoutKey(rc, field);
+    return Object.keys(kept).length ? withField(rc, name, kept) : withoutField(rc, name);
   });
   return { config: hits ? config : image, hits };
 }
 
 /** Add `key` with value `value` to a map-valued runtime field (creating `config` if needed). */
-export function setMapKey(image: JsonObject, field: string, key: string, value: Json): JsonObject {
+export function setMapKey(image: JsonObject, name: string, key: string, value: Json): JsonObject {
   return mapRuntime(
     image,
     (rc) => {
-      const map = isJsonObject(rc[field]) ? (rc[field] as JsonObject) : jsonObject();
-      return withKey(rc, field, withKey(map, key, value));
+      const old = field(rc, name);
+      const map = isJsonObject(old) ? old : jsonObject();
+      return withField(rc, name, withKey(map, key, value));
     },
     true,
   );

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { EntryRecord } from '../archive/entry.js';
-import { Digest } from '../digest.js';
+import { Digest, type DigestAlgorithm } from '../digest.js';
 import { type Compression, sniffCompression } from '../io/source.js';
 import { ShaOffload } from './offload.js';
 
@@ -10,6 +10,8 @@ import { ShaOffload } from './offload.js';
 export interface EntryHashes {
   /** sha256 of the bytes as stored in the tar (a blob digest). */
   readonly stored: Digest;
+  /** sha512 of the stored bytes, for the entries that need it (`needsSha512`): a `blobs/sha512/` name. */
+  readonly sha512?: Digest;
   readonly size: number;
   /** How the stored bytes are compressed, from their magic number. */
   readonly compression: Compression;
@@ -19,6 +21,21 @@ export interface EntryHashes {
   readonly contentProblem?: string;
   /** The compressed data is damaged: a real error, unlike a decompressor that is merely missing. */
   readonly corrupt?: boolean;
+}
+
+/**
+ * Whether an entry's name says its digest is sha512: an OCI blob under `blobs/sha512/` (a sha512
+ * descriptor always leads there), or a crane-style `sha512:<hex>` name. Only these entries pay for
+ * a second hash.
+ */
+export function needsSha512(entry: { readonly path: string }): boolean {
+  return /^blobs\/sha512\//.test(entry.path) || /^sha512:/.test(entry.path);
+}
+
+/** The stored bytes' digest with `algorithm`, if it was computed (sha512 only for `needsSha512` entries, or as asked). */
+export function storedDigest(h: EntryHashes | undefined, algorithm: DigestAlgorithm): Digest | undefined {
+  if (!h) return undefined;
+  return algorithm === 'sha256' ? h.stored : h.sha512;
 }
 
 type ZstdZlib = { createZstdDecompress?: () => Transform };
@@ -38,7 +55,15 @@ export class EntryHasher {
   /** sha256 of large entries runs on a worker thread, overlapping the copy. */
   private readonly sha = new ShaOffload();
 
-  constructor(private readonly options: { readonly decompress: boolean } = { decompress: true }) {}
+  /**
+   * `sha512` says which entries also get a sha512 of their stored bytes (default `needsSha512`: the
+   * entries whose name says sha512); every other entry is hashed with sha256 only.
+   */
+  constructor(private readonly options: { readonly decompress: boolean; readonly sha512?: (entry: EntryRecord) => boolean } = { decompress: true }) {}
+
+  private wantsSha512(entry: EntryRecord): boolean {
+    return (this.options.sha512 ?? needsSha512)(entry);
+  }
 
   /** Pass `body` through unchanged, hashing it; the result is available from `get` once drained. */
   async *tap(entry: EntryRecord, body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
@@ -47,12 +72,14 @@ export class EntryHasher {
       return;
     }
     const stored = this.sha.begin(entry.header.size);
+    const sha512 = this.wantsSha512(entry) ? createHash('sha512') : undefined;
     let size = 0;
     let head: Buffer | undefined = Buffer.alloc(0);
     let compression: Compression = 'none';
     let inflater: Inflater | undefined;
     for await (const chunk of body) {
       const pause = stored.update(chunk);
+      sha512?.update(chunk);
       if (pause) await pause;
       size += chunk.length;
       if (head) {
@@ -87,7 +114,7 @@ export class EntryHasher {
         corrupt = true;
       }
     }
-    this.results.set(entry, { stored: storedDigest, size, compression, ...(content ? { content } : {}), ...(contentProblem ? { contentProblem } : {}), ...(corrupt ? { corrupt } : {}) });
+    this.results.set(entry, { stored: storedDigest, ...(sha512 ? { sha512: Digest.fromHex('sha512', sha512.digest('hex')) } : {}), size, compression, ...(content ? { content } : {}), ...(contentProblem ? { contentProblem } : {}), ...(corrupt ? { corrupt } : {}) });
   }
 
   /** Drain `body`, hashing it (for readers that do not write the bytes anywhere). */
@@ -100,8 +127,9 @@ export class EntryHasher {
     const known = this.results.get(entry);
     if (known || !entry.data) return known;
     const d = Digest.of(entry.data);
+    const d512 = this.wantsSha512(entry) ? { sha512: Digest.of(entry.data, 'sha512') } : {};
     const compression = sniffCompression(entry.data.subarray(0, 6));
-    const r: EntryHashes = compression === 'none' ? { stored: d, size: entry.data.length, compression, content: d } : { stored: d, size: entry.data.length, compression, contentProblem: 'held in memory, not decompressed' };
+    const r: EntryHashes = compression === 'none' ? { stored: d, ...d512, size: entry.data.length, compression, content: d } : { stored: d, ...d512, size: entry.data.length, compression, contentProblem: 'held in memory, not decompressed' };
     this.results.set(entry, r);
     return r;
   }

