@@ -12,6 +12,7 @@ import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import type { EntryRecord } from './entry.js';
 import { MediaType, isIndexMediaType } from './model.js';
+import { MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
 
 /** Deepest nesting of indexes below index.json (real images use 1 or 2). */
 export const MAX_DEPTH = 8;
@@ -249,6 +250,13 @@ function readNode(desc: Descriptor, blobs: ReadonlyMap<string, EntryRecord>, whe
   }
   if (!isJsonObject(doc)) {
     problem(blob.name, 'is named as a manifest or index, but is not a JSON object');
+    return undefined;
+  }
+  try {
+    checkGoAmbiguity(doc, MANIFEST_OR_INDEX, blob.name, 'the manifest or index');
+  } catch (e) {
+    if (!(e instanceof ArchiveError)) throw e;
+    problem(blob.name, e.message.slice(blob.name.length + 2));
     return undefined;
   }
   const mtv = field(doc, 'mediaType');

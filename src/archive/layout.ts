@@ -2,6 +2,7 @@ import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import { normalizeReference, uniqueReferences } from '../reference.js';
+import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
 import { type EntryRecord, resolveRelative } from './entry.js';
 import { METADATA_MAX_ENTRY } from './scan.js';
 import { type ArchiveGraph, type Descriptor, type GraphNode, type ManifestNode, type Platform, buildGraph, imageManifestsUnder, isAttestation, platformString } from './graph.js';
@@ -61,6 +62,7 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
   let ociIndex: ArchiveModel['ociIndex'];
   if (idxEntry && (byPath.has('oci-layout') || !mjEntry)) {
     const doc = entryJson(idxEntry, 'index.json');
+    checkGoAmbiguity(doc, MANIFEST_OR_INDEX, 'index.json', 'index.json');
     if (!isJsonObject(doc) || !Array.isArray(field(doc, 'manifests'))) {
       throw new ArchiveError('is not an OCI image index (no "manifests" array); the archive is damaged', 'index.json');
     }
@@ -186,6 +188,7 @@ function resolveEntry(byPath: ReadonlyMap<string, EntryRecord>, path: string, us
 
 function readManifestJson(entry: EntryRecord): { entry: EntryRecord; doc: Json[]; items: ManifestJsonItem[] } {
   const doc = entryJson(entry, 'manifest.json');
+  checkGoAmbiguity(doc, MANIFEST_JSON, 'manifest.json', 'manifest.json');
   if (!Array.isArray(doc)) throw new ArchiveError('must hold a JSON array of images; the archive is damaged', 'manifest.json');
   return { entry, doc, items: doc.map((raw, i) => parseManifestJsonItem(raw, i)) };
 }
@@ -212,6 +215,7 @@ class ConfigReader {
     let d = this.drafts.get(id.toString());
     if (!d) {
       const config = entryJson(entry, 'image config');
+      checkGoAmbiguity(config, IMAGE_CONFIG, entry.name, 'the image config');
       if (!isJsonObject(config)) throw new ArchiveError('image config is not a JSON object', entry.name);
       d = { id, entry, bytes, config };
       this.drafts.set(id.toString(), d);

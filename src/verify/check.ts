@@ -2,7 +2,7 @@ import { type EntryRecord, resolveRelative } from '../archive/entry.js';
 import { type Descriptor, type ManifestNode, buildGraph, isAttestation, platformString } from '../archive/graph.js';
 import { Digest } from '../digest.js';
 import { type Json, type JsonObject, field, isJsonObject, parseJson } from '../json/lossless.js';
-import type { EntryHasher } from './hash.js';
+import { type EntryHasher, storedDigest } from './hash.js';
 import { type VerifyCounts, type VerifyIssue, type VerifyReport, describeIssue } from './report.js';
 
 /** Entry names that promise a content digest, and whether a decompressed hash may fulfil it. */
@@ -138,8 +138,15 @@ class Checker {
         continue;
       }
       if (e.header.type !== 'file' && e.header.type !== 'contiguous-file') continue;
-      if (/^blobs\/sha512\//.test(e.path)) {
-        this.unverified.add(`${e.name}: sha512 blob names are not checked`);
+      const m512 = /^blobs\/sha512\/([a-f0-9]{128})$/.exec(e.path);
+      if (m512) {
+        const got = storedDigest(this.hashes.get(e), 'sha512');
+        if (!got) {
+          this.unverified.add(`${e.name}: its bytes were not hashed with sha512`);
+          continue;
+        }
+        this.counts.blobNames++;
+        if (got.hex !== m512[1]) this.issue({ entry: e.name, message: 'content does not match the digest in its name', expected: `sha512:${m512[1]}`, actual: got.toString() });
         continue;
       }
       const rule = DIGEST_NAMES.map(({ re, either }) => ({ m: re.exec(e.path), either })).find((r) => r.m);
