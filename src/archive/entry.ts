@@ -16,9 +16,14 @@ export interface EntryRecord {
   readonly raw?: Buffer;
 }
 
-/** Normalise a tar entry name for lookups; refuse names that escape the archive root. */
+/**
+ * Normalise a tar entry name for lookups, as docker load does when it extracts the archive
+ * (filepath.Join on Linux): no leading `./`, no empty or `.` segments, no trailing `/`. A backslash
+ * is an ordinary character there, so it is one here: `.\\manifest.json` is not manifest.json.
+ * Names that escape the archive root are refused.
+ */
 export function normalizeEntryPath(name: string): string {
-  let p = name.replace(/\\/g, '/');
+  let p = name;
   if (p.startsWith('/')) {
     throw new ArchiveError(
       'absolute entry name; a docker save archive only holds relative names. Recreate the archive with docker save',
