@@ -167,7 +167,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
     if (e instanceof HandlerFailure) throw e.error;
     if (e instanceof ExtensionTooLarge) {
       throw new ArchiveError(
-        `holds a PAX or GNU long-name header of ${e.size} bytes ${lastName === undefined ? 'at its start' : `after entry ${JSON.stringify(lastName)}`}, more than the ${MAX_EXTENSION_SIZE >> 20} MiB that Go's archive/tar (docker load, containerd, podman) reads; the archive is damaged or hostile`,
+        `holds a PAX or GNU long-name header of ${e.size} bytes ${lastName === undefined ? 'at its start' : `after entry ${shown(lastName)}`}, more than the ${MAX_EXTENSION_SIZE >> 20} MiB that Go's archive/tar (docker load, containerd, podman) reads; the archive is damaged or hostile`,
         label,
       );
     }
@@ -279,7 +279,7 @@ function looksLikeJson(chunk: Buffer): boolean | undefined {
 
 function describeTarError(e: unknown, lastName: string | undefined): string {
   const msg = (e as Error)?.message ?? String(e);
-  const where = lastName === undefined ? 'at its start' : `after entry ${JSON.stringify(lastName)}`;
+  const where = lastName === undefined ? 'at its start' : `after entry ${shown(lastName)}`;
   if (/Invalid tar header|Unknown format|checksum|octal/i.test(msg)) {
     return `is not a valid tar archive (${msg}) ${where}; expected the output of docker save`;
   }
@@ -287,4 +287,9 @@ function describeTarError(e: unknown, lastName: string | undefined): string {
     return `is truncated ${where}: the archive ends in the middle of an entry; save or download it again`;
   }
   return `could not be read ${where}: ${msg}`;
+}
+
+/** An entry name for a message: quoted, and cut short when it is long (a PAX path can be 1 MiB). */
+function shown(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}...` : name);
 }

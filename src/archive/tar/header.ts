@@ -81,7 +81,7 @@ export function nameString(b: Buffer, what = 'entry name'): string {
   try {
     return strictUtf8.decode(b);
   } catch {
-    throw new TarFormatError(`Invalid tar header: an ${what} that is not valid UTF-8 (${JSON.stringify(b.toString('latin1'))})`);
+    throw new TarFormatError(`Invalid tar header: an ${what} that is not valid UTF-8 (${JSON.stringify(b.toString('latin1', 0, Math.min(b.length, 200)))})`);
   }
 }
 

@@ -1,0 +1,123 @@
+/**
+ * Issue 9: the costs of reading a tar are bounded, whatever the input (class 3, tar part), and
+ * headers written anew never carry text a tar reader cannot parse (class 1, NaN mtimes).
+ */
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import type { EntryRecord } from '../../src/archive/entry.js';
+import { MAX_ENTRIES, MAX_KEPT_EXTENSIONS, MAX_NAME_BYTES, scanArchive } from '../../src/archive/scan.js';
+import { type Header, decodeHeader, encodeHeader } from '../../src/archive/tar/header.js';
+import { CopyeditError } from '../../src/errors.js';
+import { END, block, entry, extension, paxRecord, rng } from '../hostile/tar-gen.js';
+
+/** An archive produced lazily, `count` entries from `make(i)`, so a big one costs no memory here. */
+function lazyTar(count: number, make: (i: number) => Buffer): Readable {
+  return Readable.from(
+    (function* () {
+      const batch: Buffer[] = [];
+      for (let i = 0; i < count; i++) {
+        batch.push(make(i));
+        if (batch.length === 500) yield Buffer.concat(batch.splice(0));
+      }
+      yield Buffer.concat([...batch, END]);
+    })(),
+  );
+}
+
+const drain = async (_e: EntryRecord, body: AsyncIterable<Buffer>) => {
+  for await (const _ of body);
+};
+
+async function refusal(p: Promise<unknown>): Promise<CopyeditError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof CopyeditError, String(e));
+    return e;
+  }
+  assert.fail('the archive was accepted');
+}
+
+describe('tar reader: bounded costs (issue 9)', () => {
+  it(`refuses more than ${MAX_ENTRIES} entries (directories, empty files: any kind), exit 3`, async () => {
+    for (const flag of ['5', '0', '2']) {
+      const e = await refusal(scanArchive(lazyTar(MAX_ENTRIES + 1, (i) => block({ name: `d/${i}`, flag, size: 0, linkname: flag === '2' ? 'x' : '' })), drain, 'big.tar'));
+      assert.equal(e.exitCode, 3);
+      assert.match(e.message, new RegExp(`^big\\.tar: holds more than ${MAX_ENTRIES} entries; a docker save archive holds a few thousand at most`));
+    }
+    const ok = await scanArchive(lazyTar(2000, (i) => block({ name: `d/${i}`, flag: '5', size: 0 })), drain);
+    assert.equal(ok.length, 2000);
+  });
+
+  it(`refuses more than ${MAX_NAME_BYTES >> 20} MiB of names, however they are spread`, async () => {
+    const r = rng(9);
+    const e = await refusal(
+      scanArchive(
+        lazyTar(200, (i) => {
+          const name = `n${i}/${'x'.repeat(100_000 + Math.floor(r() * 100_000))}`;
+          const ext = r() < 0.5 ? extension('x', paxRecord(r() < 0.5 ? 'path' : 'linkpath', name)) : extension(r() < 0.5 ? 'L' : 'K', `${name}\0`);
+          return Buffer.concat([ext, block({ name: 'short', flag: r() < 0.5 ? '5' : '2', size: 0 })]);
+        }),
+        drain,
+        'names.tar',
+      ),
+    );
+    assert.match(e.message, /names\.tar: has more than 16 MiB of entry names and link targets together/);
+  });
+
+  it(`refuses more than ${MAX_KEPT_EXTENSIONS >> 20} MiB of PAX headers on kept (metadata) entries`, async () => {
+    const comment = paxRecord('comment', 'c'.repeat((1 << 20) - 40));
+    const e = await refusal(scanArchive(lazyTar(40, (i) => Buffer.concat([extension('x', comment), entry({ name: `e${i}.json`, flag: '0', size: 2 }, Buffer.from('{}'))])), drain, 'pax.tar'));
+    assert.match(e.message, /pax\.tar: holds more than 16 MiB of PAX or GNU long-name headers on its small entries/);
+  });
+
+  it('streamed entries keep no header bytes or PAX records once written; metadata keeps them', async () => {
+    const tar = Buffer.concat([
+      extension('x', paxRecord('SCHILY.xattr.user.a', 'b')),
+      entry({ name: 'layer.tar', flag: '0', size: 600 }, Buffer.alloc(600, 1)),
+      extension('x', paxRecord('SCHILY.xattr.user.a', 'b')),
+      entry({ name: 'manifest.json', flag: '0', size: 2 }, Buffer.from('[]')),
+      END,
+    ]);
+    const seen: boolean[] = [];
+    const entries = await scanArchive(Readable.from([tar]), async (e, body) => {
+      seen.push(e.raw !== undefined); // the writer needs them now
+      await drain(e, body);
+    });
+    assert.deepEqual(seen, [true]);
+    assert.equal(entries[0]!.raw, undefined);
+    assert.equal(entries[0]!.header.pax, undefined);
+    assert.equal(entries[1]!.raw!.length, 512 * 3);
+    assert.deepEqual({ ...entries[1]!.header.pax }, { 'SCHILY.xattr.user.a': 'b' });
+  });
+});
+
+describe('tar headers: decoding and encoding numbers (issue 9)', () => {
+  it('GNU base-256 numbers: negative and large mtimes, sizes, as Go reads them', () => {
+    const r = rng(4);
+    for (let k = 0; k < 200; k++) {
+      // within what a Date holds (+-8.64e12 s); beyond it the mtime is never written back (below)
+      const mtime = Math.floor((r() - 0.5) * 2 ** (1 + Math.floor(r() * 43)));
+      const size = Math.floor(r() * 2 ** Math.floor(r() * 40));
+      const h = decodeHeader(block({ name: 'f', flag: '0', size, sizeStyle: 'base256', mtime, mtimeStyle: 'base256', format: 'gnu' })).header;
+      assert.equal(h.size, size);
+      assert.equal(h.mtime.getTime(), mtime * 1000, `mtime ${mtime}`);
+    }
+  });
+
+  it('a written header never holds text a reader cannot parse: mtimes and ids out of ustar range go to PAX', () => {
+    const base: Header = { name: 'manifest.json', size: 3, mode: 0o644, mtime: new Date(0), type: 'file', linkname: '', uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 };
+    for (const [mtime, pax] of [[-1, 'mtime=-1'], [-1e9, 'mtime=-1000000000'], [2 ** 40, `mtime=${2 ** 40}`], [NaN, undefined], [1e20, undefined]] as const) {
+      const out = encodeHeader({ ...base, mtime: new Date(mtime * 1000), uid: 2 ** 22, gid: 5 });
+      assert.ok(!out.includes('NaN'), `mtime ${mtime}`);
+      if (pax) assert.ok(out.includes(`${pax}\n`), `mtime ${mtime}: no PAX record`);
+      assert.ok(out.includes(`uid=${2 ** 22}\n`));
+      // every block decodes again, its numbers plain octal
+      const main = out.subarray(out.length - 512);
+      const h = decodeHeader(main).header;
+      assert.equal(h.name, 'manifest.json');
+      assert.equal(h.size, 3);
+    }
+  });
+});
