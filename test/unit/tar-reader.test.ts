@@ -41,11 +41,10 @@ async function refusal(p: Promise<unknown>): Promise<CopyeditError> {
 
 describe('tar reader: bounded costs (issue 9)', () => {
   it(`refuses more than ${MAX_ENTRIES} entries (directories, empty files: any kind), exit 3`, async () => {
-    for (const flag of ['5', '0', '2']) {
-      const e = await refusal(scanArchive(lazyTar(MAX_ENTRIES + 1, (i) => block({ name: `d/${i}`, flag, size: 0, linkname: flag === '2' ? 'x' : '' })), drain, 'big.tar'));
-      assert.equal(e.exitCode, 3);
-      assert.match(e.message, new RegExp(`^big\\.tar: holds more than ${MAX_ENTRIES} entries; a docker save archive holds a few thousand at most`));
-    }
+    const kinds = ['5', '0', '2'];
+    const e = await refusal(scanArchive(lazyTar(MAX_ENTRIES + 1, (i) => block({ name: `d/${i}`, flag: kinds[i % 3]!, size: 0, linkname: i % 3 === 2 ? 'x' : '' })), drain, 'big.tar'));
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, new RegExp(`^big\\.tar: holds more than ${MAX_ENTRIES} entries; a docker save archive holds a few thousand at most`));
     const ok = await scanArchive(lazyTar(2000, (i) => block({ name: `d/${i}`, flag: '5', size: 0 })), drain);
     assert.equal(ok.length, 2000);
   });
