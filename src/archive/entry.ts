@@ -12,7 +12,10 @@ export interface EntryRecord {
   readonly header: Header;
   /** The whole content, for small JSON-like entries; undefined for entries streamed through. */
   readonly data?: Buffer;
-  /** The header blocks exactly as read (with any PAX/GNU extension blocks), to pass through unchanged. */
+  /**
+   * The header blocks exactly as read (with any PAX/GNU extension blocks), to pass through
+   * unchanged. Kept for metadata; a streamed entry has it only while its handler writes it.
+   */
   readonly raw?: Buffer;
 }
 

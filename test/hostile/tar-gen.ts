@@ -153,9 +153,13 @@ export const END = Buffer.alloc(1024);
 
 const NAMES = ['manifest.json', 'index.json', 'repositories', 'oci-layout', 'a.txt', 'abc/layer.tar', 'blobs/sha256/0123abcd', 'x.json', 'dir/', './manifest.json', '.\\manifest.json', 'caf\u00e9.json', 'sub/dir/file', 'a\\b'];
 
-/** One random archive for `seed`. */
-export function randomArchive(seed: number): Buffer {
+/**
+ * One random archive for `seed`. `features`, when given, receives what it holds (for the test to
+ * check that the archives read alike cover each class).
+ */
+export function randomArchive(seed: number, features?: Set<string>): Buffer {
   const r = rng(seed);
+  const has = (f: string) => features?.add(f);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const chance = (p: number) => r() < p;
   const bytes = (n: number) => {
@@ -193,12 +197,18 @@ export function randomArchive(seed: number): Buffer {
     if (flag === '\0' && chance(0.4) && !name.endsWith('/')) name += '/';
     let data = flag === '0' || flag === '\0' || flag === '7' || flag.match(/[A-Z8]/) ? content() : Buffer.alloc(0);
     if (flag === '\0' && name.endsWith('/') && chance(0.7)) data = Buffer.alloc(0);
+    if (flag === '0' && name.endsWith('/') && data.length) has("a '0' file named like a directory, with content");
+    if (flag === '\0' && name.endsWith('/')) has("a V7 '\\0' directory");
+    if (flag === '\0' && !name.endsWith('/')) has("a V7 '\\0' file");
+    if (name.includes('\\')) has('a backslash in a name');
     const spec: BlockSpec = { name, flag, size: data.length, format, mtime: Math.floor(r() * 2e9) };
     if (flag === '1' || flag === '2') spec.linkname = chance(0.1) ? longName() : pick(NAMES);
     if (chance(0.1)) spec.sizeStyle = pick(['base256', 'octal-space', 'lead-nul', 'plus', 'tab', 'garbage', 'blank'] as const);
+    if (spec.sizeStyle === 'base256') has('a base-256 size');
     if (chance(0.15)) {
       spec.mtime = pick([-1, -1e9, 2 ** 40, 0]);
       spec.mtimeStyle = 'base256';
+      if (spec.mtime < 0) has('a negative base-256 mtime');
     }
     if (chance(0.03)) spec.checksum = pick(['signed', 'bad', 'base256'] as const);
     if (chance(0.03)) spec.atime = true;
@@ -213,12 +223,15 @@ export function randomArchive(seed: number): Buffer {
       const slash = name.lastIndexOf('/', name.length - 2);
       if (how === 'prefix' && slash > 0 && slash <= 155 && nameBytes - slash - 1 <= 100 && format === 'ustar') {
         spec.prefix = name.slice(0, slash);
+        has('a ustar prefix');
         spec.name = name.slice(slash + 1);
       } else if (how === 'pax') {
         pax.push(paxRecord('path', name));
+        has('a PAX path');
         spec.name = chance(0.5) ? name.slice(0, 100) : 'short';
       } else if (how === 'L') {
         gnuLong = name;
+        has('a GNU long name');
         spec.name = name.slice(0, 99);
       } else spec.name = name.slice(0, 100);
     }
@@ -231,11 +244,16 @@ export function randomArchive(seed: number): Buffer {
     // PAX records
     if (chance(0.15)) {
       // the PAX size wins over the header's
-      pax.push(paxRecord('size', `${chance(0.2) ? '+' : ''}${data.length}`));
+      const sign = chance(0.2) ? '+' : '';
+      pax.push(paxRecord('size', `${sign}${data.length}`));
+      has(sign ? 'a PAX size=+N' : 'a PAX size');
       spec.size = pick([0, data.length, data.length + 512, 3]);
     }
     if (chance(0.05)) pax.push(paxRecord(pick(['size', 'uid', 'mtime', 'gid', 'path']), pick(['', '-1', 'abc', '1_0', ' 5', '1.5', '99999999999999999999', '12'])));
-    if (chance(0.06)) pax.push(paxRecord('mtime', pick(['-1', '1700000000.123', '-1.5', '1e5'])));
+    if (chance(0.06)) {
+      pax.push(paxRecord('mtime', pick(['-1', '1700000000.123', '-1.5', '1e5'])));
+      has('a PAX mtime');
+    }
     if (chance(0.05)) pax.push(paxRecord('SCHILY.xattr.user.x', 'v'));
     if (chance(0.03)) pax.push(paxRecord('comment', 'x'.repeat(Math.floor(r() * 2000))));
     if (chance(0.04)) pax.push(pick(['5 a=\n', '10 path=x', '+9 a=bcd\n', '3 a=\n', '12 nokey\n   ', '06 a=b\n', '0 a=b\n', '9 \u00e9=b\n', '7 =abc\n', '10 path=\0\n', 'garbage']));
