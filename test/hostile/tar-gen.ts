@@ -39,6 +39,8 @@ export interface BlockSpec {
   /** Bytes written at 345.. (a GNU atime, or a prefix in the wrong format). */
   atime?: boolean;
   checksum?: 'ok' | 'signed' | 'bad' | 'base256';
+  /** V7 only: device numbers written anyway, as GNU tar --format=v7 does. */
+  v7devs?: boolean;
 }
 
 function writeNum(b: Buffer, off: number, len: number, v: number, style: NumStyle = 'octal'): void {
@@ -116,6 +118,10 @@ export function block(s: BlockSpec): Buffer {
   if (format !== 'v7') {
     b.write('root', 265, 32, 'latin1');
     b.write('root', 297, 32, 'latin1');
+    writeNum(b, 329, 8, 0);
+    writeNum(b, 337, 8, 0);
+  }
+  if (format === 'v7' && s.v7devs) {
     writeNum(b, 329, 8, 0);
     writeNum(b, 337, 8, 0);
   }
@@ -201,7 +207,8 @@ export function randomArchive(seed: number, features?: Set<string>): Buffer {
     if (flag === '\0' && name.endsWith('/')) has("a V7 '\\0' directory");
     if (flag === '\0' && !name.endsWith('/')) has("a V7 '\\0' file");
     if (name.includes('\\')) has('a backslash in a name');
-    const spec: BlockSpec = { name, flag, size: data.length, format, mtime: Math.floor(r() * 2e9) };
+    const spec: BlockSpec = { name, flag, size: data.length, format, mtime: Math.floor(r() * 2e9), v7devs: chance(0.5) };
+    if (format === 'v7') has('a V7 header');
     if (flag === '1' || flag === '2') spec.linkname = chance(0.1) ? longName() : pick(NAMES);
     if (chance(0.1)) spec.sizeStyle = pick(['base256', 'octal-space', 'lead-nul', 'plus', 'tab', 'garbage', 'blank'] as const);
     if (spec.sizeStyle === 'base256') has('a base-256 size');

@@ -75,6 +75,7 @@ const REQUIRED = [
   'a PAX size',
   'a PAX size=+N',
   'a PAX mtime',
+  'a V7 header',
 ];
 
 const TYPE: Record<string, string> = { file: '0', 'contiguous-file': '7', directory: '5', symlink: '2', link: '1', 'character-device': '3', 'block-device': '4', fifo: '6' };

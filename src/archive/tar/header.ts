@@ -172,8 +172,9 @@ export function decodeHeader(b: Buffer): RawHeader {
   }
   // GNU keeps atime/ctime where ustar has its prefix: Python still reads a prefix from it, Go does not
   if (gnu && b[345] !== 0) throw new TarFormatError('Invalid tar header: a GNU header with access/change times, which Python reads as part of the name');
-  // V7 (no magic): Go ignores the rest of the block, Python still reads a prefix and device numbers
-  if (!ustar && !gnu && !allZero(b, 257, 500)) throw new TarFormatError('Invalid tar header: unknown format');
+  // V7 (no magic): Go ignores the rest of the block, Python still reads a prefix (and device
+  // numbers, which GNU tar --format=v7 writes: read below, where a bad one is refused)
+  if (!ustar && !gnu && !allZero(b, 345, 500)) throw new TarFormatError('Invalid tar header: unknown format');
   // decoded leniently here: a PAX or GNU long name may replace it (checked in applyExtensions)
   let name = str(b, 0, 100);
   let nameOk = valid(cut(b, 0, 100));
