@@ -92,6 +92,26 @@ describe('tar reader: bounded costs (issue 9)', () => {
   });
 });
 
+describe('tar headers: formats (issue 9)', () => {
+  it('V7 headers, as GNU tar --format=v7 writes them (device numbers after the type flag), are read as Go reads them', async () => {
+    const tar = Buffer.concat([
+      entry({ name: 'dir/', flag: '\0', size: 0, format: 'v7', v7devs: true }),
+      entry({ name: 'dir/a.txt', flag: '\0', size: 3, format: 'v7', v7devs: true }, Buffer.from('hi\n')),
+      entry({ name: 'b/', flag: '0', size: 2, format: 'v7' }, Buffer.from('{}')),
+      END,
+    ]);
+    const entries = await scanArchive(Readable.from([tar]), drain);
+    assert.deepEqual(
+      entries.map((e) => [e.name, e.header.type, e.header.size]),
+      [
+        ['dir/', 'directory', 0],
+        ['dir/a.txt', 'file', 3],
+        ['b/', 'file', 2], // the type flag decides: '0' is a file whatever its name
+      ],
+    );
+  });
+});
+
 describe('tar headers: decoding and encoding numbers (issue 9)', () => {
   it('GNU base-256 numbers: negative and large mtimes, sizes, as Go reads them', () => {
     const r = rng(4);
