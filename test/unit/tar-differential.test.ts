@@ -187,9 +187,11 @@ describe('tar reader: differential test against Python tarfile and Go archive/ta
     }
     console.log(`# ${accepted} of ${COUNT} archives read alike${go ? ' by copyedit, Python and Go' : ' by copyedit and Python'}; refusals: ${[...tally].map(([k, n]) => `${k}: ${n}`).join('; ')}`);
     console.log(`# classes among the archives read alike: ${[...covered].map(([k, n]) => `${k}: ${n}`).join('; ')}`);
-    assert.ok(accepted >= COUNT / 5, `only ${accepted} archives accepted: the generator makes too few valid ones`);
-    // the comparison means something only if the archives read alike hold each class
-    for (const f of REQUIRED) assert.ok((covered.get(f) ?? 0) >= Math.ceil(COUNT / 400), `too few archives read alike hold ${f}: ${covered.get(f) ?? 0}`);
-    assert.deepEqual(failures.slice(0, 15), [], `${failures.length} differences; reproduce one with: node dist/test/hostile/tar-gen.js SEED /tmp/x`);
+    assert.deepEqual(failures.slice(0, 15), [], `${failures.length} differences; reproduce one with COPYEDIT_TAR_SEED=<seed> COPYEDIT_TAR_COUNT=1, or write it with node dist/test/hostile/tar-gen.js <seed> DIR`);
+    if (COUNT >= 500) {
+      assert.ok(accepted >= COUNT / 5, `only ${accepted} archives accepted: the generator makes too few valid ones`);
+      // the comparison means something only if the archives read alike hold each class
+      for (const f of REQUIRED) assert.ok((covered.get(f) ?? 0) >= Math.ceil(COUNT / 400), `too few archives read alike hold ${f}: ${covered.get(f) ?? 0}`);
+    }
   });
 });

@@ -112,6 +112,18 @@ describe('tar headers: formats (issue 9)', () => {
   });
 });
 
+describe('tar headers: PAX values as Go reads them (issue 9)', () => {
+  const one = (pax: string, flag: string, data = Buffer.alloc(0)) => scanArchive(Readable.from([Buffer.concat([extension('x', pax), entry({ name: 'e', flag, size: data.length }, data), END])]), drain);
+  it('a negative PAX size: refused on a file (Go: ErrHeader), ignored on a directory or link (no data either way)', async () => {
+    for (const flag of ['5', '2', '1']) assert.equal((await one(paxRecord('size', '-1'), flag))[0]!.header.size, 0);
+    assert.match((await refusal(one(paxRecord('size', '-1'), '0'))).message, /a negative PAX size/);
+  });
+  it('PAX times: Go takes 64-bit seconds and digits after a dot; anything else is refused', async () => {
+    for (const v of ['-1', '1700000000.123', '1.', '-1.5', '9223372036854775807']) await one(paxRecord('mtime', v), '5');
+    for (const v of ['99999999999999999999', '1e5', '.5', ' 1', '1.5e3', '0x10']) assert.match((await refusal(one(paxRecord('mtime', v), '5'))).message, /PAX mtime/, v);
+  });
+});
+
 describe('tar headers: decoding and encoding numbers (issue 9)', () => {
   it('GNU base-256 numbers: negative and large mtimes, sizes, as Go reads them', () => {
     const r = rng(4);

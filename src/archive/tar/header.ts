@@ -197,7 +197,7 @@ export function decodeHeader(b: Buffer): RawHeader {
     devmajor: num(b, 329, 8, 'devmajor'),
     devminor: num(b, 337, 8, 'devminor'),
   };
-  if (header.size < 0) throw new TarFormatError('Invalid tar header: a negative size');
+  // a negative size is refused where data follows (applyExtensions, and the scan for extension headers)
   if (header.size > Number.MAX_SAFE_INTEGER) throw new TarFormatError('Invalid tar header: the size field is out of range');
   return { header, kind, v7: flag === '\0', nameOk, linkOk: valid(cut(b, 157, 100)) };
 }
@@ -272,11 +272,12 @@ export function applyExtensions(raw: RawHeader, pax: Record<string, string> | un
       if (v === '' && PAX_FIELDS.has(k)) throw new TarFormatError(`Invalid tar header: an empty PAX ${k} record, which Go and Python read differently`);
       if (k === 'size') {
         out.size = paxInt(v, k);
-        if (out.size < 0) throw new TarFormatError('Invalid tar header: a negative PAX size');
         if (out.size > Number.MAX_SAFE_INTEGER) throw new TarFormatError('Invalid tar header: PAX size is out of range');
       } else if (k === 'uid' || k === 'gid') out[k] = paxInt(v, k);
       else if (k === 'mtime' || k === 'atime' || k === 'ctime') {
+        // Go: whole seconds as strconv.ParseInt (64 bits), then digits
         if (!TIME.test(v)) throw new TarFormatError(`Invalid tar header: PAX ${k}=${JSON.stringify(v.slice(0, 40))} is not a time`);
+        paxInt(v.split('.')[0]!, k);
         if (k === 'mtime') out.mtime = new Date(Number(v) * 1000);
       } else if (k === 'path') out.name = v;
       else if (k === 'linkpath') out.linkname = v;
@@ -294,6 +295,11 @@ export function applyExtensions(raw: RawHeader, pax: Record<string, string> | un
     const dir = out.name.endsWith('/');
     if (dir !== raw.header.name.endsWith('/')) throw new TarFormatError("Invalid tar header: a V7 entry whose extended name and header name disagree on a trailing '/'; Go and Python read it differently");
     if (dir) out.type = 'directory';
+  }
+  if (out.size < 0) {
+    // Go refuses it only where data follows; a directory, link or device has none
+    if (out.type === 'file' || out.type === 'contiguous-file') throw new TarFormatError(`Invalid tar header: a negative ${pax?.size !== undefined ? 'PAX ' : ''}size`);
+    out.size = 0;
   }
   return out;
 }
