@@ -71,7 +71,6 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
         const h = decodeHeader(blk);
         if (h.kind === 'pax' || h.kind === 'pax-global' || h.kind === 'gnu-long-name' || h.kind === 'gnu-long-link') {
           const size = h.header.size;
-          if (size < 0) throw new TarFormatError('Invalid tar header: an extension header with a negative size');
           if (size > MAX_EXTENSION_SIZE) throw new ExtensionTooLarge(size);
           // two of a kind before one entry: Go keeps the last, Python the first
           if ((h.kind === 'pax' && pax) || (h.kind === 'gnu-long-name' && longName !== undefined) || (h.kind === 'gnu-long-link' && longLink !== undefined)) {

@@ -1,7 +1,8 @@
 // Lists tar archives as Go's archive/tar reads them (what docker load, containerd and podman use),
 // for the differential test of copyedit's reader. Compiled into a temporary directory at test time.
 //
-//	tarlist FILE...   one JSON line per FILE, the same shape as tarlist.py (without "clean")
+//	tarlist FILE...   one JSON line per FILE, the same shape as tarlist.py (without "clean");
+//	                  with no FILE, paths are read from stdin, one a line
 package main
 
 import (
@@ -63,7 +64,14 @@ func one(path string) result {
 func main() {
 	w := bufio.NewWriter(os.Stdout)
 	enc := json.NewEncoder(w)
-	for _, p := range os.Args[1:] {
+	paths := os.Args[1:]
+	if len(paths) == 0 {
+		in := bufio.NewScanner(os.Stdin)
+		for in.Scan() {
+			paths = append(paths, in.Text())
+		}
+	}
+	for _, p := range paths {
 		enc.Encode(one(p))
 	}
 	w.Flush()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """List tar archives as Python's tarfile reads them, for the differential test of copyedit's reader.
 
-  python3 tarlist.py FILE...   one JSON line per FILE:
+  python3 tarlist.py FILE...   one JSON line per FILE (with no FILE: paths read from stdin, one a line):
     {"ok": true, "entries": [{"name": hex, "type": "0", "size": n, "sha256": hex|null, "link": hex}], "clean": bool}
     {"ok": false, "error": "..."}
 "clean" is false when tarfile stopped before the end of the archive without an error (it ends
@@ -51,5 +51,5 @@ def one(path):
         return {"ok": False, "error": f"{type(ex).__name__}: {ex}"}
 
 
-for p in sys.argv[1:]:
+for p in sys.argv[1:] or sys.stdin.read().splitlines():
     print(json.dumps(one(p)), flush=False)

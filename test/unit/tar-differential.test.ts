@@ -117,8 +117,9 @@ function classOf(error: string, table: readonly [RegExp, string][]): string | un
 }
 
 function runLister(cmd: string, args: string[], files: string[]): Result[] {
-  const r = spawnSync(cmd, [...args, ...files], { maxBuffer: 1 << 28, encoding: 'utf8' });
-  assert.equal(r.status, 0, `${cmd} failed: ${r.stderr}`);
+  // the paths on stdin: a long run would pass the limit of a command line
+  const r = spawnSync(cmd, args, { input: files.join('\n'), maxBuffer: 1 << 30, encoding: 'utf8' });
+  assert.equal(r.status, 0, `${cmd} failed: ${r.error?.message ?? ''} ${r.stderr}`);
   const lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines.length, files.length);
   return lines.map((l) => JSON.parse(l) as Result);

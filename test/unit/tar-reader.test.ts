@@ -118,6 +118,11 @@ describe('tar headers: PAX values as Go reads them (issue 9)', () => {
     for (const flag of ['5', '2', '1']) assert.equal((await one(paxRecord('size', '-1'), flag))[0]!.header.size, 0);
     assert.match((await refusal(one(paxRecord('size', '-1'), '0'))).message, /a negative PAX size/);
   });
+  it('a negative size in the header block is refused where data could follow, before PAX records apply (as Go checks it)', async () => {
+    const neg = (flag: string, name = 'e') => scanArchive(Readable.from([Buffer.concat([extension('x', paxRecord('size', '0')), entry({ name, flag, size: -1, sizeStyle: 'base256' }), END])]), drain);
+    for (const [flag, name] of [['0', 'e'], ['\0', 'e'], ['\0', 'dir/'], ['7', 'e']] as const) assert.match((await refusal(neg(flag, name))).message, /a negative size/, `${JSON.stringify(flag)} ${name}`);
+    for (const flag of ['5', '2', '1', '6']) assert.equal((await neg(flag))[0]!.header.size, 0);
+  });
   it('PAX times: Go takes 64-bit seconds and digits after a dot; anything else is refused', async () => {
     for (const v of ['-1', '1700000000.123', '1.', '-1.5', '9223372036854775807']) await one(paxRecord('mtime', v), '5');
     for (const v of ['99999999999999999999', '1e5', '.5', ' 1', '1.5e3', '0x10']) assert.match((await refusal(one(paxRecord('mtime', v), '5'))).message, /PAX mtime/, v);

@@ -197,7 +197,10 @@ export function decodeHeader(b: Buffer): RawHeader {
     devmajor: num(b, 329, 8, 'devmajor'),
     devminor: num(b, 337, 8, 'devminor'),
   };
-  // a negative size is refused where data follows (applyExtensions, and the scan for extension headers)
+  // Go refuses a negative size where data follows (checked again once PAX records applied), as read
+  // here, before extensions: a V7 '\0' entry counts as a file at this point, even one named 'x/'
+  const headerOnly = kind === 'link' || kind === 'symlink' || kind === 'character-device' || kind === 'block-device' || kind === 'directory' || kind === 'fifo';
+  if (header.size < 0 && !headerOnly) throw new TarFormatError('Invalid tar header: a negative size');
   if (header.size > Number.MAX_SAFE_INTEGER) throw new TarFormatError('Invalid tar header: the size field is out of range');
   return { header, kind, v7: flag === '\0', nameOk, linkOk: valid(cut(b, 157, 100)) };
 }
