@@ -44,6 +44,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
   let kept = 0;
   let names = 0;
   let extensions = 0;
+  let globals = 0;
   let lastName: string | undefined;
   try {
     for (;;) {
@@ -67,8 +68,11 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
           if (next.length === BLOCK && !isZeroBlock(next)) throw new TarFormatError('Invalid tar header: a lone zero block before more data');
           break;
         }
-        raw.push(blk);
         const h = decodeHeader(blk);
+        // a global PAX header is an item of its own to Go, which ignores it for the entries: it is
+        // read, checked and dropped (not copied to the output), and counts as an entry for the cap
+        if (h.kind !== 'pax-global') raw.push(blk);
+        else if (entries.length + ++globals > MAX_ENTRIES) throw new TooManyEntries();
         if (h.kind === 'pax' || h.kind === 'pax-global' || h.kind === 'gnu-long-name' || h.kind === 'gnu-long-link') {
           const size = h.header.size;
           if (size > MAX_EXTENSION_SIZE) throw new ExtensionTooLarge(size);
@@ -79,7 +83,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
           if (h.kind === 'pax-global' && pending) throw new TarFormatError('Invalid tar header: a global PAX header between an extension header and its entry');
           const body = await readExact(src, size + padding(size));
           if (body.length < size + padding(size)) throw new TarFormatError('Unexpected end of data');
-          raw.push(body);
+          if (h.kind !== 'pax-global') raw.push(body);
           const data = body.subarray(0, size);
           if (h.kind === 'pax') pax = parsePax(data);
           else if (h.kind === 'pax-global') checkGlobalPax(parsePax(data)); // Go ignores the rest: so do we
@@ -103,9 +107,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
       lastName = header.name;
       const path = normalizeEntryPath(header.name);
       const index = entries.length;
-      if (index >= MAX_ENTRIES) {
-        throw new ArchiveError(`holds more than ${MAX_ENTRIES} entries; a docker save archive holds a few thousand at most, so copyedit stops here rather than keep a record of each`, label);
-      }
+      if (index + globals >= MAX_ENTRIES) throw new TooManyEntries();
       names += header.name.length + header.linkname.length;
       if (names > MAX_NAME_BYTES) {
         throw new ArchiveError(`has more than ${MAX_NAME_BYTES >> 20} MiB of entry names and link targets together; this is not a docker save archive copyedit can handle`, label);
@@ -139,8 +141,9 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
         await skip(src, padding(size));
         kept += size + rawHeader.length; // the header blocks are kept too, to write back unchanged
         if (raw.length > 1) {
-          // and their PAX records once more, parsed: docker save writes a few hundred bytes of them
-          extensions += rawHeader.length;
+          // and their PAX records once more, parsed (about 100 bytes each in memory): docker save
+          // writes a few hundred bytes of them
+          extensions += rawHeader.length + 100 * (pax ? Object.keys(pax).length : 0);
           if (extensions > MAX_KEPT_EXTENSIONS) {
             throw new ArchiveError(`holds more than ${MAX_KEPT_EXTENSIONS >> 20} MiB of PAX or GNU long-name headers on its small entries (docker save writes a few hundred bytes of them); the archive is damaged or hostile`, label);
           }
@@ -165,6 +168,9 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
     src.close();
     // the handler's own failure (writing the output): not the archive's fault, let the caller say why
     if (e instanceof HandlerFailure) throw e.error;
+    if (e instanceof TooManyEntries) {
+      throw new ArchiveError(`holds more than ${MAX_ENTRIES} entries; a docker save archive holds a few thousand at most, so copyedit stops here rather than keep a record of each`, label);
+    }
     if (e instanceof ExtensionTooLarge) {
       throw new ArchiveError(
         `holds a PAX or GNU long-name header of ${e.size} bytes ${lastName === undefined ? 'at its start' : `after entry ${shown(lastName)}`}, more than the ${MAX_EXTENSION_SIZE >> 20} MiB that Go's archive/tar (docker load, containerd, podman) reads; the archive is damaged or hostile`,
@@ -182,6 +188,8 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
   if (entries.length === 0) throw new ArchiveError('is not a tar archive, or holds no entries; expected the output of docker save', label);
   return entries;
 }
+
+class TooManyEntries {}
 
 class ExtensionTooLarge {
   constructor(readonly size: number) {}

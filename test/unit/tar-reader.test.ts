@@ -71,6 +71,26 @@ describe('tar reader: bounded costs (issue 9)', () => {
     assert.match(e.message, /pax\.tar: holds more than 16 MiB of PAX or GNU long-name headers on its small entries/);
   });
 
+  it('global PAX headers are checked and dropped, not accumulated, and count towards the entry cap', async () => {
+    const g = extension('g', paxRecord('comment', 'made by git'));
+    const ok = await scanArchive(Readable.from([Buffer.concat([g, g, entry({ name: 'a.json', flag: '0', size: 2 }, Buffer.from('{}')), END])]), drain);
+    assert.equal(ok[0]!.raw!.length, 512, 'the global headers are not kept with the entry');
+    const e = await refusal(scanArchive(lazyTar(MAX_ENTRIES + 1, () => g), drain, 'g.tar'));
+    assert.match(e.message, /g\.tar: holds more than 50000 entries/);
+  });
+
+  it('many small PAX records on kept entries count towards the extension budget (they cost memory once parsed)', async () => {
+    let k = 0;
+    const records = () => {
+      const out: string[] = [];
+      for (let i = 0; i < 12_000; i++) out.push(paxRecord(`k${k++}`, ''));
+      return out.join('');
+    };
+    // 100 KiB of records per entry, but 12,000 keys: refused long before 16 MiB of header bytes
+    const e = await refusal(scanArchive(lazyTar(40, (i) => Buffer.concat([extension('x', records()), entry({ name: `e${i}.json`, flag: '0', size: 2 }, Buffer.from('{}'))])), drain, 'keys.tar'));
+    assert.match(e.message, /keys\.tar: holds more than 16 MiB of PAX or GNU long-name headers on its small entries/);
+  });
+
   it('streamed entries keep no header bytes or PAX records once written; metadata keeps them', async () => {
     const tar = Buffer.concat([
       extension('x', paxRecord('SCHILY.xattr.user.a', 'b')),
