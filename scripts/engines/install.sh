@@ -34,7 +34,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- 1. system packages
-PKGS=(docker.io podman skopeo containerd runc busybox-static docker-registry jq gzip zstd xz-utils bzip2 tar time umoci)
+PKGS=(docker.io podman skopeo containerd runc busybox-static docker-registry jq gzip zstd xz-utils bzip2 tar time umoci golang-go)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

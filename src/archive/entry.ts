@@ -12,13 +12,21 @@ export interface EntryRecord {
   readonly header: Header;
   /** The whole content, for small JSON-like entries; undefined for entries streamed through. */
   readonly data?: Buffer;
-  /** The header blocks exactly as read (with any PAX/GNU extension blocks), to pass through unchanged. */
+  /**
+   * The header blocks exactly as read (with any PAX/GNU extension blocks), to pass through
+   * unchanged. Kept for metadata; a streamed entry has it only while its handler writes it.
+   */
   readonly raw?: Buffer;
 }
 
-/** Normalise a tar entry name for lookups; refuse names that escape the archive root. */
+/**
+ * Normalise a tar entry name for lookups, as docker load does when it extracts the archive
+ * (filepath.Join on Linux): no leading `./`, no empty or `.` segments, no trailing `/`. A backslash
+ * is an ordinary character there, so it is one here: `.\\manifest.json` is not manifest.json.
+ * Names that escape the archive root are refused.
+ */
 export function normalizeEntryPath(name: string): string {
-  let p = name.replace(/\\/g, '/');
+  let p = name;
   if (p.startsWith('/')) {
     throw new ArchiveError(
       'absolute entry name; a docker save archive only holds relative names. Recreate the archive with docker save',

@@ -2,12 +2,25 @@ import type { Readable } from 'node:stream';
 import { ArchiveError, ioError } from '../errors.js';
 import { type ByteSource, StreamSource } from '../io/bytes.js';
 import { type EntryRecord, normalizeEntryPath } from './entry.js';
-import { BLOCK, TarFormatError, applyExtensions, decodeHeader, isZeroBlock, padding, parsePax } from './tar/header.js';
+import { BLOCK, MAX_EXTENSION_SIZE, type RawHeader, TarFormatError, applyExtensions, checkGlobalPax, decodeHeader, isZeroBlock, nameString, padding, parsePax } from './tar/header.js';
 
 /** Entries up to this size that look like JSON are kept in memory: configs, manifests, indexes. */
 export const METADATA_MAX_ENTRY = 16 << 20;
 /** All kept metadata together may not exceed this, so memory stays bounded whatever the input. */
 export const METADATA_MAX_TOTAL = 256 << 20;
+
+/**
+ * Entries an archive may hold. A docker save archive has a few per layer (at most 4 per layer in
+ * the Docker <= 24 layout, one per blob in the OCI layouts), so tens to a few thousand: 50,000 is
+ * about a hundred images at the 127-layer limit. Each entry read costs a record kept until the end
+ * of the run (about 0.4 KiB; 1.7 KiB for an empty file, which is kept as metadata with its header
+ * bytes), so past this copyedit refuses rather than grow: at most about 90 MiB over Node's ~60.
+ */
+export const MAX_ENTRIES = 50_000;
+/** PAX and GNU long-name header bytes kept with metadata entries (with the records parsed from them). */
+export const MAX_KEPT_EXTENSIONS = 16 << 20;
+/** Entry names and link targets kept for the whole run, all entries together. */
+export const MAX_NAME_BYTES = 16 << 20;
 
 const ALWAYS_METADATA = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
 const CHUNK = 1 << 20;
@@ -29,8 +42,10 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
   const src: ByteSource = 'reusesBuffers' in input ? input : new StreamSource(input);
   const entries: EntryRecord[] = [];
   let kept = 0;
+  let names = 0;
+  let extensions = 0;
+  let globals = 0;
   let lastName: string | undefined;
-  let globalPax: Record<string, string> | undefined;
   try {
     for (;;) {
       // one entry: its header block, preceded by any PAX or GNU long-name blocks
@@ -38,41 +53,65 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
       let pax: Record<string, string> | undefined;
       let longName: string | undefined;
       let longLink: string | undefined;
-      let decoded: ReturnType<typeof decodeHeader> | undefined;
+      let decoded: RawHeader | undefined;
       for (;;) {
         const blk = await readExact(src, BLOCK);
-        if (blk.length === 0 && raw.length === 0) break; // end of input at an entry boundary
+        const pending = pax !== undefined || longName !== undefined || longLink !== undefined;
+        if (blk.length === 0 && !pending) break; // end of input at an entry boundary
         if (blk.length < BLOCK) throw new TarFormatError('Unexpected end of data');
         if (isZeroBlock(blk)) {
-          if (raw.length) throw new TarFormatError('Invalid tar header: an extension header with no entry after it');
-          // the end is two zero blocks; like Go's archive/tar (docker load), a header after one is damage
+          if (pending) throw new TarFormatError('Invalid tar header: an extension header with no entry after it');
+          // the end is two zero blocks (or one, then the end of the input); like Go's archive/tar
+          // (docker load), anything else after one is damage
           const next = await readExact(src, BLOCK);
+          if (next.length > 0 && next.length < BLOCK) throw new TarFormatError('Unexpected end of data');
           if (next.length === BLOCK && !isZeroBlock(next)) throw new TarFormatError('Invalid tar header: a lone zero block before more data');
           break;
         }
-        raw.push(blk);
         const h = decodeHeader(blk);
+        // a global PAX header is an item of its own to Go, which ignores it for the entries: it is
+        // read, checked and dropped (not copied to the output), and counts as an entry for the cap
+        if (h.kind !== 'pax-global') raw.push(blk);
+        else if (entries.length + ++globals > MAX_ENTRIES) throw new TooManyEntries();
         if (h.kind === 'pax' || h.kind === 'pax-global' || h.kind === 'gnu-long-name' || h.kind === 'gnu-long-link') {
           const size = h.header.size;
-          if (size > METADATA_MAX_ENTRY) throw new TarFormatError('Invalid tar header: an extension header larger than 16 MiB');
+          if (size > MAX_EXTENSION_SIZE) throw new ExtensionTooLarge(size);
+          // two of a kind before one entry: Go keeps the last, Python the first
+          if ((h.kind === 'pax' && pax) || (h.kind === 'gnu-long-name' && longName !== undefined) || (h.kind === 'gnu-long-link' && longLink !== undefined)) {
+            throw new TarFormatError(`Invalid tar header: two ${h.kind === 'pax' ? 'PAX headers' : h.kind === 'gnu-long-name' ? 'GNU long names' : 'GNU long links'} for one entry; Go takes the last, Python the first`);
+          }
+          if (h.kind === 'pax-global' && pending) throw new TarFormatError('Invalid tar header: a global PAX header between an extension header and its entry');
           const body = await readExact(src, size + padding(size));
           if (body.length < size + padding(size)) throw new TarFormatError('Unexpected end of data');
-          raw.push(body);
+          if (h.kind !== 'pax-global') raw.push(body);
           const data = body.subarray(0, size);
-          if (h.kind === 'pax') pax = { ...pax, ...parsePax(data) };
-          else if (h.kind === 'pax-global') globalPax = { ...globalPax, ...parsePax(data) };
-          else if (h.kind === 'gnu-long-name') longName = data.toString('utf8').replace(/\0+$/, '');
-          else longLink = data.toString('utf8').replace(/\0+$/, '');
+          if (h.kind === 'pax') pax = parsePax(data);
+          else if (h.kind === 'pax-global') checkGlobalPax(parsePax(data)); // Go ignores the rest: so do we
+          else {
+            // up to the first NUL, as Go and Python read it; an empty one Go ignores and Python applies
+            const text = nameString(data.subarray(0, data.indexOf(0) < 0 ? size : data.indexOf(0)), h.kind === 'gnu-long-name' ? 'entry name' : 'link target');
+            if (text === '') throw new TarFormatError('Invalid tar header: an empty GNU long name or link, which Go ignores and Python applies');
+            if (h.kind === 'gnu-long-name') longName = text;
+            else longLink = text;
+          }
           continue;
         }
         decoded = h;
         break;
       }
-      if (!decoded) break; // the end-of-archive blocks, or the end of the input
-      const header = applyExtensions(decoded.header, globalPax || pax ? { ...globalPax, ...pax } : undefined, longName, longLink);
+      if (!decoded) {
+        // a global header with no entry after it: nothing to apply it to
+        break; // the end-of-archive blocks, or the end of the input
+      }
+      const header = applyExtensions(decoded, pax, longName, longLink);
       lastName = header.name;
       const path = normalizeEntryPath(header.name);
       const index = entries.length;
+      if (index + globals >= MAX_ENTRIES) throw new TooManyEntries();
+      names += header.name.length + header.linkname.length;
+      if (names > MAX_NAME_BYTES) {
+        throw new ArchiveError(`has more than ${MAX_NAME_BYTES >> 20} MiB of entry names and link targets together; this is not a docker save archive copyedit can handle`, label);
+      }
       const size = header.type === 'file' || header.type === 'contiguous-file' ? header.size : 0;
       const rawHeader = raw.length === 1 ? raw[0]! : Buffer.concat(raw);
       let head = Buffer.alloc(0);
@@ -100,24 +139,44 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
           at += piece.length;
         }
         await skip(src, padding(size));
-        kept += size;
+        kept += size + rawHeader.length; // the header blocks are kept too, to write back unchanged
+        if (raw.length > 1) {
+          // and their PAX records once more, parsed (about 100 bytes each in memory): docker save
+          // writes a few hundred bytes of them
+          extensions += rawHeader.length + 100 * (pax ? Object.keys(pax).length : 0);
+          if (extensions > MAX_KEPT_EXTENSIONS) {
+            throw new ArchiveError(`holds more than ${MAX_KEPT_EXTENSIONS >> 20} MiB of PAX or GNU long-name headers on its small entries (docker save writes a few hundred bytes of them); the archive is damaged or hostile`, label);
+          }
+        }
         if (kept > METADATA_MAX_TOTAL) {
           throw new ArchiveError(`holds more than ${METADATA_MAX_TOTAL >> 20} MiB of JSON metadata; this is not a docker save archive copyedit can handle`, label);
         }
         entries.push({ index, name: header.name, path, header, data, raw: rawHeader });
         continue;
       }
-      const rec: EntryRecord = { index, name: header.name, path, header, raw: rawHeader };
+      const rec: { -readonly [K in keyof EntryRecord]: EntryRecord[K] } = { index, name: header.name, path, header, raw: rawHeader };
       entries.push(rec);
       const body = new EntryBody(src, head, size);
       await handOn(onStreamed, rec, body);
       await body.drain(); // whatever the handler left unread
       await skip(src, padding(size));
+      // written already: keep only what the layout needs (name, type, size, link), not the header bytes
+      delete rec.raw;
+      delete header.pax;
     }
   } catch (e) {
     src.close();
     // the handler's own failure (writing the output): not the archive's fault, let the caller say why
     if (e instanceof HandlerFailure) throw e.error;
+    if (e instanceof TooManyEntries) {
+      throw new ArchiveError(`holds more than ${MAX_ENTRIES} entries; a docker save archive holds a few thousand at most, so copyedit stops here rather than keep a record of each`, label);
+    }
+    if (e instanceof ExtensionTooLarge) {
+      throw new ArchiveError(
+        `holds a PAX or GNU long-name header of ${e.size} bytes ${lastName === undefined ? 'at its start' : `after entry ${shown(lastName)}`}, more than the ${MAX_EXTENSION_SIZE >> 20} MiB that Go's archive/tar (docker load, containerd, podman) reads; the archive is damaged or hostile`,
+        label,
+      );
+    }
     if (e instanceof ArchiveError) {
       if (!e.message.startsWith(`${label}: `)) e.message = `${label}: ${e.message}`;
       throw e;
@@ -128,6 +187,12 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
   }
   if (entries.length === 0) throw new ArchiveError('is not a tar archive, or holds no entries; expected the output of docker save', label);
   return entries;
+}
+
+class TooManyEntries {}
+
+class ExtensionTooLarge {
+  constructor(readonly size: number) {}
 }
 
 /** The bytes of one streamed entry: the sniffed head (a copy), then straight from the source. */
@@ -222,7 +287,7 @@ function looksLikeJson(chunk: Buffer): boolean | undefined {
 
 function describeTarError(e: unknown, lastName: string | undefined): string {
   const msg = (e as Error)?.message ?? String(e);
-  const where = lastName === undefined ? 'at its start' : `after entry ${JSON.stringify(lastName)}`;
+  const where = lastName === undefined ? 'at its start' : `after entry ${shown(lastName)}`;
   if (/Invalid tar header|Unknown format|checksum|octal/i.test(msg)) {
     return `is not a valid tar archive (${msg}) ${where}; expected the output of docker save`;
   }
@@ -230,4 +295,9 @@ function describeTarError(e: unknown, lastName: string | undefined): string {
     return `is truncated ${where}: the archive ends in the middle of an entry; save or download it again`;
   }
   return `could not be read ${where}: ${msg}`;
+}
+
+/** An entry name for a message: quoted, and cut short when it is long (a PAX path can be 1 MiB). */
+function shown(name: string): string {
+  return JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}...` : name);
 }

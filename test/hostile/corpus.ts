@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { tarReaderCases } from './tar-cases.js';
 import { type Entry, dockerLegacy, imageConfig, layer, makeTar, ociLayout, readTar, sha } from '../unit/fixtures.js';
 
 /**
@@ -22,6 +23,10 @@ export interface Expectation {
   readonly warnings?: readonly RegExp[];
   /** Byte strings that must appear unchanged in the output (lossless numbers). */
   readonly outputContains?: readonly string[];
+  /** Byte strings that must not appear in the output. */
+  readonly notInOutput?: readonly string[];
+  /** The tags the edit reports, all images together (in-process runs). */
+  readonly tags?: readonly string[];
   /** checkArchive's findings on the output must equal those on the input: a broken layer stays as broken, no worse. */
   readonly sameProblems?: boolean;
 }
@@ -222,6 +227,9 @@ export async function hostileCases(): Promise<HostileCase[]> {
     const entries = await rewriteEntries((await ociLayout({ noManifestJson: true })).archive, (name, data) => (name === 'index.json' ? '{"schemaVersion":2}' : data));
     add({ name: 'index.json without manifests', file: 'oci-no-manifests.tar', bytes: await makeTar(entries), expect: { exit: ARCHIVE, message: /index\.json: is not an OCI image index \(no "manifests" array\)/ } });
   }
+
+  // --- tar structure read as Go's archive/tar reads it (issue 9)
+  for (const c of await tarReaderCases()) add(c);
   return cases;
 }
 

@@ -49,6 +49,7 @@ describe('hostile input (issue 6)', () => {
       assert.deepEqual(now, before, `${c.name}: the output is worse than the input`);
     } else assert.deepEqual(now, [], `${c.name}: output is inconsistent`);
     for (const s of c.expect.outputContains ?? []) assert.ok(output.includes(s), `${c.name}: output lost ${s.slice(0, 80)}`);
+    for (const s of c.expect.notInOutput ?? []) assert.ok(!output.includes(s), `${c.name}: output holds ${s.slice(0, 80)}`);
     const layers = await opaqueEntries(c.bytes);
     const outLayers = await opaqueEntries(output);
     for (const [name, data] of layers) assert.ok(outLayers.get(name)?.equals(data), `${c.name}: entry ${name} changed or went missing`);
@@ -77,6 +78,7 @@ describe('hostile input (issue 6)', () => {
           assert.equal(failure, undefined, `${c.name}: ${(failure as Error)?.stack}`);
           const warnings = [...report!.warnings, ...report!.images.flatMap((im) => im.warnings)];
           for (const w of c.expect.warnings ?? []) assert.ok(warnings.some((x) => w.test(x)), `${c.name}: no warning ${w} in ${JSON.stringify(warnings)}`);
+          if (c.expect.tags) assert.deepEqual(report!.images.flatMap((im) => im.tags), c.expect.tags, `${c.name}: edited other images than manifest.json names`);
           await checkOutput(c, await readFile(output));
         } else {
           assert.ok(failure instanceof CopyeditError, `${c.name}: threw ${(failure as Error)?.stack ?? String(failure)}`);
