@@ -85,3 +85,21 @@ describe('JSON memory', () => {
     }
   });
 });
+
+describe('JSON diff at scale', () => {
+  it('400,000 changed labels are listed without overflowing the stack, in key order', async () => {
+    const { diffJson } = await import('../../src/json/diff.js');
+    const a: Record<string, string> = {};
+    const b: Record<string, string> = {};
+    for (let i = 0; i < 400_000; i++) {
+      a[`k${i}`] = 'v';
+      if (i % 3) b[`k${i}`] = 'w';
+    }
+    b.added = 'x';
+    const changes = diffJson(parseJson(JSON.stringify({ config: { Labels: a } })), parseJson(JSON.stringify({ config: { Labels: b } })));
+    assert.equal(changes.length, 400_001);
+    assert.deepEqual(changes[0], { path: 'config.Labels.k0', before: '"v"' });
+    assert.deepEqual(changes[1], { path: 'config.Labels.k1', before: '"v"', after: '"w"' });
+    assert.deepEqual(changes.at(-1), { path: 'config.Labels.added', after: '"x"' });
+  });
+});
