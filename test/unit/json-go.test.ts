@@ -42,6 +42,13 @@ describe('JSON numbers as Go reads them', () => {
   });
 });
 
+describe('JSON nesting', () => {
+  it('refuses more than 512 levels with a message that says it is a limit, not damage', () => {
+    assert.doesNotThrow(() => parseJson(`${'['.repeat(512)}${']'.repeat(512)}`));
+    assert.throws(() => parseJson(`{"x":${'['.repeat(600)}${']'.repeat(600)}}`), /nested more than 512 levels deep \(copyedit's limit; Go reads up to 10000/);
+  });
+});
+
 describe('JSON strings as Go reads them', () => {
   it('an escaped unpaired surrogate is U+FFFD, a pair is one character', () => {
     assert.equal(parseJson('"\\ud83d\\ude00"'), '\u{1f600}');
