@@ -9,19 +9,22 @@ export interface JsonChange {
   readonly after?: string;
 }
 
-/** Field-level differences: objects key by key, arrays element by element, scalars as wholes. */
-export function diffJson(a: Json | undefined, b: Json | undefined, path = ''): JsonChange[] {
-  if (jsonEqual(a, b)) return [];
+/**
+ * Field-level differences: objects key by key, arrays element by element, scalars as wholes.
+ * Changes are appended to one list (no spreading of partial lists, which overflows the call stack
+ * past ~100,000 changes, e.g. removing most of 400,000 labels).
+ */
+export function diffJson(a: Json | undefined, b: Json | undefined, path = '', out: JsonChange[] = []): JsonChange[] {
+  if (jsonEqual(a, b)) return out;
   if (Array.isArray(a) && Array.isArray(b)) {
-    const out: JsonChange[] = [];
-    for (let i = 0; i < Math.max(a.length, b.length); i++) out.push(...diffJson(a[i], b[i], `${path}[${i}]`));
+    for (let i = 0; i < Math.max(a.length, b.length); i++) diffJson(a[i], b[i], `${path}[${i}]`, out);
     return out;
   }
   if (isJsonObject(a) && isJsonObject(b) && !(a instanceof JsonNumber)) {
-    const out: JsonChange[] = [];
-    const keys = [...Object.keys(a), ...Object.keys(b).filter((k) => !(k in a))];
-    for (const k of keys) out.push(...diffJson(a[k], b[k], path ? `${path}.${k}` : k));
+    for (const k of Object.keys(a)) diffJson(a[k], b[k], path ? `${path}.${k}` : k, out);
+    for (const k of Object.keys(b)) if (!Object.prototype.hasOwnProperty.call(a, k)) diffJson(undefined, b[k], path ? `${path}.${k}` : k, out);
     return out;
   }
-  return [{ path, ...(a !== undefined ? { before: stringifyJson(a) } : {}), ...(b !== undefined ? { after: stringifyJson(b) } : {}) }];
+  out.push({ path, ...(a !== undefined ? { before: stringifyJson(a) } : {}), ...(b !== undefined ? { after: stringifyJson(b) } : {}) });
+  return out;
 }

@@ -197,7 +197,7 @@ export function parseJson(input: string | Uint8Array): Json {
     return new JsonNumber(text.slice(s, i));
   };
   const value = (depth: number): Json => {
-    if (depth > MAX_DEPTH) fail('nesting too deep');
+    if (depth > MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} levels deep (copyedit's limit; Go reads up to 10000, no image needs more than a few)`);
     ws();
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */) {

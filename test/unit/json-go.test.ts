@@ -42,6 +42,13 @@ describe('JSON numbers as Go reads them', () => {
   });
 });
 
+describe('JSON nesting', () => {
+  it('refuses more than 512 levels with a message that says it is a limit, not damage', () => {
+    assert.doesNotThrow(() => parseJson(`${'['.repeat(512)}${']'.repeat(512)}`));
+    assert.throws(() => parseJson(`{"x":${'['.repeat(600)}${']'.repeat(600)}}`), /nested more than 512 levels deep \(copyedit's limit; Go reads up to 10000/);
+  });
+});
+
 describe('JSON strings as Go reads them', () => {
   it('an escaped unpaired surrogate is U+FFFD, a pair is one character', () => {
     assert.equal(parseJson('"\\ud83d\\ude00"'), '\u{1f600}');
@@ -83,5 +90,23 @@ describe('JSON memory', () => {
       assert.ok(used < 40 * src.length, `${elem}: ${used} bytes for ${src.length} bytes of JSON`);
       assert.equal(stringifyJson(v), src);
     }
+  });
+});
+
+describe('JSON diff at scale', () => {
+  it('400,000 changed labels are listed without overflowing the stack, in key order', async () => {
+    const { diffJson } = await import('../../src/json/diff.js');
+    const a: Record<string, string> = {};
+    const b: Record<string, string> = {};
+    for (let i = 0; i < 400_000; i++) {
+      a[`k${i}`] = 'v';
+      if (i % 3) b[`k${i}`] = 'w';
+    }
+    b.added = 'x';
+    const changes = diffJson(parseJson(JSON.stringify({ config: { Labels: a } })), parseJson(JSON.stringify({ config: { Labels: b } })));
+    assert.equal(changes.length, 400_001);
+    assert.deepEqual(changes[0], { path: 'config.Labels.k0', before: '"v"' });
+    assert.deepEqual(changes[1], { path: 'config.Labels.k1', before: '"v"', after: '"w"' });
+    assert.deepEqual(changes.at(-1), { path: 'config.Labels.added', after: '"x"' });
   });
 });
