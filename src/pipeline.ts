@@ -11,7 +11,7 @@ import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './e
 import { type OutputCompression, compressInto, outputCompression } from './io/compress.js';
 import { type Compression, type InputSource, openInput } from './io/source.js';
 import { openOutput } from './io/sink.js';
-import { type JsonObject, jsonObject } from './json/lossless.js';
+import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from './json/lossless.js';
 import { type JsonChange, diffJson } from './json/diff.js';
 import { checkTag } from './reference.js';
 import { type RewriteRequest, type TargetChange, planRewrite } from './rewrite/propagate.js';
@@ -293,13 +293,16 @@ function targetLabel(t: ImageTarget): string {
 function withHistory(config: JsonObject, edits: readonly ConfigEdit[]): JsonObject {
   const entry = jsonObject();
   // deterministic: the image's own creation time, which --created may have set
-  if (typeof config.created === 'string') entry.created = config.created;
+  const created = field(config, 'created');
+  if (typeof created === 'string') entry.created = created;
   entry.created_by = `copyedit: ${edits.map((e) => e.description).join('; ')}`;
   entry.comment = 'image-copyedit';
   entry.empty_layer = true;
   const out = jsonObject();
   for (const k of Object.keys(config)) out[k] = config[k]!;
-  out.history = [...(Array.isArray(config.history) ? config.history : []), entry];
+  const key = fieldKey(config, 'history') ?? 'history';
+  const history = config[key];
+  out[key] = [...(Array.isArray(history) ? history : []), entry];
   return out;
 }
 
@@ -317,8 +320,9 @@ function annotationEdit(a: EditArchiveOptions['annotations']): ((x: JsonObject) 
 function checkLayerCounts(model: ArchiveModel, label: string): void {
   model.manifestJson?.items.forEach((item, i) => {
     const img = model.manifestJson!.itemImages[i]!;
-    const rootfs = img.config.rootfs as JsonObject | undefined;
-    const ids = rootfs && Array.isArray(rootfs.diff_ids) ? rootfs.diff_ids.length : 0;
+    const rootfs = field(img.config, 'rootfs');
+    const diffIds = isJsonObject(rootfs) ? field(rootfs, 'diff_ids') : undefined;
+    const ids = Array.isArray(diffIds) ? diffIds.length : 0;
     if (ids !== item.layers.length) {
       throw new ArchiveError(
         `lists ${item.layers.length} layers for ${img.tags[0] ?? img.id.short} but its config has ${ids} diff_ids; docker load would refuse it`,

@@ -4,7 +4,7 @@ import { derivedHeader, type EntryRecord, resolveRelative } from '../archive/ent
 import { ATTESTATION_DIGEST, type Descriptor, type GraphNode, type ManifestNode, type Platform, isAttestation, platformMatches, platformString } from '../archive/graph.js';
 import { descriptorNames } from '../archive/layout.js';
 import type { ArchiveModel, ImageModel, ImageTarget } from '../archive/model.js';
-import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject, stringifyJson } from '../json/lossless.js';
+import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject, printJson } from '../json/lossless.js';
 import { normalizeReference } from '../reference.js';
 import { type NameOwners, assignNames, rewriteRepositories, tagPart } from './names.js';
 
@@ -83,9 +83,9 @@ export function planRewrite(model: ArchiveModel, request: RewriteRequest): Rewri
   const owners = assignNames(model, request);
 
   const indexDoc = model.ociIndex ? rewriteTopIndex(model, request, fold, owners) : undefined;
-  const newIndexJson = indexDoc && Buffer.from(stringifyJson(indexDoc));
+  const newIndexJson = indexDoc && printJson(indexDoc);
   const manifestDoc = model.manifestJson ? rewriteManifestJson(model, request, fold, owners) : undefined;
-  const newManifestJson = manifestDoc && Buffer.from(stringifyJson(manifestDoc));
+  const newManifestJson = manifestDoc && printJson(manifestDoc);
   const newRepositories = rewriteRepositories(model, owners);
 
   const targets = new Map<ImageTarget, { digest: Digest; names: string[] }>();
@@ -520,7 +520,7 @@ function assemble(
 
 /** Serialize a document the way we write every rewritten blob: compact JSON, key order kept. */
 function makeBlob(doc: JsonObject, algorithm: 'sha256' | 'sha512' = 'sha256'): NewBlob {
-  const bytes = Buffer.from(stringifyJson(doc));
+  const bytes = printJson(doc);
   return { doc, digest: Digest.of(bytes, algorithm), size: bytes.length, bytes };
 }
 
