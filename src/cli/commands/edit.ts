@@ -10,6 +10,7 @@ import { extractEdits } from '../argv.js';
 import { formatReport, jsonReport } from '../report.js';
 import type { Command, CommonOptions } from './types.js';
 import { formatVerifiedLine } from '../show/verify.js';
+import { escapeControl, escapeDeep, jsonText, writeStderr, writeStdout } from '../out.js';
 
 export const editCommand: Command = {
   command: 'edit <inputs..>',
@@ -39,7 +40,8 @@ export const editCommand: Command = {
     return y;
   },
   async run(args, ctx) {
-    const { edits, tokens } = extractEdits(ctx.argv);
+    const { edits, tokens, warnings } = extractEdits(ctx.argv);
+    if (!args.quiet) for (const w of warnings) writeStderr(`copyedit: warning: ${escapeControl(w)}\n`);
     const set = Object.fromEntries(((args.annotation as string[]) ?? []).map((a) => splitKeyValue('annotation', a)));
     const remove = (args['rm-annotation'] as string[]) ?? [];
     if (args.gzip && args.zstd) throw new UsageError('choose one of --gzip and --zstd');
@@ -71,8 +73,8 @@ export const editCommand: Command = {
         throw new UsageError('no edits given; see copyedit edit --help');
       }
       const results = await runBatch(jobs, child, { ...(args.jobs ? { jobs: Number(args.jobs) } : {}), failFast: args['fail-fast'] === true, quiet: args.quiet });
-      if (args.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      else process.stderr.write(`${formatBatch(results)}\n`);
+      if (args.json) await writeStdout(`${jsonText(results)}\n`);
+      else writeStderr(`${formatBatch(results)}\n`);
       return batchExitCode(results);
     }
     return runEdit(
@@ -110,8 +112,9 @@ export async function runEdit(opts: EditArchiveOptions & { output: string | impo
     },
   }).finally(() => progress?.stop());
   const stdoutFree = opts.output !== '-';
-  if (o.json) (stdoutFree ? process.stdout : process.stderr).write(`${jsonReport(report)}\n`);
-  else if (!o.quiet || opts.dryRun) (opts.dryRun && stdoutFree ? process.stdout : process.stderr).write(`${formatReport(report, opts.dryRun === true)}\n`);
-  if (report.verification && !o.quiet && !o.json) process.stderr.write(`${formatVerifiedLine(report.verification)}\n`);
+  const print = async (text: string, toStdout: boolean) => (toStdout ? writeStdout(text) : writeStderr(text));
+  if (o.json) await print(`${jsonReport(report)}\n`, stdoutFree);
+  else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true)}\n`, opts.dryRun === true && stdoutFree);
+  if (report.verification && !o.quiet && !o.json) writeStderr(`${formatVerifiedLine(escapeDeep(report.verification))}\n`);
   return ExitCode.OK;
 }

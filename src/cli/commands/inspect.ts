@@ -4,6 +4,7 @@ import { inspectArchive } from '../../inspect/index.js';
 import { formatInspect } from '../show/inspect.js';
 import { styleFor } from '../show/style.js';
 import type { Command } from './types.js';
+import { escapeDeep, jsonText, writeStdout } from '../out.js';
 
 export const inspectCommand: Command = {
   command: 'inspect <archive>',
@@ -15,8 +16,8 @@ export const inspectCommand: Command = {
   },
   async run(args) {
     const report = await inspectArchive(String(args.archive));
-    if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else if (!args.quiet) process.stdout.write(`${formatInspect(report, styleFor(process.stdout), args.trunc === false)}\n`);
+    if (args.json) await writeStdout(`${jsonText(report)}\n`);
+    else if (!args.quiet) await writeStdout(`${formatInspect(escapeDeep(report), styleFor(process.stdout), args.trunc === false)}\n`);
     return ExitCode.OK;
   },
 };

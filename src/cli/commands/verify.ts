@@ -1,9 +1,10 @@
 import type { Argv } from 'yargs';
 import { ExitCode, VerifyError } from '../../errors.js';
-import { assertVerified, verifyArchive } from '../../verify/index.js';
+import { verifyArchive } from '../../verify/index.js';
 import { styleFor } from '../show/style.js';
-import { formatVerify } from '../show/verify.js';
+import { formatVerify, plural } from '../show/verify.js';
 import type { Command } from './types.js';
+import { escapeDeep, jsonText, writeStdout } from '../out.js';
 
 export const verifyCommand: Command = {
   command: 'verify <archive>',
@@ -15,9 +16,10 @@ export const verifyCommand: Command = {
   },
   async run(args) {
     const report = await verifyArchive(String(args.archive));
-    if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else if (!args.quiet || !report.ok) process.stdout.write(`${formatVerify(report, styleFor(process.stdout))}\n`);
-    assertVerified(report);
+    if (args.json) await writeStdout(`${jsonText(report)}\n`);
+    else if (!args.quiet || !report.ok) await writeStdout(`${formatVerify(escapeDeep(report), styleFor(process.stdout))}\n`);
+    // each failure is listed once, in the report on stdout; stderr gets one line for scripts
+    if (!report.ok) throw new VerifyError(`${report.label}: ${plural(report.issues.length, 'digest check')} failed (listed ${args.json ? 'in the report' : 'above'})`);
     if (args.strict && report.unverified.length) {
       throw new VerifyError(`${report.label}: ${report.unverified.length} check${report.unverified.length === 1 ? '' : 's'} could not be made (--strict): ${report.unverified[0]}`);
     }
