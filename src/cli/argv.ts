@@ -27,7 +27,7 @@ export function extractEdits(argv: readonly string[]): { edits: ConfigEdit[]; re
     if (flag && VALUE_FLAGS.has(flag)) {
       let value = m[2];
       if (value === undefined) {
-        if (i + 1 >= argv.length) throw new UsageError(`--${flag} needs a value (${editSpec(flag).value})`);
+        if (i + 1 >= argv.length) throw new UsageError(`--${flag} needs a value: --${flag} <${editSpec(flag).value}> (see copyedit edit --help)`);
         value = argv[++i]!;
       }
       edits.push(editSpec(flag).parse(value));

@@ -55,7 +55,7 @@ function isSentence(argv: readonly string[]): boolean {
 function checkCommandWord(argv: readonly string[]): void {
   const first = argv.find((a) => !a.startsWith('-'));
   if (first === undefined) return;
-  const names = [...COMMANDS.map((c) => c.command.split(' ')[0]!), 'help', 'completion'];
+  const names = [...COMMANDS.map((c) => c.command.split(' ')[0]!), 'help'];
   if (names.includes(first)) return;
   const words = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
   if (words.includes('from') || words.includes('into')) {
@@ -154,14 +154,16 @@ async function runYargs(argv: readonly string[]): Promise<number> {
 
 /** yargs' `Unknown arguments: rm-volumes, rmVolumes` -> `unknown option --rm-volumes; did you mean --rm-volume?` */
 function explainYargs(msg: string, argv: readonly string[]): string {
-  const unknown = unknownFlags(msg);
-  if (!unknown) return msg;
   const cmdName = argv.find((a) => !a.startsWith('-'));
   const cmd = COMMANDS.find((c) => c.command.split(' ')[0] === cmdName);
-  const known = [...GLOBAL_FLAGS, ...(cmd ? commandFlags(cmd) : [])];
   const help = cmd ? `copyedit ${cmdName} --help` : 'copyedit --help';
+  const unknown = unknownFlags(msg);
+  // yargs' other messages (a missing argument, a bad choice) say what is wrong; add where to look
+  if (!unknown) return `${msg.replace(/\n\s*/g, ' ').replace(/[.\s]+$/, '')} (see ${help})`;
+  const known = [...GLOBAL_FLAGS, ...(cmd ? commandFlags(cmd) : [])];
   const parts = unknown.map((u) => {
-    const asFlag = argv.some((a) => a === `--${u}` || a.startsWith(`--${u}=`) || a === `-${u}` || a === `--no-${u}`);
+    if (argv.some((a) => a === `--no-${u}`)) return `unknown option --no-${u}${didYouMeanFlag(`no-${u}`, known)}`;
+    const asFlag = argv.some((a) => a === `--${u}` || a.startsWith(`--${u}=`) || a === `-${u}`);
     return asFlag ? `unknown option --${u}${didYouMeanFlag(u, known)}` : `unexpected argument "${u}"`;
   });
   return `${parts.join('; ')} (see ${help})`;

@@ -10,16 +10,19 @@ export const GLOBAL_FLAGS = ['debug', 'quiet', 'json', 'help', 'version'] as con
  */
 export function commandFlags(c: Command): string[] {
   const names: string[] = [];
-  const take = (key: unknown, o?: { alias?: string | readonly string[] }) => {
+  type Opt = { alias?: string | readonly string[]; type?: string; default?: unknown };
+  const take = (key: unknown, o?: Opt) => {
     if (typeof key !== 'string') return;
     names.push(key);
+    // a switch that is on by default is typed as --no-<name>
+    if (o?.type === 'boolean' && o.default === true) names.push(`no-${key}`);
     const a = o?.alias;
     if (typeof a === 'string') names.push(a);
     else if (Array.isArray(a)) names.push(...(a as string[]));
   };
   const recorder: Argv = new Proxy({} as Argv, {
     get(_t, prop) {
-      if (prop === 'option' || prop === 'options') return (k: unknown, o?: { alias?: string | readonly string[] }) => (take(k, o), recorder);
+      if (prop === 'option' || prop === 'options') return (k: unknown, o?: Opt) => (take(k, o), recorder);
       return () => recorder;
     },
   });

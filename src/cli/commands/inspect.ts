@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { dockerView, parseTemplate, renderTemplate } from '../show/format.js';
 import { inspectArchive } from '../../inspect/index.js';
 import { formatInspect } from '../show/inspect.js';
 import { styleFor } from '../show/style.js';
@@ -12,11 +13,19 @@ export const inspectCommand: Command = {
   builder(y: Argv) {
     return y
       .positional('archive', { type: 'string', describe: 'archive file, or - for standard input (gzip/zstd/xz/bzip2 are undone)' })
-      .option('trunc', { type: 'boolean', default: true, describe: 'shorten layer digests to 12 hex digits, like docker (--no-trunc: in full)' });
+      .option('trunc', { type: 'boolean', default: true, describe: 'shorten layer digests to 12 hex digits, like docker (--no-trunc: in full)' })
+      .option('format', {
+        alias: 'f',
+        type: 'string',
+        describe: "one line per image from a Go-style template: '{{.Config.Entrypoint}}', '{{json .Config}}', '{{.Id}}' (see README for the subset)",
+      });
   },
   async run(args) {
+    const format = typeof args.format === 'string' ? parseTemplate(args.format) : undefined;
+    if (format && args.json) throw new UsageError('choose one of --format and --json');
     const report = await inspectArchive(String(args.archive));
-    if (args.json) await writeStdout(`${jsonText(report)}\n`);
+    if (format) await writeStdout(report.images.map((img) => `${renderTemplate(format, dockerView(img))}\n`).join(''));
+    else if (args.json) await writeStdout(`${jsonText(report)}\n`);
     else if (!args.quiet) await writeStdout(`${formatInspect(escapeDeep(report), styleFor(process.stdout), args.trunc === false)}\n`);
     return ExitCode.OK;
   },
