@@ -250,3 +250,17 @@ describe('control characters from the archive never reach the terminal raw', () 
     assert.deepEqual(JSON.parse(jsonText({ a: '\u009b\u202e' })), { a: '\u009b\u202e' });
   });
 });
+
+describe('packaging', () => {
+  it('the package ships LICENSE and compiled code, no source maps, and runs no install script', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; license: string };
+    for (const s of ['prepare', 'preinstall', 'install', 'postinstall']) assert.equal(pkg.scripts[s], undefined, `${s} runs on every install`);
+    assert.ok(pkg.scripts.prepack, 'npm pack must build');
+    assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), new RegExp(`^${pkg.license} License`));
+    const r = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const f of ['LICENSE', 'bin/copyedit.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'package.json']) assert.ok(files.includes(f), f);
+    assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('test') || f.startsWith('dist/test') || f.startsWith('src/')), []);
+  });
+});
