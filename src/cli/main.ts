@@ -5,6 +5,7 @@ import { extractEdits } from './argv.js';
 import { COMMANDS } from './commands/index.js';
 import { runEdit } from './commands/edit.js';
 import type { CommonOptions } from './commands/types.js';
+import { GLOBAL_OPTIONS, declare } from './options.js';
 import { parseSentence } from './sentence.js';
 import { dockerLoad, dockerSave, isDaemonRef, looksLikePath, stripScheme } from './daemon.js';
 import { escapeControl, writeStderr } from './out.js';
@@ -44,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 function isSentence(argv: readonly string[]): boolean {
   const words = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
   const first = words[0];
-  if (first === undefined || COMMANDS.some((c) => c.command.split(' ')[0] === first)) return false;
+  if (first === undefined || COMMANDS.some((c) => c.name === first)) return false;
   return words.includes('from') && words.includes('into');
 }
 
@@ -55,7 +56,7 @@ function isSentence(argv: readonly string[]): boolean {
 function checkCommandWord(argv: readonly string[]): void {
   const first = argv.find((a) => !a.startsWith('-'));
   if (first === undefined) return;
-  const names = [...COMMANDS.map((c) => c.command.split(' ')[0]!), 'help'];
+  const names = [...COMMANDS.map((c) => c.name), 'help'];
   if (names.includes(first)) return;
   const words = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
   if (words.includes('from') || words.includes('into')) {
@@ -70,7 +71,7 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   // docker-copyedit's options: -v/-vv (more output), -z/--dryrun, plus ours
   const words: string[] = [];
   let docker = 'docker';
-  const o: CommonOptions & { dryRun: boolean } = { debug: false, quiet: false, json: false, dryRun: false };
+  const o: { -readonly [K in keyof CommonOptions]: CommonOptions[K] } & { dryRun: boolean } = { debug: false, quiet: false, json: false, dryRun: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--docker') docker = argv[++i] ?? docker;
@@ -125,16 +126,13 @@ async function runYargs(argv: readonly string[]): Promise<number> {
   const STDIO = '\u0000stdio';
   const restore = (v: unknown): unknown => (v === STDIO ? '-' : Array.isArray(v) ? v.map(restore) : v);
   let code: number = ExitCode.OK;
-  let parser = yargs(rest.map((a) => (a === '-' ? STDIO : a)))
+  let parser = declare(yargs(rest.map((a) => (a === '-' ? STDIO : a))), GLOBAL_OPTIONS)
     .scriptName('copyedit')
-    .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.')
-    .option('debug', { type: 'boolean', default: false, describe: 'print stack traces for errors' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors' })
-    .option('json', { type: 'boolean', default: false, describe: 'print a machine-readable report' });
+    .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.');
   for (const c of COMMANDS) {
     parser = parser.command(c.command, c.describe, (y) => c.builder(y), async (a) => {
-      const args = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)])) as Record<string, unknown> & CommonOptions;
-      code = await c.run(args, { argv });
+      const parsed = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)]));
+      code = await c.runParsed(parsed, { argv });
     });
   }
   await parser
@@ -155,7 +153,7 @@ async function runYargs(argv: readonly string[]): Promise<number> {
 /** yargs' `Unknown arguments: rm-volumes, rmVolumes` -> `unknown option --rm-volumes; did you mean --rm-volume?` */
 function explainYargs(msg: string, argv: readonly string[]): string {
   const cmdName = argv.find((a) => !a.startsWith('-'));
-  const cmd = COMMANDS.find((c) => c.command.split(' ')[0] === cmdName);
+  const cmd = COMMANDS.find((c) => c.name === cmdName);
   const help = cmd ? `copyedit ${cmdName} --help` : 'copyedit --help';
   const unknown = unknownFlags(msg);
   // yargs' other messages (a missing argument, a bad choice) say what is wrong; add where to look

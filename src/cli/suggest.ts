@@ -1,33 +1,12 @@
-import type { Argv } from 'yargs';
+import { GLOBAL_OPTIONS, flagNames } from './options.js';
 import type { Command } from './commands/types.js';
 
-/** The options every command takes (main.ts declares them). */
-export const GLOBAL_FLAGS = ['debug', 'quiet', 'json', 'help', 'version'] as const;
+/** The options every command takes, as typed. */
+export const GLOBAL_FLAGS = [...flagNames(GLOBAL_OPTIONS), 'help', 'version'];
 
-/**
- * The flag names a command's builder declares, aliases included (`o`, `dryrun`), read by running
- * the builder on a recorder: the builder stays the one place an option is declared.
- */
+/** The flag names a command takes, aliases and `--no-` forms included, from its option table. */
 export function commandFlags(c: Command): string[] {
-  const names: string[] = [];
-  type Opt = { alias?: string | readonly string[]; type?: string; default?: unknown };
-  const take = (key: unknown, o?: Opt) => {
-    if (typeof key !== 'string') return;
-    names.push(key);
-    // a switch that is on by default is typed as --no-<name>
-    if (o?.type === 'boolean' && o.default === true) names.push(`no-${key}`);
-    const a = o?.alias;
-    if (typeof a === 'string') names.push(a);
-    else if (Array.isArray(a)) names.push(...(a as string[]));
-  };
-  const recorder: Argv = new Proxy({} as Argv, {
-    get(_t, prop) {
-      if (prop === 'option' || prop === 'options') return (k: unknown, o?: Opt) => (take(k, o), recorder);
-      return () => recorder;
-    },
-  });
-  c.builder(recorder);
-  return [...new Set(names)];
+  return [...new Set([...flagNames(c.options), ...flagNames(c.passthrough)])];
 }
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */

@@ -1,23 +1,22 @@
-import type { Argv } from 'yargs';
 import { ExitCode } from '../../errors.js';
 import { writeStdout } from '../out.js';
 import { GLOBAL_FLAGS, commandFlags } from '../suggest.js';
-import type { Command } from './types.js';
+import { defineCommand } from './types.js';
 
-export const completionCommand: Command = {
+export const completionCommand = defineCommand({
   command: 'completion <shell>',
   describe: 'print a shell completion script: source <(copyedit completion bash), or for zsh: source <(copyedit completion zsh)',
-  builder(y: Argv) {
-    return y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], describe: 'the shell' });
+  options: {
+    shell: { positional: true, type: 'string', choices: ['bash', 'zsh'], describe: 'the shell' },
   },
   async run(args) {
     // the command list imports this module: read it when run
     const { COMMANDS } = await import('./index.js');
-    const table = COMMANDS.map((c) => ({ name: c.command.split(' ')[0]!, flags: commandFlags(c).filter((f) => f.length > 1) }));
+    const table = COMMANDS.map((c) => ({ name: c.name, flags: commandFlags(c).filter((f) => f.length > 1) }));
     await writeStdout(args.shell === 'zsh' ? zshScript(table) : bashScript(table));
     return ExitCode.OK;
   },
-};
+} as const);
 
 type Table = readonly { name: string; flags: readonly string[] }[];
 
