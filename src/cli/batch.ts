@@ -40,7 +40,7 @@ export function expandInputs(inputs: readonly string[]): string[] {
     } catch {
       /* a missing directory matches nothing */
     }
-    if (names.length === 0) throw new UsageError(`${p} matches no file`);
+    if (names.length === 0) throw new UsageError(`${p} matches no file; check the pattern and the directory (quote it so the shell passes it as written)`);
     out.push(...names.sort().map((n) => (dir === '.' && !p.startsWith('./') ? n : join(dir, n))));
   }
   return out;
@@ -52,7 +52,7 @@ export function planJobs(inputs: readonly string[], outDir: string): BatchJob[] 
     if (input === '-') throw new UsageError('standard input (-) cannot be part of a batch; give file names');
     const output = join(outDir, basename(input));
     const key = resolve(output);
-    if (seen.has(key)) throw new UsageError(`${input} and ${seen.get(key)} would both be written to ${output}`);
+    if (seen.has(key)) throw new UsageError(`${input} and ${seen.get(key)} would both be written to ${output}; edit them in two runs with different --out-dir`);
     seen.set(key, input);
     return { input, output };
   });

@@ -18,6 +18,7 @@ export function ownVersion(): string {
   return pkg.version ?? 'unknown';
 }
 
+const SENTENCE_OPTIONS = ['dryrun', 'dry-run', 'quiet', 'json', 'debug', 'docker', 'verbose'];
 const SENTENCE_FORM = 'copyedit FROM <archive or image> INTO <archive or image> <edits>, e.g. copyedit FROM in.tar INTO out.tar REMOVE ALL VOLUMES AND SET CMD /start.sh';
 
 const EPILOG = `Sentence form (docker-copyedit compatible):
@@ -81,7 +82,10 @@ async function runSentence(argv: readonly string[]): Promise<number> {
     else if (a === '-q' || a === '--quiet') o.quiet = true;
     else if (a === '--json') o.json = true;
     else if (/^-v+$/.test(a) || a === '--verbose') o.quiet = false;
-    else if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option ${a} in the sentence form`);
+    else if (a.startsWith('-') && a.length > 1) {
+      const near = closest(a.replace(/^-+/, ''), SENTENCE_OPTIONS);
+      throw new UsageError(`unknown option ${a} in the sentence form${near ? `; did you mean --${near}?` : ''} It takes -z/--dryrun, -q/--quiet, --json, --debug, --docker EXE and -v (accepted, no effect)`);
+    }
     else words.push(a);
   }
   const s = parseSentence(words);

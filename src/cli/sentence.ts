@@ -69,7 +69,7 @@ export function parseSentence(words: readonly string[]): Sentence {
     if (SEPARATORS.has(verb)) continue;
     const said = () => words.slice(start, i).join(' ');
     const unknown = (): never => {
-      throw new UsageError(`"${said()}" is not a command copyedit understands; see the sentence form in copyedit --help`);
+      throw new UsageError(`"${said()}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`);
     };
     if (verb === 'from') input = next('the input after FROM', 'FROM <archive or image>, e.g. FROM in.tar');
     else if (verb === 'into') output = next('the output after INTO', 'INTO <archive or image>, e.g. INTO out.tar');

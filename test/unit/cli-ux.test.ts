@@ -133,6 +133,11 @@ describe('typos', () => {
     const v = cli(['verify', input, '--strikt']);
     assert.match(v.stderr, /did you mean --strict\?/);
   });
+  it('a mistyped option in the sentence form: did you mean, and the options it takes', () => {
+    const r = cli(['FROM', input, 'INTO', join(dir, 'x.tar'), 'SET', 'CMD', 'x', '--dryrn']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown option --dryrn in the sentence form; did you mean --dryrun\? It takes -z\/--dryrun/);
+  });
   it('edit distance and the threshold', () => {
     assert.equal(editDistance('edti', 'edit'), 1);
     assert.equal(editDistance('kitten', 'sitting'), 3);

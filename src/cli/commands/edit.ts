@@ -47,16 +47,16 @@ export const editCommand = defineCommand({
     if (!args.quiet) for (const w of warnings) writeStderr(`copyedit: warning: ${escapeControl(w)}\n`);
     const set = Object.fromEntries(args.annotation.map((a) => splitKeyValue('annotation', a)));
     const remove = args['rm-annotation'];
-    if (args.gzip && args.zstd) throw new UsageError('choose one of --gzip and --zstd');
+    if (args.gzip && args.zstd) throw new UsageError('choose one of --gzip and --zstd (or neither: -o ending in .tar.gz or .tar.zst picks it)');
     const compress = args.gzip ? 'gzip' : args.zstd ? 'zstd' : undefined;
     const inputs = args.inputs;
     const outDir = args['out-dir'];
     if (inputs.length > 1 || outDir !== undefined) {
       if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
-      if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time');
+      if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
       if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length) {
-        throw new UsageError('no edits given; see copyedit edit --help');
+        throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
       }
       const jobs = planJobs(expandInputs(inputs), outDir);
       await mkdir(outDir, { recursive: true }).catch((e: unknown) => {
