@@ -269,3 +269,10 @@ describe('packaging', () => {
     assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('test') || f.startsWith('dist/test') || f.startsWith('src/')), []);
   });
 });
+
+describe('the progress line', () => {
+  it('escapes control characters in the file name it shows', async () => {
+    const { progressLine } = await import('../../src/cli/progress.js');
+    assert.match(progressLine('a\u001b[2Jb\n.tar', 10, 100, 1), /^a\\x1b\[2Jb\\n\.tar {2}/);
+  });
+});
