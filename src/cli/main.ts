@@ -25,7 +25,9 @@ const EPILOG = `Sentence form (docker-copyedit compatible):
   copyedit FROM in.tar INTO out.tar REMOVE ALL VOLUMES AND SET CMD /start.sh
 
 Exit codes: 0 ok, 2 usage, 3 bad archive, 4 edit not applicable, 5 verification failed,
-6 I/O error, 130/143 interrupted, 1 internal error (please report with --debug).`;
+6 I/O error, 130/143 interrupted, 1 internal error (please report with --debug)
+or, for diff --exit-code, the archives differ.
+Shell completion: source <(copyedit completion bash)`;
 
 /** Run the CLI; returns the exit code. Never throws for user mistakes. */
 export async function main(argv: readonly string[]): Promise<number> {
