@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from '../errors.js';
 import { globToRegExp } from '../edit/glob.js';
 import { formatBytes, startProgress } from './progress.js';
+import { escapeControl } from './out.js';
+import { plural } from './show/verify.js';
 
 export interface BatchJob {
   readonly input: string;
@@ -38,7 +40,7 @@ export function expandInputs(inputs: readonly string[]): string[] {
     } catch {
       /* a missing directory matches nothing */
     }
-    if (names.length === 0) throw new UsageError(`${p} matches no file`);
+    if (names.length === 0) throw new UsageError(`${p} matches no file; check the pattern and the directory (quote it so the shell passes it as written)`);
     out.push(...names.sort().map((n) => (dir === '.' && !p.startsWith('./') ? n : join(dir, n))));
   }
   return out;
@@ -50,7 +52,7 @@ export function planJobs(inputs: readonly string[], outDir: string): BatchJob[] 
     if (input === '-') throw new UsageError('standard input (-) cannot be part of a batch; give file names');
     const output = join(outDir, basename(input));
     const key = resolve(output);
-    if (seen.has(key)) throw new UsageError(`${input} and ${seen.get(key)} would both be written to ${output}`);
+    if (seen.has(key)) throw new UsageError(`${input} and ${seen.get(key)} would both be written to ${output}; edit them in two runs with different --out-dir`);
     seen.set(key, input);
     return { input, output };
   });
@@ -104,7 +106,7 @@ export async function runBatch(jobs: readonly BatchJob[], childArgs: readonly st
           const msg = err.trim().split('\n').find((l) => l.startsWith('copyedit:')) ?? err.trim().split('\n')[0] ?? `exit ${code}`;
           results[i] = cancelled.has(child)
             ? { job, status: 'skipped', exitCode: 0, error: 'cancelled by --fail-fast; nothing was written' }
-            : { job, status: 'failed', exitCode: code ?? ExitCode.INTERNAL, error: msg.replace(/^copyedit: (error: )?/, '') };
+            : { job, status: 'failed', exitCode: code ?? ExitCode.INTERNAL, error: withoutPath(msg.replace(/^copyedit: (error: )?/, ''), job.input) };
           if (o.failFast && !stopping) {
             stopping = true;
             for (const c of running) {
@@ -125,6 +127,11 @@ export async function runBatch(jobs: readonly BatchJob[], childArgs: readonly st
   return results;
 }
 
+/** The batch line names the archive already: `a.tar: a.tar: truncated` -> `a.tar: truncated`. */
+function withoutPath(msg: string, input: string): string {
+  return msg.startsWith(`${input}: `) ? msg.slice(input.length + 2) : msg;
+}
+
 export function formatBatch(results: readonly BatchResult[]): string {
   const lines = results.map((r) => {
     if (r.status === 'ok') {
@@ -135,8 +142,8 @@ export function formatBatch(results: readonly BatchResult[]): string {
     return `${r.status === 'failed' ? 'FAILED ' : 'skipped'}  ${r.job.input}: ${r.error ?? ''}`;
   });
   const n = (s: BatchResult['status']) => results.filter((r) => r.status === s).length;
-  lines.push(`${results.length} archives: ${n('ok')} written, ${n('failed')} failed, ${n('skipped')} skipped`);
-  return lines.join('\n');
+  lines.push(`${plural(results.length, 'archive')}: ${n('ok')} written, ${n('failed')} failed, ${n('skipped')} skipped`);
+  return lines.map(escapeControl).join('\n');
 }
 
 /** Exit code of a batch: 0 when all succeeded, else the first failure's code. */

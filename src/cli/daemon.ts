@@ -15,6 +15,14 @@ export interface DaemonEnds {
 
 const ARCHIVE_NAME = /\.(tar|tar\.gz|tgz|tar\.zst|tar\.xz|tar\.bz2)$/i;
 
+/**
+ * Does a FROM word look like a file rather than an image reference? Paths start with /, ./ or ../
+ * (or ~), or end in an archive extension; `vendor/app:1` has a slash too, so a slash alone does not count.
+ */
+export function looksLikePath(word: string): boolean {
+  return /^(\/|\.\.?\/|~\/)/.test(word) || ARCHIVE_NAME.test(word);
+}
+
 /** Does a FROM/INTO word name an image in the daemon (rather than an archive file)? */
 export function isDaemonRef(word: string, role: 'from' | 'into', fromIsDaemon = false): boolean {
   if (word.startsWith('docker:')) return true;

@@ -1,18 +1,33 @@
 import yargs from 'yargs';
-import { CopyeditError, ExitCode, InterruptedError, UsageError } from '../errors.js';
+import { CopyeditError, ExitCode, InterruptedError, IoError, UsageError } from '../errors.js';
 import { removePendingOutputsSync } from '../io/sink.js';
 import { extractEdits } from './argv.js';
 import { COMMANDS } from './commands/index.js';
 import { runEdit } from './commands/edit.js';
 import type { CommonOptions } from './commands/types.js';
+import { GLOBAL_OPTIONS, declare } from './options.js';
 import { parseSentence } from './sentence.js';
-import { dockerLoad, dockerSave, isDaemonRef, stripScheme } from './daemon.js';
+import { dockerLoad, dockerSave, isDaemonRef, looksLikePath, stripScheme } from './daemon.js';
+import { escapeControl, writeStderr } from './out.js';
+import { GLOBAL_FLAGS, closest, commandFlags, didYouMeanFlag, unknownFlags } from './suggest.js';
+import { readFileSync, existsSync } from 'node:fs';
+
+/** Our own version: package.json next to this module (dist/src/cli -> the package root), never the cwd's. */
+export function ownVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+const SENTENCE_OPTIONS = ['dryrun', 'dry-run', 'quiet', 'json', 'debug', 'docker', 'verbose'];
+const SENTENCE_FORM = 'copyedit FROM <archive or image> INTO <archive or image> <edits>, e.g. copyedit FROM in.tar INTO out.tar REMOVE ALL VOLUMES AND SET CMD /start.sh';
 
 const EPILOG = `Sentence form (docker-copyedit compatible):
   copyedit FROM in.tar INTO out.tar REMOVE ALL VOLUMES AND SET CMD /start.sh
 
 Exit codes: 0 ok, 2 usage, 3 bad archive, 4 edit not applicable, 5 verification failed,
-6 I/O error, 130/143 interrupted, 1 internal error (please report with --debug).`;
+6 I/O error, 130/143 interrupted, 1 internal error (please report with --debug)
+or, for diff --exit-code, the archives differ.
+Shell completion: source <(copyedit completion bash)`;
 
 /** Run the CLI; returns the exit code. Never throws for user mistakes. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -20,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const stop = onSignals();
   try {
     if (isSentence(argv)) return await runSentence(argv);
+    checkCommandWord(argv);
     return await runYargs(argv);
   } catch (e) {
     return reportError(e, debug);
@@ -32,15 +48,33 @@ export async function main(argv: readonly string[]): Promise<number> {
 function isSentence(argv: readonly string[]): boolean {
   const words = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
   const first = words[0];
-  if (first === undefined || COMMANDS.some((c) => c.command.split(' ')[0] === first)) return false;
+  if (first === undefined || COMMANDS.some((c) => c.name === first)) return false;
   return words.includes('from') && words.includes('into');
+}
+
+/**
+ * Before yargs: a first word that is no command is a typo (`edti`) or half a sentence (FROM
+ * without INTO); yargs would call either `Unknown arguments: ...`.
+ */
+function checkCommandWord(argv: readonly string[]): void {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first === undefined) return;
+  const names = [...COMMANDS.map((c) => c.name), 'help'];
+  if (names.includes(first)) return;
+  const words = argv.filter((a) => !a.startsWith('-')).map((a) => a.toLowerCase());
+  if (words.includes('from') || words.includes('into')) {
+    const missing = words.includes('from') ? 'INTO' : 'FROM';
+    throw new UsageError(`the sentence form needs both FROM and INTO (no ${missing} given): ${SENTENCE_FORM}`);
+  }
+  const near = closest(first, names);
+  throw new UsageError(`unknown command "${first}"${near ? `; did you mean ${near}?` : ''} Commands: ${names.filter((n) => n !== 'help').join(', ')} (copyedit --help)`);
 }
 
 async function runSentence(argv: readonly string[]): Promise<number> {
   // docker-copyedit's options: -v/-vv (more output), -z/--dryrun, plus ours
   const words: string[] = [];
   let docker = 'docker';
-  const o: CommonOptions & { dryRun: boolean } = { debug: false, quiet: false, json: false, dryRun: false };
+  const o: { -readonly [K in keyof CommonOptions]: CommonOptions[K] } & { dryRun: boolean } = { debug: false, quiet: false, json: false, dryRun: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--docker') docker = argv[++i] ?? docker;
@@ -50,12 +84,23 @@ async function runSentence(argv: readonly string[]): Promise<number> {
     else if (a === '-q' || a === '--quiet') o.quiet = true;
     else if (a === '--json') o.json = true;
     else if (/^-v+$/.test(a) || a === '--verbose') o.quiet = false;
-    else if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option ${a} in the sentence form`);
+    else if (a.startsWith('-') && a.length > 1) {
+      const near = closest(a.replace(/^-+/, ''), SENTENCE_OPTIONS);
+      throw new UsageError(`unknown option ${a} in the sentence form${near ? `; did you mean --${near}?` : ''} It takes -z/--dryrun, -q/--quiet, --json, --debug, --docker EXE and -v (accepted, no effect)`);
+    }
     else words.push(a);
   }
   const s = parseSentence(words);
+  if (!o.quiet) for (const w of s.warnings) writeStderr(`copyedit: warning: ${escapeControl(w)}\n`);
+  if (!s.input.startsWith('docker:') && looksLikePath(s.input) && !existsSync(s.input)) {
+    throw new IoError(`FROM ${s.input}: no such file; check the path (an image in the daemon is named like vendor/app:1, or docker:NAME to be explicit)`);
+  }
   const fromDaemon = isDaemonRef(s.input, 'from');
   const intoDaemon = isDaemonRef(s.output, 'into', fromDaemon);
+  if ((fromDaemon || intoDaemon) && !o.quiet) {
+    const what = [fromDaemon && `reading image ${stripScheme(s.input)} with \`${docker} save\``, intoDaemon && !o.dryRun && `loading the result as ${stripScheme(s.output)} with \`${docker} load\``].filter(Boolean).join(', ');
+    writeStderr(`copyedit: daemon mode: ${escapeControl(what)}${fromDaemon && !s.input.startsWith('docker:') ? ` (there is no file ${escapeControl(s.input)})` : ''}\n`);
+  }
   if (!fromDaemon && !intoDaemon) return runEdit({ input: s.input, output: s.output, edits: s.edits, dryRun: o.dryRun }, o);
   // daemon mode: docker save | edit | docker load, INTO names the new tag
   const save = fromDaemon ? dockerSave(docker, stripScheme(s.input)) : undefined;
@@ -76,7 +121,7 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   await save?.saved;
   if (load) {
     const said = await load.loaded;
-    if (!o.quiet && said) process.stderr.write(`${said}\n`);
+    if (!o.quiet && said) writeStderr(`${said.split('\n').map(escapeControl).join('\n')}\n`);
   }
   return code;
 }
@@ -87,16 +132,13 @@ async function runYargs(argv: readonly string[]): Promise<number> {
   const STDIO = '\u0000stdio';
   const restore = (v: unknown): unknown => (v === STDIO ? '-' : Array.isArray(v) ? v.map(restore) : v);
   let code: number = ExitCode.OK;
-  let parser = yargs(rest.map((a) => (a === '-' ? STDIO : a)))
+  let parser = declare(yargs(rest.map((a) => (a === '-' ? STDIO : a))), GLOBAL_OPTIONS)
     .scriptName('copyedit')
-    .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.')
-    .option('debug', { type: 'boolean', default: false, describe: 'print stack traces for errors' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors' })
-    .option('json', { type: 'boolean', default: false, describe: 'print a machine-readable report' });
+    .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.');
   for (const c of COMMANDS) {
     parser = parser.command(c.command, c.describe, (y) => c.builder(y), async (a) => {
-      const args = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)])) as Record<string, unknown> & CommonOptions;
-      code = await c.run(args, { argv });
+      const parsed = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)]));
+      code = await c.runParsed(parsed, { argv });
     });
   }
   await parser
@@ -106,23 +148,45 @@ async function runYargs(argv: readonly string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      throw err ?? new UsageError(explainYargs(msg, argv));
     })
     .help()
-    .version()
+    .version(ownVersion())
     .parseAsync();
   return code;
 }
 
+/** yargs' `Unknown arguments: rm-volumes, rmVolumes` -> `unknown option --rm-volumes; did you mean --rm-volume?` */
+function explainYargs(msg: string, argv: readonly string[]): string {
+  const cmdName = argv.find((a) => !a.startsWith('-'));
+  const cmd = COMMANDS.find((c) => c.name === cmdName);
+  const help = cmd ? `copyedit ${cmdName} --help` : 'copyedit --help';
+  const unknown = unknownFlags(msg);
+  // yargs' other messages (a missing argument, a bad choice) say what is wrong; add where to look
+  if (!unknown) return `${msg.replace(/\n\s*/g, ' ').replace(/[.\s]+$/, '')} (see ${help})`;
+  const known = [...GLOBAL_FLAGS, ...(cmd ? commandFlags(cmd) : [])];
+  const parts = unknown.map((u) => {
+    if (argv.some((a) => a === `--no-${u}`)) return `unknown option --no-${u}${didYouMeanFlag(`no-${u}`, known)}`;
+    const asFlag = argv.some((a) => a === `--${u}` || a.startsWith(`--${u}=`) || a === `-${u}`);
+    return asFlag ? `unknown option --${u}${didYouMeanFlag(u, known)}` : `unexpected argument "${u}"`;
+  });
+  return `${parts.join('; ')} (see ${help})`;
+}
+
+/**
+ * One message per error, control characters escaped (entry names and tags come from the archive).
+ * A line break followed by two spaces is the one a message may hold on purpose (a list under it).
+ */
 function reportError(e: unknown, debug: boolean): number {
+  const text = (m: string) => m.split('\n  ').map(escapeControl).join('\n  ');
   if (e instanceof CopyeditError) {
-    process.stderr.write(`copyedit: error: ${e.message}\n`);
-    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    writeStderr(`copyedit: error: ${text(e.message)}\n`);
+    if (debug && e.stack) writeStderr(`${e.stack}\n`);
     return e.exitCode;
   }
-  process.stderr.write(`copyedit: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-  if (debug) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-  else process.stderr.write('Run again with --debug and report the output.\n');
+  writeStderr(`copyedit: internal error: ${text((e as Error)?.message ?? String(e))}\n`);
+  if (debug) writeStderr(`${(e as Error)?.stack ?? ''}\n`);
+  else writeStderr('Run again with --debug and report the output.\n');
   return ExitCode.INTERNAL;
 }
 

@@ -1,3 +1,5 @@
+import { escapeControl } from './out.js';
+
 /**
  * A one-line progress display on stderr for long work: bytes done / total, rate, ETA. Only on a
  * terminal; silent when stderr is piped or with --quiet, so scripts never see it.
@@ -21,7 +23,7 @@ export function formatBytes(n: number): string {
 
 export function progressLine(label: string, done: number, total: number | undefined, seconds: number): string {
   const rate = seconds > 0 ? done / seconds : 0;
-  const parts = [label, total ? `${formatBytes(done)} / ${formatBytes(total)}` : formatBytes(done)];
+  const parts = [escapeControl(label), total ? `${formatBytes(done)} / ${formatBytes(total)}` : formatBytes(done)];
   if (total) parts.push(`${Math.min(100, Math.floor((done / total) * 100))}%`);
   parts.push(`${formatBytes(rate)}/s`);
   if (total && rate > 0) parts.push(`ETA ${Math.max(0, Math.ceil((total - done) / rate))}s`);

@@ -1,19 +1,25 @@
 import type { EditArchiveReport } from '../pipeline.js';
+import { escapeDeep, jsonText } from './out.js';
 
 /** The human summary printed after an edit; with `dryRun`, the config changes field by field. */
-export function formatReport(r: EditArchiveReport, dryRun = false): string {
+export function formatReport(report: EditArchiveReport, dryRun = false): string {
+  const r = escapeDeep(report);
   const lines: string[] = [];
-  for (const img of r.images) {
+  r.images.forEach((img, n) => {
     const name = img.tags.length ? img.tags.join(', ') : `<untagged ${img.oldId.short}>`;
-    const retag = img.newTags !== img.tags ? ` as ${img.newTags.join(', ')}` : '';
+    // (identity, on the report as made: the edit replaced the tags)
+    const retag = report.images[n]!.newTags !== report.images[n]!.tags ? ` as ${img.newTags.join(', ')}` : '';
+    const sameId = img.oldId.toString() === img.newId.toString();
     if (!img.changed) lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image`);
+    // a new tag alone (daemon mode's INTO) changes no config: say so as archive mode does, not `X -> X`
+    else if (sameId) lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image${retag ? `; tagged${retag.slice(3)}` : ''}`);
     else if (dryRun) lines.push(`${name}: ${img.oldId.short} would become ${img.newId.short}${retag}`);
     else lines.push(`${name}: ${img.oldId.short} -> ${img.newId.short}${retag} (${img.edits.join('; ')})`);
     if (dryRun) {
       for (const c of img.configChanges) lines.push(`  ${c.path}: ${c.before ?? '(absent)'} -> ${c.after ?? '(removed)'}`);
     }
     for (const w of img.warnings) lines.push(`  warning: ${w}`);
-  }
+  });
   for (const w of r.warnings) lines.push(`note: ${w}`);
   if (dryRun) lines.push('dry run: nothing was written');
   return lines.join('\n');
@@ -21,7 +27,7 @@ export function formatReport(r: EditArchiveReport, dryRun = false): string {
 
 /** The machine-readable report (`--json`). */
 export function jsonReport(r: EditArchiveReport): string {
-  return JSON.stringify(
+  return jsonText(
     {
       layout: r.layout,
       compression: r.compression,
@@ -39,7 +45,5 @@ export function jsonReport(r: EditArchiveReport): string {
       droppedEntries: r.droppedEntries,
       ...(r.verification ? { verification: { ok: r.verification.ok, counts: r.verification.counts, issues: r.verification.issues, unverified: r.verification.unverified } } : {}),
     },
-    null,
-    2,
   );
 }

@@ -19,11 +19,14 @@ import {
 } from '../edit/index.js';
 import { setCommandValue } from '../edit/command.js';
 import { UsageError } from '../errors.js';
+import { commandValueWarning } from './warn.js';
 
 export interface Sentence {
   readonly input: string;
   readonly output: string;
   readonly edits: ConfigEdit[];
+  /** Legal but probably unmeant values (SET CMD with blanks, not JSON). */
+  readonly warnings: string[];
 }
 
 const SEPARATORS = new Set(['and', '+', ',', '/']);
@@ -48,72 +51,86 @@ export function parseSentence(words: readonly string[]): Sentence {
   let input: string | undefined;
   let output: string | undefined;
   const edits: ConfigEdit[] = [];
+  const warnings: string[] = [];
   let i = 0;
-  const next = (what: string): string => {
+  /** The next word; at the end, say what was expected and the form that gives it. */
+  const next = (what: string, form?: string): string => {
     const w = words[i++];
-    if (w === undefined) throw new UsageError(`the sentence ends where ${what} was expected`);
+    if (w === undefined) {
+      const said = words.slice(Math.max(0, i - 3), i - 1).join(' ');
+      throw new UsageError(`the sentence ends where ${what} was expected${said ? ` (after "${said}")` : ''}; say ${form ?? what}`);
+    }
     return w;
   };
-  const lower = (what: string) => next(what).toLowerCase();
+  const lower = (what: string, form?: string) => next(what, form).toLowerCase();
   while (i < words.length) {
     const start = i;
     const verb = words[i++]!.toLowerCase();
     if (SEPARATORS.has(verb)) continue;
     const said = () => words.slice(start, i).join(' ');
     const unknown = (): never => {
-      throw new UsageError(`"${said()}" is not a command copyedit understands; see the sentence form in copyedit --help`);
+      throw new UsageError(`"${said()}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`);
     };
-    if (verb === 'from') input = next('the input after FROM');
-    else if (verb === 'into') output = next('the output after INTO');
+    if (verb === 'from') input = next('the input after FROM', 'FROM <archive or image>, e.g. FROM in.tar');
+    else if (verb === 'into') output = next('the output after INTO', 'INTO <archive or image>, e.g. INTO out.tar');
     else if (verb === 'remove' || verb === 'rm') {
-      const what = lower('what to remove');
+      const what = lower('what to remove', 'REMOVE ALL VOLUMES, REMOVE VOLUME /data, REMOVE PORT 80, REMOVE LABEL k, REMOVE ENV K, REMOVE HEALTHCHECK');
       if (what === 'all') {
-        const kind = lower('VOLUMES or PORTS after REMOVE ALL');
+        const kind = lower('VOLUMES or PORTS after REMOVE ALL', 'REMOVE ALL VOLUMES (or PORTS, LABELS, ENVS)');
         if (/^volumes?$/.test(kind)) edits.push(removeVolume('all'));
         else if (/^ports?$/.test(kind)) edits.push(removePort('all'));
         else if (/^labels?$/.test(kind)) edits.push(removeLabel('all'));
         else if (/^(envs?|vars?)$/.test(kind)) edits.push(removeEnv('all'));
         else unknown();
-      } else if (what === 'volume' || what === 'volumes') edits.push(removeVolume(next('a volume')));
-      else if (what === 'port' || what === 'ports') edits.push(removePort(next('a port')));
-      else if (what === 'label' || what === 'labels') edits.push(removeLabel(next('a label')));
-      else if (/^(envs?|vars?)$/.test(what)) edits.push(removeEnv(next('a variable')));
+      } else if (what === 'volume' || what === 'volumes') edits.push(removeVolume(next('a volume', 'REMOVE VOLUME <path|glob>, e.g. REMOVE VOLUME /data')));
+      else if (what === 'port' || what === 'ports') edits.push(removePort(next('a port', 'REMOVE PORT <port>, e.g. REMOVE PORT 80')));
+      else if (what === 'label' || what === 'labels') edits.push(removeLabel(next('a label', 'REMOVE LABEL <key|glob>')));
+      else if (/^(envs?|vars?)$/.test(what)) edits.push(removeEnv(next('a variable', 'REMOVE ENV <name|glob>')));
       else if (what === 'healthcheck') edits.push(removeHealthcheck());
       else if (what === 'onbuild') edits.push(removeOnbuild());
       else unknown();
     } else if (verb === 'add' || verb === 'append') {
-      const what = lower('VOLUME or PORT');
-      if (what === 'volume' || what === 'volumes') edits.push(addVolume(next('a volume')));
-      else if (what === 'port' || what === 'ports') edits.push(addPort(next('a port')));
+      const what = lower('VOLUME or PORT', 'ADD VOLUME /data or ADD PORT 8080');
+      if (what === 'volume' || what === 'volumes') edits.push(addVolume(next('a volume', 'ADD VOLUME <path>, e.g. ADD VOLUME /data')));
+      else if (what === 'port' || what === 'ports') edits.push(addPort(next('a port', 'ADD PORT <port>, e.g. ADD PORT 8080')));
       else unknown();
     } else if (verb === 'set' || verb === 'override') {
-      let target = lower('what to set');
+      let target = lower('what to set', 'SET CMD <value>, SET ENTRYPOINT <value>, SET USER <user>, SET LABEL <key> <value>, SET ENV <name> <value>');
       if (target === 'null' || target === 'no') {
-        target = lower('what to clear');
+        target = lower('what to clear', 'SET NULL CMD (or ENTRYPOINT, USER, ...)');
         edits.push(setTo(target, null, unknown));
       } else if (target === 'shell') {
-        const t = lower('CMD or ENTRYPOINT after SET SHELL');
+        const t = lower('CMD or ENTRYPOINT after SET SHELL', 'SET SHELL CMD "<command line>"');
         if (!COMMANDS.has(t)) unknown();
-        const v = next('a command string');
+        const v = next('a command string', 'SET SHELL CMD "<command line>", e.g. SET SHELL CMD "exec /app --serve"');
         edits.push(setCommandValue(t === 'cmd' ? 'Cmd' : 'Entrypoint', v.toLowerCase() === NULL || v === '' ? null : ['/bin/sh', '-c', v], 'shell'));
       } else if (target === 'label' || target === 'labels') {
-        const k = next('a label key');
-        edits.push(setLabel(k, next('a label value')));
+        const k = next('a label key', 'SET LABEL <key> <value>');
+        edits.push(setLabel(k, next('a label value', 'SET LABEL <key> <value>')));
       } else if (/^(env|var)$/.test(target)) {
-        const k = next('a variable name');
-        edits.push(setEnv(k, next('a value')));
+        const k = next('a variable name', 'SET ENV <name> <value>');
+        edits.push(setEnv(k, next('a value', 'SET ENV <name> <value>')));
       } else if (/^(envs|vars)$/.test(target)) {
-        const k = next('a variable pattern');
-        edits.push(setEnvs(k, next('a value')));
+        const k = next('a variable pattern', 'SET ENVS <glob> <value>');
+        edits.push(setEnvs(k, next('a value', 'SET ENV <name> <value>')));
       } else {
-        const v = next(`a value for ${target}`);
+        const v = next(`a value for ${target}`, valueForm(target));
         edits.push(setTo(target, v.toLowerCase() === NULL || v === '' ? null : v, unknown));
+        const w = target === 'entrypoint' || target === 'cmd' ? commandValueWarning(target, v, 'sentence') : undefined;
+        if (w) warnings.push(w);
       }
     } else unknown();
   }
   if (input === undefined) throw new UsageError('no input: say FROM <archive or image>');
   if (output === undefined) throw new UsageError('no output: say INTO <archive or image>');
-  return { input, output, edits };
+  return { input, output, edits, warnings };
+}
+
+/** `SET CMD <value>, e.g. SET CMD /start.sh or SET CMD '["/start.sh","--serve"]'` */
+function valueForm(target: string): string {
+  const T = target.toUpperCase();
+  if (COMMANDS.has(target)) return `SET ${T} <value>, e.g. SET ${T} /start.sh, SET ${T} '["/start.sh","--serve"]', or SET ${T} NULL to clear it`;
+  return `SET ${T} <value>, e.g. SET ${T} ${target === 'user' ? '1000' : 'x'}, or SET ${T} NULL to clear it`;
 }
 
 function setTo(target: string, value: string | null, unknown: () => never): ConfigEdit {

@@ -1,3 +1,4 @@
+import { completionCommand } from './completion.js';
 import { diffCommand } from './diff.js';
 import { editCommand } from './edit.js';
 import { inspectCommand } from './inspect.js';
@@ -5,4 +6,4 @@ import { verifyCommand } from './verify.js';
 import type { Command } from './types.js';
 
 /** Every subcommand; a new command is one module plus one line here. */
-export const COMMANDS: readonly Command[] = [editCommand, inspectCommand, verifyCommand, diffCommand];
+export const COMMANDS: readonly Command[] = [editCommand, inspectCommand, verifyCommand, diffCommand, completionCommand];

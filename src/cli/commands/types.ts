@@ -1,22 +1,47 @@
 import type { Argv } from 'yargs';
+import { GLOBAL_OPTIONS, type GlobalValues, type OptionTable, type Values, declare, readValues } from '../options.js';
 
 /** Options every command has. */
-export interface CommonOptions {
-  debug: boolean;
-  quiet: boolean;
-  json: boolean;
-}
+export type CommonOptions = GlobalValues;
 
 /**
- * A CLI command in its own module. `run` returns the exit code; it throws CopyeditError for
- * user mistakes (main prints those without a stack) and never calls process.exit.
+ * A CLI command in its own module, its options in one typed table (src/cli/options.ts). `run`
+ * gets the values typed by that table, returns the exit code, throws CopyeditError for user
+ * mistakes (main prints those without a stack) and never calls process.exit.
  */
-export interface Command {
+export interface CommandSpec<T extends OptionTable> {
   /** yargs command string, e.g. `inspect <archive>`. */
   readonly command: string;
   readonly describe: string;
+  /** Positionals and flags, read and typed through the table. */
+  readonly options: T;
+  /** Declared for --help, suggestions and completion, but read by the command itself (edit flags, in order). */
+  readonly passthrough?: OptionTable;
+  run(args: Values<T> & GlobalValues, context: CommandContext): Promise<number>;
+}
+
+/** A command as main.ts drives it, whatever its table. */
+export interface Command {
+  readonly command: string;
+  readonly name: string;
+  readonly describe: string;
+  readonly options: OptionTable;
+  readonly passthrough: OptionTable;
   builder(y: Argv): Argv;
-  run(args: Record<string, unknown> & CommonOptions, context: CommandContext): Promise<number>;
+  runParsed(parsed: Readonly<Record<string, unknown>>, context: CommandContext): Promise<number>;
+}
+
+export function defineCommand<T extends OptionTable>(spec: CommandSpec<T>): Command {
+  const passthrough = spec.passthrough ?? {};
+  return {
+    command: spec.command,
+    name: spec.command.split(' ')[0]!,
+    describe: spec.describe,
+    options: spec.options,
+    passthrough,
+    builder: (y) => declare(declare(y, spec.options), passthrough),
+    runParsed: (parsed, context) => spec.run({ ...readValues(spec.options, parsed), ...readValues(GLOBAL_OPTIONS, parsed) }, context),
+  };
 }
 
 export interface CommandContext {

@@ -1,11 +1,16 @@
 import { type VerifyReport, describeIssue } from '../../verify/index.js';
 import type { Style } from './style.js';
 
+/** `1 link`, `2 links`, `0 links`. */
+export function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`;
+}
+
 /** `N checks held: ...` for edit --verify and the verify summary. */
 export function formatVerifiedLine(r: VerifyReport): string {
   const c = r.counts;
-  const parts = [`${c.blobNames} digest names`, `${c.descriptors} descriptors`, `${c.diffIds} DiffIDs`, `${c.manifestJson} manifest.json images`, `${c.links} links`];
-  const status = r.ok ? 'verified' : `${r.issues.length} problem${r.issues.length === 1 ? '' : 's'}`;
+  const parts = [plural(c.blobNames, 'digest name'), plural(c.descriptors, 'descriptor'), plural(c.diffIds, 'DiffID'), plural(c.manifestJson, 'manifest.json image'), plural(c.links, 'link')];
+  const status = r.ok ? 'verified' : plural(r.issues.length, 'problem');
   const un = r.unverified.length ? `; ${r.unverified.length} NOT verified` : '';
   return `${r.label}: ${status} (${parts.join(', ')} checked${un})`;
 }

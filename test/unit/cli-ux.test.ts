@@ -1,0 +1,278 @@
+/** What a new user trips over (issue 14), and control characters from an archive (issue 9), at the CLI. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { escapeControl, jsonText } from '../../src/cli/out.js';
+import { closest, editDistance } from '../../src/cli/suggest.js';
+import { dockerLegacy } from './fixtures.js';
+import { item, mutateTar } from './mutate.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/copyedit.js');
+const OUR_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+let dir: string;
+let input: string;
+let evil: string;
+const EVIL = '\u001b[2J\u001b]0;pwned\u0007\ncopyedit: done\u009b31m';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'copyedit-cliux-'));
+  input = join(dir, 'in.tar');
+  await writeFile(input, (await dockerLegacy()).archive);
+  // a label value and a tag holding ESC, BEL, a newline and a C1 CSI
+  evil = join(dir, 'evil.tar');
+  const fx = await dockerLegacy({ config: { Labels: { k: EVIL }, Env: [`X=${EVIL}`] } });
+  await writeFile(
+    evil,
+    await mutateTar(fx.archive, (items) => {
+      const m = item(items, (n) => n === 'manifest.json');
+      const j = JSON.parse(m.data.toString()) as { RepoTags: string[] }[];
+      j[0]!.RepoTags = [`example/app:1.0`, `x${EVIL}`];
+      m.data = Buffer.from(JSON.stringify(j));
+    }),
+  );
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+function cli(args: string[], o: { cwd?: string } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { maxBuffer: 1 << 26, cwd: o.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** Run with standard output a pipe whose reader is already gone, as `copyedit ... | true`. */
+function cliClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+    child.stdout.destroy();
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => resolve({ code, stderr: err }));
+  });
+}
+
+describe('--version', () => {
+  it('installed inside a project, prints our own version, not the project\'s', async () => {
+    // as `npm install image-copyedit` lays it out: our package and yargs, real copies, under the
+    // host's node_modules (yargs guesses the version from the directory above its node_modules)
+    const host = join(dir, 'host');
+    const nm = join(host, 'node_modules');
+    await writeFile(join(await mkdirp(host), 'package.json'), JSON.stringify({ name: 'host', version: '9.8.7' }));
+    const ours = join(nm, 'image-copyedit');
+    await cp(join(ROOT, 'bin'), join(ours, 'bin'), { recursive: true });
+    await cp(join(ROOT, 'dist', 'src'), join(ours, 'dist', 'src'), { recursive: true });
+    await cp(join(ROOT, 'package.json'), join(ours, 'package.json'));
+    const realYargs = dirname(realpathSync(fileURLToPath(import.meta.resolve('yargs'))));
+    const yargsRoot = realYargs.slice(0, realYargs.lastIndexOf('/yargs') + '/yargs'.length);
+    await cp(yargsRoot, join(nm, 'yargs'), { recursive: true });
+    const deps = Object.keys((JSON.parse(readFileSync(join(yargsRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+    for (const d of deps) await symlink(join(dirname(yargsRoot), d), join(nm, d));
+    const r = spawnSync(process.execPath, [join(ours, 'bin', 'copyedit.js'), '--version'], { cwd: host });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(r.stdout.toString().trim(), OUR_VERSION);
+  });
+});
+
+async function mkdirp(d: string): Promise<string> {
+  await mkdir(d, { recursive: true });
+  return d;
+}
+
+describe('a closed standard output', () => {
+  for (const args of [['inspect', 'IN'], ['verify', 'IN'], ['diff', 'IN', 'IN'], ['inspect', 'IN', '--json']]) {
+    it(`${args.join(' ')} | true: exit 6 with one line, no stack`, async () => {
+      const r = await cliClosedStdout(args.map((a) => (a === 'IN' ? input : a)));
+      assert.equal(r.code, 6, r.stderr);
+      assert.equal(r.stderr, 'copyedit: error: cannot write standard output: the reading end of the pipe was closed\n');
+    });
+  }
+});
+
+describe('the sentence form', () => {
+  it('a FROM that looks like a path and does not exist: no such file, exit 6, no daemon', () => {
+    for (const from of ['samples/podmn.tar', './x', '/nonexistent/in', 'app.tar.gz']) {
+      const r = cli(['FROM', from, 'INTO', join(dir, 'x.tar'), 'SET', 'CMD', 'x', '--docker', '/nonexistent/docker']);
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stderr, new RegExp(`FROM ${from.replace(/\./g, '\\.')}: no such file; check the path`));
+      assert.doesNotMatch(r.stderr, /daemon mode/);
+    }
+  });
+  it('daemon mode says so when it is chosen', () => {
+    const r = cli(['FROM', 'vendor/app:1', 'INTO', join(dir, 'x.tar'), 'SET', 'CMD', 'x', '--docker', '/nonexistent/docker']);
+    assert.equal(r.code, 6);
+    assert.match(r.stderr, /^copyedit: daemon mode: reading image vendor\/app:1 with `\/nonexistent\/docker save`/);
+  });
+  it('without INTO: says the sentence needs it and shows the form', () => {
+    const r = cli(['FROM', input, 'SET', 'CMD', 'x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /needs both FROM and INTO \(no INTO given\): copyedit FROM <archive or image> INTO <archive or image>/);
+    assert.doesNotMatch(r.stderr, /Unknown arguments/);
+  });
+  it('SET CMD with no value shows the form', () => {
+    const r = cli(['FROM', input, 'INTO', join(dir, 'x.tar'), 'SET', 'CMD']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /say SET CMD <value>, e\.g\. SET CMD \/start\.sh/);
+  });
+});
+
+describe('typos', () => {
+  it('a mistyped command: did you mean', () => {
+    const r = cli(['edti', input, '-o', join(dir, 'x.tar'), '--rm-volume', 'all']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command "edti"; did you mean edit\?/);
+  });
+  it('a mistyped flag: did you mean, once, without the camel-case twin', () => {
+    const r = cli(['edit', input, '-o', join(dir, 'x.tar'), '--rm-volumes', 'all']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown option --rm-volumes; did you mean --rm-volume\? \(see copyedit edit --help\)/);
+    assert.doesNotMatch(r.stderr, /rmVolumes/);
+    const v = cli(['verify', input, '--strikt']);
+    assert.match(v.stderr, /did you mean --strict\?/);
+  });
+  it('a mistyped option in the sentence form: did you mean, and the options it takes', () => {
+    const r = cli(['FROM', input, 'INTO', join(dir, 'x.tar'), 'SET', 'CMD', 'x', '--dryrn']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown option --dryrn in the sentence form; did you mean --dryrun\? It takes -z\/--dryrun/);
+  });
+  it('edit distance and the threshold', () => {
+    assert.equal(editDistance('edti', 'edit'), 1);
+    assert.equal(editDistance('kitten', 'sitting'), 3);
+    assert.equal(closest('inspcet', ['edit', 'inspect', 'verify']), 'inspect');
+    assert.equal(closest('frobnicate', ['edit', 'inspect', 'verify']), undefined);
+  });
+});
+
+describe('--entrypoint / --cmd with blanks, not JSON', () => {
+  it('warns, pointing to the shell flag and the JSON form; the edit still runs', () => {
+    const r = cli(['edit', input, '-o', join(dir, 'w.tar'), '--entrypoint', '/bin/sh -c "run me"', '--cmd', 'a b']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: --entrypoint '\/bin\/sh -c "run me"' sets one argument \["\/bin\/sh -c \\"run me\\""\].*--entrypoint-shell.*the JSON form --entrypoint '\[/);
+    assert.match(r.stderr, /warning: --cmd 'a b' sets one argument \["a b"\].*--cmd-shell 'a b'.*--cmd '\["a","b"\]'/);
+  });
+  it('no warning for JSON, one word, or the shell flags', () => {
+    const r = cli(['edit', input, '-o', join(dir, 'w.tar'), '--entrypoint', '["/bin/sh","-c","run me"]', '--cmd', '/start.sh', '--entrypoint-shell', 'a b']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /warning/);
+  });
+  it('the sentence form warns too', () => {
+    const r = cli(['FROM', input, 'INTO', join(dir, 'w.tar'), 'SET', 'ENTRYPOINT', '/app --serve']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: SET ENTRYPOINT "\/app --serve" sets one argument.*SET SHELL ENTRYPOINT.*SET ENTRYPOINT '\["\/app","--serve"\]'/);
+  });
+});
+
+describe('output', () => {
+  it('verify lists each failure once, and counts in correct plurals', async () => {
+    const bad = join(dir, 'bad.tar');
+    await writeFile(
+      bad,
+      await mutateTar(readFileSync(input), (items) => {
+        const l = item(items, (n) => n.endsWith('/layer.tar'));
+        l.data[600] = l.data[600]! ^ 1;
+      }),
+    );
+    const r = cli(['verify', bad]);
+    assert.equal(r.code, 5);
+    const all = r.stdout + r.stderr;
+    assert.equal(all.match(/does not match DiffID/g)?.length, 1, all);
+    const ok = cli(['verify', input]);
+    assert.match(ok.stdout, /verified \(1 digest name, 0 descriptors, 2 DiffIDs, 1 manifest\.json image, 0 links checked\)/);
+  });
+  it('diff --exit-code: 1 when the archives differ, 0 when identical; 0 without it', () => {
+    const other = join(dir, 'other.tar');
+    assert.equal(cli(['edit', input, '-o', other, '--rm-volume', 'all']).code, 0);
+    assert.equal(cli(['diff', input, other, '-q']).code, 0);
+    assert.equal(cli(['diff', input, other, '-q', '--exit-code']).code, 1);
+    assert.equal(cli(['diff', input, input, '-q', '--exit-code']).code, 0);
+  });
+  it('a batch failure names the archive once', async () => {
+    const junk = join(dir, 'junk.tar');
+    await writeFile(junk, 'junk');
+    const r = cli(['edit', junk, input, '--out-dir', join(dir, 'out'), '--rm-volume', 'all']);
+    assert.equal(r.code, 3);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('FAILED'))!;
+    assert.equal(line.split(junk).length, 2, line);
+    assert.match(r.stderr, /^2 archives: 1 written, 1 failed, 0 skipped$/m);
+  });
+  it('a new tag alone is reported as unchanged, as for an edit that changes nothing', () => {
+    const r = cli(['edit', input, '-o', join(dir, 't.tar'), '--tag', 'new:1']);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /^example\/app:1\.0: [0-9a-f]{12} unchanged: the edits change nothing in this image; tagged new:1$/m);
+    assert.doesNotMatch(r.stderr, /([0-9a-f]{12}) -> \1/);
+  });
+});
+
+describe('control characters from the archive never reach the terminal raw', () => {
+  const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  it('inspect, verify, diff and edit escape tags, labels and env', () => {
+    const runs = [
+      cli(['inspect', evil]),
+      cli(['verify', evil]),
+      cli(['diff', input, evil]),
+      cli(['edit', evil, '-o', join(dir, 'e.tar'), '--rm-volume', 'all', '--dry-run']),
+      cli(['edit', evil, '-o', join(dir, 'e.tar'), '--rm-volume', 'all']),
+    ];
+    for (const r of runs) {
+      assert.equal(r.code, 0, r.stderr);
+      for (const text of [r.stdout, r.stderr]) {
+        assert.doesNotMatch(text, raw);
+        assert.doesNotMatch(text, /^copyedit: done/m);
+      }
+    }
+    assert.match(runs[0]!.stdout, /k=\\x1b\[2J\\x1b\]0;pwned\\x07\\ncopyedit: done\\x9b31m/);
+  });
+  it('--json keeps the values, escaped as JSON', () => {
+    const r = cli(['inspect', evil, '--json']);
+    assert.doesNotMatch(r.stdout, raw);
+    const j = JSON.parse(r.stdout) as { images: { config: { labels: Record<string, string> } }[] };
+    assert.equal(j.images[0]!.config.labels.k, EVIL);
+  });
+  it('an error naming an entry escapes it too', async () => {
+    const bad = join(dir, 'bad-name.tar');
+    await writeFile(
+      bad,
+      await mutateTar(readFileSync(input), (items) => {
+        const m = item(items, (n) => n === 'manifest.json');
+        const j = JSON.parse(m.data.toString()) as { Config: string }[];
+        j[0]!.Config = `missing${EVIL}.json`;
+        m.data = Buffer.from(JSON.stringify(j));
+      }),
+    );
+    const r = cli(['inspect', bad]);
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.stderr, raw);
+    assert.doesNotMatch(r.stderr, /^copyedit: done/m);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  });
+  it('escapeControl and jsonText', () => {
+    assert.equal(escapeControl('a\u001bb\nc\td\u2028e\u0085'), 'a\\x1bb\\nc\\td\\u2028e\\x85');
+    assert.equal(escapeControl('Ünïcode ok'), 'Ünïcode ok');
+    assert.equal(jsonText({ a: '\u009b\u202e' }), '{\n  "a": "\\u009b\\u202e"\n}');
+    assert.deepEqual(JSON.parse(jsonText({ a: '\u009b\u202e' })), { a: '\u009b\u202e' });
+  });
+});
+
+describe('packaging', () => {
+  it('the package ships LICENSE and compiled code, no source maps, and runs no install script', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; license: string };
+    for (const s of ['prepare', 'preinstall', 'install', 'postinstall']) assert.equal(pkg.scripts[s], undefined, `${s} runs on every install`);
+    assert.ok(pkg.scripts.prepack, 'npm pack must build');
+    assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), new RegExp(`^${pkg.license} License`));
+    const r = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const f of ['LICENSE', 'bin/copyedit.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'package.json']) assert.ok(files.includes(f), f);
+    assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('test') || f.startsWith('dist/test') || f.startsWith('src/')), []);
+  });
+});
+
+describe('the progress line', () => {
+  it('escapes control characters in the file name it shows', async () => {
+    const { progressLine } = await import('../../src/cli/progress.js');
+    assert.match(progressLine('a\u001b[2Jb\n.tar', 10, 100, 1), /^a\\x1b\[2Jb\\n\.tar {2}/);
+  });
+});
