@@ -15,9 +15,12 @@ export function formatReport(report: EditArchiveReport, dryRun = false): string 
     else if (sameId) lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image${retag ? `; tagged${retag.slice(3)}` : ''}`);
     else if (dryRun) lines.push(`${name}: ${img.oldId.short} would become ${img.newId.short}${retag}`);
     else lines.push(`${name}: ${img.oldId.short} -> ${img.newId.short}${retag} (${img.edits.join('; ')})`);
-    if (dryRun) {
-      for (const c of img.configChanges) lines.push(`  ${c.path}: ${c.before ?? '(absent)'} -> ${c.after ?? '(removed)'}`);
+    const multi = img.platforms.length > 1;
+    for (const p of img.platforms) {
+      if (multi) lines.push(`  ${p.platform ?? 'unknown platform'}: ${p.oldId.short} ${p.oldId.toString() === p.newId.toString() ? 'unchanged' : `${dryRun ? 'would become' : '->'} ${p.newId.short}`}`);
+      if (dryRun) for (const c of p.configChanges) lines.push(`${multi ? '    ' : '  '}${c.path}: ${c.before ?? '(absent)'} -> ${c.after ?? '(removed)'}`);
     }
+    if (img.otherNames.length) lines.push(`  note: also named ${img.otherNames.join(', ')}: ${img.otherNames.length === 1 ? 'that name keeps' : 'those names keep'} the unedited image`);
     for (const w of img.warnings) lines.push(`  warning: ${w}`);
   });
   for (const w of r.warnings) lines.push(`note: ${w}`);
@@ -36,7 +39,11 @@ export function jsonReport(r: EditArchiveReport): string {
         newTags: i.newTags,
         oldId: i.oldId.toString(),
         newId: i.newId.toString(),
+        oldDigest: i.oldDigest.toString(),
+        newDigest: i.newDigest.toString(),
         changed: i.changed,
+        platforms: i.platforms.map((p) => ({ platform: p.platform, oldId: p.oldId.toString(), newId: p.newId.toString(), configChanges: p.configChanges })),
+        otherNames: i.otherNames,
         edits: i.edits,
         configChanges: i.configChanges,
         warnings: i.warnings,

@@ -1,4 +1,5 @@
 import { EDIT_SPECS, splitKeyValue } from '../../edit/index.js';
+import { type Platform, parsePlatform } from '../../archive/graph.js';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExitCode, UsageError, ioError } from '../../errors.js';
@@ -27,6 +28,9 @@ export const EDIT_OPTIONS = {
   image: { type: 'string', array: true, child: true, describe: 'edit only this image (tag, reference or ID prefix); repeatable' },
   tag: { type: 'string', array: true, child: true, describe: 'give the edited image these tags instead of its own; repeatable' },
   'keep-original': { type: 'boolean', default: false, child: true, describe: 'keep the unedited image (and its tags) in the archive too; needs --tag' },
+  platform: { type: 'string', array: true, child: true, describe: 'edit only this platform (os/arch[/variant]) of a multi-platform image; repeatable' },
+  'only-platform': { type: 'string', array: true, child: true, describe: 'keep only this platform (os/arch[/variant]) and edit it; the others leave with their blobs; repeatable' },
+  'drop-absent': { type: 'boolean', default: false, child: true, describe: 'remove index entries whose manifests the archive does not hold' },
   history: { type: 'boolean', default: true, child: true, describe: 'record the edit as an empty-layer history entry (--no-history: do not)' },
   annotation: { type: 'string', array: true, child: true, describe: 'set an OCI manifest annotation KEY=VALUE; repeatable' },
   'rm-annotation': { type: 'string', array: true, child: true, describe: 'remove an OCI manifest annotation; repeatable' },
@@ -77,6 +81,9 @@ export const editCommand = defineCommand({
         images: args.image,
         tags: args.tag,
         keepOriginal: args['keep-original'],
+        platforms: args.platform.map((p) => platformArg('platform', p)),
+        onlyPlatforms: args['only-platform'].map((p) => platformArg('only-platform', p)),
+        dropAbsent: args['drop-absent'],
         history: args.history,
         annotations: { set, remove },
         dryRun: args['dry-run'],
@@ -109,4 +116,11 @@ export async function runEdit(opts: EditArchiveOptions & { output: string | impo
   else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true)}\n`, opts.dryRun === true && stdoutFree);
   if (report.verification && !o.quiet && !o.json) writeStderr(`${formatVerifiedLine(escapeDeep(report.verification))}\n`);
   return ExitCode.OK;
+}
+
+/** `linux/arm64/v8` from the command line; a usage error with the form otherwise. */
+function platformArg(flag: string, value: string): Platform {
+  const p = parsePlatform(value);
+  if (!p) throw new UsageError(`--${flag} ${value}: a platform is os/architecture[/variant], e.g. linux/amd64 or linux/arm64/v8`);
+  return p;
 }

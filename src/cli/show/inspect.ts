@@ -18,8 +18,26 @@ function layerType(mediaType: string | null, compression: string | null): string
 }
 
 export function formatInspect(r: InspectReport, s: Style, full: boolean): string {
-  const out: string[] = [`${s.bold(r.archive)}  ${s.dim(`${r.layout} layout${r.compression !== 'none' ? `, ${r.compression}-compressed` : ''}, ${r.images.length} image${r.images.length === 1 ? '' : 's'}`)}`];
+  const n = r.targets.length;
+  const configs = r.images.length === n ? '' : `, ${r.images.length} configs`;
+  const out: string[] = [`${s.bold(r.archive)}  ${s.dim(`${r.layout} layout${r.compression !== 'none' ? `, ${r.compression}-compressed` : ''}, ${n} image${n === 1 ? '' : 's'}${configs}`)}`];
+  // an index is one image: its platforms first, then each platform's config below
+  for (const t of r.targets) {
+    if (t.kind !== 'index') continue;
+    const name = t.names.length ? t.names.join(', ') : '<untagged>';
+    const att = t.attestations.length ? `, ${t.attestations.length} attestation${t.attestations.length === 1 ? '' : 's'}` : '';
+    out.push('', `${s.bold(name)}  ${s.dim(`image index ${digestText(t.digest, full)}, ${t.platforms.length} platform${t.platforms.length === 1 ? '' : 's'} here${att}`)}`);
+    const rows = [
+      ...t.platforms.map((p) => [`  ${p.platform ?? 'unknown'}`, `manifest ${digestText(p.manifest ?? '-', full)}`, `image ID ${digestText(p.id, full)}`]),
+      ...t.absentPlatforms.map((p) => [`  ${p.platform ?? 'unknown'}`, `manifest ${digestText(p.manifest, full)}`, s.dim('not in this archive')]),
+    ];
+    out.push(...table(rows));
+  }
   for (const img of r.images) out.push('', ...formatImage(img, s, full));
+  if (r.artifacts.length) {
+    out.push('', s.bold('artifacts and referrers (never edited):'));
+    for (const a of r.artifacts) out.push(`  ${digestText(a.digest, full)}  ${a.artifactType ?? a.mediaType ?? ''}${a.subject ? `  refers to ${digestText(a.subject, full)}` : ''}${a.present ? '' : '  (not in this archive)'}`);
+  }
   if (r.absentManifests.length) {
     out.push('', s.bold('not in this archive (named by an index, e.g. other platforms):'));
     for (const a of r.absentManifests) {
