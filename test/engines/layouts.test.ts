@@ -11,6 +11,13 @@
  * engine limitation ("n.a."): then the edited output must be refused AND the unedited input must be
  * refused by the same command too, so the gap is the engine's, not ours. A loader that accepts an
  * "n.a." cell fails the test: update the rules in ENGINES. An after() hook prints the matrix.
+ *
+ * What is loaded is read from the OUTPUT archive itself (test/engines/graph.ts): manifest.json items
+ * for the classic stores, podman and skopeo docker-archive:, index.json names -> index -> every
+ * platform manifest present for Docker 28's containerd store and ctr (1.6, 2.1); the CLI report only
+ * pairs new config IDs with old ones, whatever its shape. Rows of INDEX_FILES (issue 12) also check
+ * the index rules on the archives: every platform edited, artifacts untouched, referrers re-pointed,
+ * signatures and attestations of an edited manifest dropped with their blobs.
  */
 import { type ExpectedImage, type ExpectedSample, loadExpected } from '../samples.js';
 import { SIGNATURE_TYPES, idPairs, platformOf, readGraph } from './graph.js';
@@ -693,7 +700,8 @@ for (const row of ROWS) {
           if (!newIdsByOldId.has(oldId)) newIdsByOldId.set(oldId, new Set());
           newIdsByOldId.get(oldId)!.add(newId);
         }
-        for (const img of report.images) {
+        // (index rows: the report may also list artifacts, unchanged; the index rules test checks those)
+        for (const img of report.images.filter((i) => !INDEX_FILES.includes(file) || sample.images.some((x) => x.imageId === i.oldId))) {
           assert.equal(img.changed, true, `${img.tags.join(',')}: not changed`);
           assert.notEqual(img.newId, img.oldId);
         }
