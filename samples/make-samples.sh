@@ -23,7 +23,9 @@
 # Outputs (see samples/README.md and samples/expected.json, both generated here):
 #   docker20-legacy.tar (+ .tar.gz .tar.zst .tar.xz .tar.bz2), docker20-multi.tar,
 #   docker26-oci.tar, docker26-multi.tar, containerd-export.tar, containerd-gzip-index.tar,
-#   podman.tar, skopeo-docker-archive.tar
+#   podman.tar, skopeo-docker-archive.tar, and (samples/make-samples-28.sh, run at the end)
+#   docker28c-multi.tar, docker28c-amd64.tar, docker28-classic.tar, containerd21-export.tar,
+#   oci11/{oci11-artifact,oci11-referrers,oci11-artifact-manifest,windows-foreign}.tar
 #
 # Environment: COPYEDIT_ENGINE_STATE, COPYEDIT_ENGINES_DIR (as start.sh), REGISTRY_PORT,
 #   SAMPLES_OUT (default: this folder)
@@ -376,5 +378,7 @@ sample() { # file layout producer command entries-json
 } >"$OUT/README.md"
 
 chmod 0644 "$OUT"/*.tar "$OUT"/*.tar.* "$OUT/expected.json" "$OUT/README.md"
+# Docker 28 / containerd 2.1 samples and the hand-made OCI 1.1 ones (merged into expected.json)
+bash "$HERE/make-samples-28.sh"
 log "done:"
 ls -l "$OUT" >&2

@@ -32,14 +32,21 @@ export interface ExpectedSample {
   file: string;
   layout: string;
   images: ExpectedImage[];
+  /** Set on samples whose record `copyedit inspect` cannot match yet (the reason); see loadExpected. */
+  pending?: string;
+  notes?: Record<string, unknown>;
 }
 
-/** samples/expected.json, or why it cannot be read. */
-export function loadExpected(): { samples: ExpectedSample[] } | { error: string } {
+/**
+ * samples/expected.json, or why it cannot be read. Entries marked `pending` are left out unless
+ * `includePending` (the engine suite sets it: it tests the spec, failures included).
+ */
+export function loadExpected(opts: { includePending?: boolean } = {}): { samples: ExpectedSample[] } | { error: string } {
   const p = join(SAMPLES, 'expected.json');
   if (!existsSync(p)) return { error: `${p} is missing: run samples/make-samples.sh` };
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as { samples: ExpectedSample[] };
+    const all = JSON.parse(readFileSync(p, 'utf8')) as { samples: ExpectedSample[] };
+    return opts.includePending ? all : { ...all, samples: all.samples.filter((s) => !s.pending) };
   } catch (e) {
     return { error: `${p} is not valid JSON: ${(e as Error).message}` };
   }

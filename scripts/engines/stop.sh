@@ -2,7 +2,7 @@
 # scripts/engines/stop.sh - stop everything scripts/engines/start.sh (and samples/make-samples.sh)
 # started under $STATE (default /tmp/copyedit-engines, env COPYEDIT_ENGINE_STATE).
 #
-# Kills, by the pids recorded under $STATE only (never by name): both dockerds (SIGTERM, then
+# Kills, by the pids recorded under $STATE only (never by name): the dockerds (d20, d26, d28, d28c) (SIGTERM, then
 # SIGKILL after 20 s), their managed containerds and any leftover containerd-shim of theirs, and a
 # docker-registry left by make-samples.sh. Never fails when nothing runs. Keeps the state dir
 # (images stay); pass --purge to also delete $STATE (unmounting anything left under it).
@@ -37,10 +37,10 @@ pid_of() { [ -s "$1" ] && cat "$1" 2>/dev/null || true; }
 
 if [ -d "$STATE" ]; then
   stop_pid docker-registry "$(pid_of "$STATE/registry/registry.pid")"
-  for n in d26 d20; do
+  for n in d28c d28 d26 d20; do
     stop_pid "$n dockerd" "$(pid_of "$STATE/$n/dockerd.pid")"
   done
-  for n in d26 d20; do
+  for n in d28c d28 d26 d20; do
     # dockerd stops its managed containerd itself; this catches a dockerd that died uncleanly
     stop_pid "$n containerd" "$(pid_of "$STATE/$n/exec/containerd/containerd.pid")"
     # shims of containers that were left running (their bundle dirs live under our exec-root)
@@ -48,7 +48,7 @@ if [ -d "$STATE" ]; then
       [ -f "$f" ] && stop_pid "$n shim" "$(pid_of "$f")"
     done
   done
-  rm -f "$STATE/d20.sock" "$STATE/d26.sock"
+  rm -f "$STATE/d20.sock" "$STATE/d26.sock" "$STATE/d28.sock" "$STATE/d28c.sock"
   if [ "$PURGE" = 1 ]; then
     # unmount anything still mounted below STATE (deepest first), then delete it
     awk -v s="$STATE/" 'index($2, s) == 1 { print $2 }' /proc/self/mounts | sort -r |

@@ -1,6 +1,7 @@
 /**
  * Real-engine test harness: starts (or reuses) the private engine set of scripts/engines/start.sh
- * and runs docker 20.10 / docker 26 / ctr / podman / skopeo against it.
+ * and runs docker 20.10 / docker 26 / docker 28 (classic and containerd image store) / ctr 1.6 and 2.1 /
+ * podman / skopeo against it.
  *
  * The suite uses its OWN engine state (default /tmp/copyedit-etest, env COPYEDIT_TEST_ENGINE_STATE),
  * not the one samples/make-samples.sh uses (/tmp/copyedit-engines): the sample archives carry fixed
@@ -34,7 +35,13 @@ export interface Engines {
   readonly env: Readonly<Record<string, string>>;
   readonly docker20: { bin: string; host: string };
   readonly docker26: { bin: string; host: string };
+  /** Docker 28.5, classic image store */
+  readonly docker28: { bin: string; host: string };
+  /** Docker 28.5, containerd image store (its containerd 2.1 is ctr21's) */
+  readonly docker28c: { bin: string; host: string; config: string };
   readonly ctr: { bin: string; address: string };
+  /** ctr 2.1 on the containerd that docker28c manages (docker's own namespace: moby) */
+  readonly ctr21: { bin: string; address: string };
   readonly podman: { bin: string; flags: string[]; runFlags: string[] };
   readonly skopeo: { bin: string };
 }
@@ -118,7 +125,8 @@ function startEngines(): Started {
   const envFile = join(STATE, 'env');
   if (!existsSync(envFile)) return { ok: false, reason: `start.sh did not write ${envFile}` };
   const env = parseEnvFile(readFileSync(envFile, 'utf8'));
-  const need = ['DOCKER20_HOST', 'DOCKER20_BIN', 'DOCKER26_HOST', 'DOCKER26_BIN', 'CONTAINERD_ADDRESS', 'CTR_BIN', 'PODMAN_BIN', 'PODMAN_FLAGS', 'SKOPEO_BIN'];
+  const need = ['DOCKER20_HOST', 'DOCKER20_BIN', 'DOCKER26_HOST', 'DOCKER26_BIN', 'DOCKER28_HOST', 'DOCKER28C_HOST', 'DOCKER28_BIN', 'DOCKER28_CONFIG',
+    'CONTAINERD_ADDRESS', 'CTR_BIN', 'CONTAINERD21_ADDRESS', 'CTR21_BIN', 'PODMAN_BIN', 'PODMAN_FLAGS', 'SKOPEO_BIN'];
   const missing = need.filter((k) => !env[k]);
   if (missing.length) return { ok: false, reason: `${envFile} lacks ${missing.join(', ')}` };
   const engines: Engines = {
@@ -126,7 +134,10 @@ function startEngines(): Started {
     env,
     docker20: { bin: env.DOCKER20_BIN!, host: env.DOCKER20_HOST! },
     docker26: { bin: env.DOCKER26_BIN!, host: env.DOCKER26_HOST! },
+    docker28: { bin: env.DOCKER28_BIN!, host: env.DOCKER28_HOST! },
+    docker28c: { bin: env.DOCKER28_BIN!, host: env.DOCKER28C_HOST!, config: env.DOCKER28_CONFIG! },
     ctr: { bin: env.CTR_BIN!, address: env.CONTAINERD_ADDRESS! },
+    ctr21: { bin: env.CTR21_BIN!, address: env.CONTAINERD21_ADDRESS! },
     podman: { bin: env.PODMAN_BIN!, flags: env.PODMAN_FLAGS!.split(/\s+/).filter(Boolean), runFlags: (env.PODMAN_RUN_FLAGS ?? '').split(/\s+/).filter(Boolean) },
     skopeo: { bin: env.SKOPEO_BIN! },
   };
@@ -134,7 +145,10 @@ function startEngines(): Started {
   for (const [name, r2] of [
     ['docker 20.10', run(engines.docker20.bin, ['-H', engines.docker20.host, 'version', '--format', '{{.Server.Version}}'], { timeout: 30_000 })],
     ['docker 26', run(engines.docker26.bin, ['-H', engines.docker26.host, 'version', '--format', '{{.Server.Version}}'], { timeout: 30_000 })],
+    ['docker 28 (classic store)', run(engines.docker28.bin, ['-H', engines.docker28.host, 'version', '--format', '{{.Server.Version}}'], { timeout: 30_000 })],
+    ['docker 28 (containerd store)', run(engines.docker28c.bin, ['-H', engines.docker28c.host, 'version', '--format', '{{.Server.Version}}'], { timeout: 30_000 })],
     ['containerd', run(engines.ctr.bin, ['--address', engines.ctr.address, 'version'], { timeout: 30_000 })],
+    ['containerd 2.1', run(engines.ctr21.bin, ['--address', engines.ctr21.address, 'version'], { timeout: 30_000 })],
   ] as const) {
     if (r2.status !== 0) return { ok: false, reason: `${name} does not answer: ${describeRun(r2)}` };
   }
@@ -167,14 +181,21 @@ export function requireEngines(t: TestContext): Engines | undefined {
 // ------------------------------------------------------------------ engine commands
 
 export type DockerName = 'docker20' | 'docker26';
+/** Every docker daemon of the suite (DockerName: the two older ones, which edits/compat cover). */
+export type AnyDocker = DockerName | 'docker28' | 'docker28c';
 
-export function docker(e: Engines, which: DockerName, args: readonly string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Run {
+export function docker(e: Engines, which: AnyDocker, args: readonly string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Run {
   const d = e[which];
   return run(d.bin, ['-H', d.host, ...args], opts);
 }
 
-export function ctr(e: Engines, ns: string, args: readonly string[], opts: { timeout?: number } = {}): Run {
-  return run(e.ctr.bin, ['--address', e.ctr.address, '-n', ns, ...args], opts);
+export function ctr(e: Engines, ns: string, args: readonly string[], opts: { timeout?: number; which?: 'ctr' | 'ctr21' } = {}): Run {
+  const c = e[opts.which ?? 'ctr'];
+  return run(c.bin, ['--address', c.address, '-n', ns, ...args], opts);
+}
+
+export function ctr21(e: Engines, ns: string, args: readonly string[], opts: { timeout?: number } = {}): Run {
+  return ctr(e, ns, args, { ...opts, which: 'ctr21' });
 }
 
 export function podman(e: Engines, args: readonly string[], opts: { timeout?: number } = {}): Run {
@@ -186,8 +207,8 @@ export function skopeo(e: Engines, args: readonly string[], opts: { timeout?: nu
 }
 
 /** `docker image inspect` of one reference, parsed; undefined when the image is not there. */
-export function dockerInspect(e: Engines, which: DockerName, ref: string): InspectedImage | undefined {
-  const r = docker(e, which, ['image', 'inspect', ref]);
+export function dockerInspect(e: Engines, which: AnyDocker, ref: string, platform?: string): InspectedImage | undefined {
+  const r = docker(e, which, ['image', 'inspect', ...(platform ? ['--platform', platform] : []), ref]);
   if (r.status !== 0) return undefined;
   return (JSON.parse(r.stdout) as InspectedImage[])[0];
 }
@@ -228,7 +249,7 @@ export function loadedRefs(output: string): string[] {
 }
 
 /** Remove images by ID from a docker daemon; ignores absent ones. */
-export function dockerRmi(e: Engines, which: DockerName, ids: Iterable<string>): void {
+export function dockerRmi(e: Engines, which: AnyDocker, ids: Iterable<string>): void {
   const list = [...new Set(ids)];
   if (list.length) docker(e, which, ['rmi', '-f', ...list]);
 }
