@@ -79,9 +79,7 @@ export function walkOciGraph(model: ArchiveModel): OciGraph {
       index: edge.parent ?? null,
     });
   }
-  const absent = model.graph.absent
-    .filter((a) => !isAttestation(a.desc))
-    .map((a) => {
+  const absent = model.graph.absent.map((a) => {
       const p = field(a.desc.raw, 'platform');
       const platform = isJsonObject(p) && a.desc.platform ? { os: a.desc.platform.os, architecture: a.desc.platform.architecture, ...(a.desc.platform.variant ? { variant: a.desc.platform.variant } : {}) } : null;
       return { digest: a.desc.digest, platform, index: a.parent ?? null };
