@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs the compiled tests with Node's own test runner.
-//   node test/run.mjs            unit tests, then the real-engine suite
-//   node test/run.mjs --unit     unit tests only
-//   node test/run.mjs --engines  real-engine suite only
+//   node test/run.mjs            unit tests, the slow group, then the real-engine suite
+//   node test/run.mjs --unit     unit tests only (the fast loop: in-process, no child processes)
+//   node test/run.mjs --slow     the slow group only: fuzz, signals, tar differential, CLI processes
+//   node test/run.mjs --engines  real-engine suite only (flags combine: --unit --slow)
 // The engine suite skips (with a message) when no engine can start here, unless CI=true, where a
 // missing engine is a failure: CI must prove the output loads.
 // Output is compact (test/reporter.mjs: a dot per test, failures in full); the last lines are the
@@ -14,16 +15,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const want = process.argv.includes('--unit') ? ['unit'] : process.argv.includes('--engines') ? ['engines'] : ['unit', 'engines'];
+const SUITES = ['unit', 'slow', 'engines'];
+const picked = SUITES.filter((s) => process.argv.includes(`--${s}`));
+const want = picked.length ? picked : SUITES;
 const tap = process.argv.includes('--tap');
-const extra = process.argv.slice(2).filter((a) => !a.startsWith('--unit') && !a.startsWith('--engines') && a !== '--tap');
+const extra = process.argv.slice(2).filter((a) => !SUITES.some((s) => a === `--${s}`) && a !== '--tap');
 const countsDir = mkdtempSync(join(tmpdir(), 'copyedit-test-counts-'));
 const summary = [];
 
 let failed = false;
 for (const suite of want) {
   const dir = join(root, 'dist', 'test', suite);
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(dir, f)) : [];
+  // only tests whose source still exists: an incremental build leaves moved tests' old output behind
+  const src = join(root, 'test', suite);
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.test.js') && existsSync(join(src, f.replace(/\.js$/, '.ts')))).sort().map((f) => join(dir, f)) : [];
   if (files.length === 0) {
     console.error(`no ${suite} tests found in ${dir}; run tsc first`);
     failed = true;

@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { extractEdits } from '../../src/cli/argv.js';
 import { CopyeditError, editArchive } from '../../src/index.js';
 import { type HostileCase, hostileCases } from '../hostile/corpus.js';
-import { dockerLegacy } from './fixtures.js';
-import { STACK, fileState, leftovers, opaqueEntries, pool, problemsOf, runCli } from './hostile-util.js';
+import { dockerLegacy } from '../unit/fixtures.js';
+import { STACK, fileState, leftovers, opaqueEntries, pool, problemsOf, runCli } from '../unit/hostile-util.js';
 
 describe('hostile input (issue 6)', () => {
   let dir: string;

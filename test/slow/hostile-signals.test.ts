@@ -10,8 +10,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { imageConfig, makeTar, sha } from './fixtures.js';
-import { BIN, STACK, fileState, leftovers } from './hostile-util.js';
+import { imageConfig, makeTar, sha } from '../unit/fixtures.js';
+import { BIN, STACK, fileState, leftovers } from '../unit/hostile-util.js';
 
 describe('interrupts (issue 6)', () => {
   let dir: string;

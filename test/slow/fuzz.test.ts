@@ -16,8 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { extractEdits } from '../../src/cli/argv.js';
 import { CopyeditError, editArchive } from '../../src/index.js';
-import { craneTarball, dockerLegacy, ociLayout, podmanArchive } from './fixtures.js';
-import { STACK, fileState, leftovers, opaqueEntries, pool, problemsOf, runCli } from './hostile-util.js';
+import { craneTarball, dockerLegacy, ociLayout, podmanArchive } from '../unit/fixtures.js';
+import { STACK, fileState, leftovers, opaqueEntries, pool, problemsOf, runCli } from '../unit/hostile-util.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261101);
 const CASES = Number(process.env.FUZZ_CASES ?? 2500);

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { expandInputs, planJobs } from '../../src/cli/batch.js';
 import { progressLine } from '../../src/cli/progress.js';
-import { checkArchive } from './check.js';
-import { dockerLegacy, ociLayout, readTar } from './fixtures.js';
+import { checkArchive } from '../unit/check.js';
+import { dockerLegacy, ociLayout, readTar } from '../unit/fixtures.js';
 
 const BIN = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
 let dir: string;

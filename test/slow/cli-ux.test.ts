@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { escapeControl, jsonText } from '../../src/cli/out.js';
 import { closest, editDistance } from '../../src/cli/suggest.js';
-import { dockerLegacy } from './fixtures.js';
-import { item, mutateTar } from './mutate.js';
+import { dockerLegacy } from '../unit/fixtures.js';
+import { item, mutateTar } from '../unit/mutate.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/copyedit.js');

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { extractEdits } from '../../src/cli/argv.js';
 import { parseSentence } from '../../src/cli/sentence.js';
 import { normalizeReference } from '../../src/index.js';
-import { checkArchive } from './check.js';
-import { dockerLegacy, readTar } from './fixtures.js';
+import { checkArchive } from '../unit/check.js';
+import { dockerLegacy, readTar } from '../unit/fixtures.js';
 
 const BIN = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
 let dir: string;
