@@ -109,14 +109,17 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   if (opts.keepOriginal && !tags) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
   const source = await openInput(opts.input);
   opts.onInput?.(source);
-  const sink = opts.dryRun ? undefined : await openOutput(opts.output, { fsync: opts.fsync !== false }).catch((e: unknown) => {
-    source.close(); // stop the input (and any decompressor child) before reporting
-    throw e;
-  });
+  const sink = opts.dryRun
+    ? undefined
+    : await openOutput(opts.output, { fsync: opts.fsync !== false }).catch((e: unknown) => {
+        source.close(); // stop the input (and any decompressor child) before reporting
+        throw e;
+      });
   const compression = outputCompression(opts.compress, opts.output);
   const stage = sink && compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
   // a plain file output takes write(2) calls directly; streams get copies of reused chunks
-  const target = sink && (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, source.reader.reusesBuffers));
+  const target =
+    sink && (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, source.reader.reusesBuffers));
   const writer = target && new TarWriter(target);
   const editOpts: EditModelOptions = {
     images: opts.images ?? [],
@@ -145,10 +148,20 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     const plan = planRewrite(model, request);
     const notes: string[] = [];
     if (sink && opts.onlyPlatforms?.length && !skip && plan.unreferencedStreamed.size > 0) {
-      notes.push(`${plan.unreferencedStreamed.size} layer blobs of the dropped platforms stay in the output, unreferenced (harmless to loaders): they passed before the index on a pipe; give the archive as a file to leave them out`);
+      notes.push(
+        `${plan.unreferencedStreamed.size} layer blobs of the dropped platforms stay in the output, unreferenced (harmless to loaders): they passed before the index on a pipe; give the archive as a file to leave them out`,
+      );
     }
     // checked before the metadata is written, so a bad output is never committed
-    const verification = hasher && sink && verifyWritten(entries.filter((e) => !e.data && !skip?.has(e.name)), plan.entries, hasher, sink.label);
+    const verification =
+      hasher &&
+      sink &&
+      verifyWritten(
+        entries.filter((e) => !e.data && !skip?.has(e.name)),
+        plan.entries,
+        hasher,
+        sink.label,
+      );
     if (verification) assertVerified(verification);
     if (writer && sink) {
       for (const out of plan.entries) await writer.writeBuffer(out.header, out.data, out.raw);
@@ -324,10 +337,7 @@ function checkLayerCounts(model: ArchiveModel, label: string): void {
     const diffIds = isJsonObject(rootfs) ? field(rootfs, 'diff_ids') : undefined;
     const ids = Array.isArray(diffIds) ? diffIds.length : 0;
     if (ids !== item.layers.length) {
-      throw new ArchiveError(
-        `lists ${item.layers.length} layers for ${img.tags[0] ?? img.id.short} but its config has ${ids} diff_ids; docker load would refuse it`,
-        `${label}: manifest.json`,
-      );
+      throw new ArchiveError(`lists ${item.layers.length} layers for ${img.tags[0] ?? img.id.short} but its config has ${ids} diff_ids; docker load would refuse it`, `${label}: manifest.json`);
     }
   });
 }

@@ -43,8 +43,10 @@ export function selectTargets(targets: readonly ImageTarget[], queries: readonly
       else chosen.set(t, new Set([...(prev ?? []), (m as { name: string }).name]));
     }
   }
-  return targets.filter((t) => chosen.has(t)).map((t) => {
-    const c = chosen.get(t)!;
-    return { target: t, moving: c === 'all' || c.size === t.names.length ? 'all' : [...c] };
-  });
+  return targets
+    .filter((t) => chosen.has(t))
+    .map((t) => {
+      const c = chosen.get(t)!;
+      return { target: t, moving: c === 'all' || c.size === t.names.length ? 'all' : [...c] };
+    });
 }

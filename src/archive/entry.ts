@@ -28,10 +28,7 @@ export interface EntryRecord {
 export function normalizeEntryPath(name: string): string {
   let p = name;
   if (p.startsWith('/')) {
-    throw new ArchiveError(
-      'absolute entry name; a docker save archive only holds relative names. Recreate the archive with docker save',
-      name,
-    );
+    throw new ArchiveError('absolute entry name; a docker save archive only holds relative names. Recreate the archive with docker save', name);
   }
   const parts: string[] = [];
   for (const seg of p.split('/')) {

@@ -322,7 +322,15 @@ function attachItem(targets: TargetDraft[], holders: Map<ConfigDraft, TargetDraf
     t.names.push(...item.repoTags);
     return;
   }
-  const t2: TargetDraft = { names: [...item.repoTags], descriptors: [], node: undefined, platforms: [{ draft, manifest: undefined, platform: undefined, indexes: [] }], absent: [], attestations: [], items: [i] };
+  const t2: TargetDraft = {
+    names: [...item.repoTags],
+    descriptors: [],
+    node: undefined,
+    platforms: [{ draft, manifest: undefined, platform: undefined, indexes: [] }],
+    absent: [],
+    attestations: [],
+    items: [i],
+  };
   targets.push(t2);
   holders.set(draft, [...holding, t2]);
 }

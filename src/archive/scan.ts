@@ -78,7 +78,9 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
           if (size > MAX_EXTENSION_SIZE) throw new ExtensionTooLarge(size);
           // two of a kind before one entry: Go keeps the last, Python the first
           if ((h.kind === 'pax' && pax) || (h.kind === 'gnu-long-name' && longName !== undefined) || (h.kind === 'gnu-long-link' && longLink !== undefined)) {
-            throw new TarFormatError(`Invalid tar header: two ${h.kind === 'pax' ? 'PAX headers' : h.kind === 'gnu-long-name' ? 'GNU long names' : 'GNU long links'} for one entry; Go takes the last, Python the first`);
+            throw new TarFormatError(
+              `Invalid tar header: two ${h.kind === 'pax' ? 'PAX headers' : h.kind === 'gnu-long-name' ? 'GNU long names' : 'GNU long links'} for one entry; Go takes the last, Python the first`,
+            );
           }
           if (h.kind === 'pax-global' && pending) throw new TarFormatError('Invalid tar header: a global PAX header between an extension header and its entry');
           const body = await readExact(src, size + padding(size));
@@ -86,7 +88,8 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
           if (h.kind !== 'pax-global') raw.push(body);
           const data = body.subarray(0, size);
           if (h.kind === 'pax') pax = parsePax(data);
-          else if (h.kind === 'pax-global') checkGlobalPax(parsePax(data)); // Go ignores the rest: so do we
+          else if (h.kind === 'pax-global')
+            checkGlobalPax(parsePax(data)); // Go ignores the rest: so do we
           else {
             // up to the first NUL, as Go and Python read it; an empty one Go ignores and Python applies
             const text = nameString(data.subarray(0, data.indexOf(0) < 0 ? size : data.indexOf(0)), h.kind === 'gnu-long-name' ? 'entry name' : 'link target');
@@ -145,7 +148,10 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
           // writes a few hundred bytes of them
           extensions += rawHeader.length + 100 * (pax ? Object.keys(pax).length : 0);
           if (extensions > MAX_KEPT_EXTENSIONS) {
-            throw new ArchiveError(`holds more than ${MAX_KEPT_EXTENSIONS >> 20} MiB of PAX or GNU long-name headers on its small entries (docker save writes a few hundred bytes of them); the archive is damaged or hostile`, label);
+            throw new ArchiveError(
+              `holds more than ${MAX_KEPT_EXTENSIONS >> 20} MiB of PAX or GNU long-name headers on its small entries (docker save writes a few hundred bytes of them); the archive is damaged or hostile`,
+              label,
+            );
           }
         }
         if (kept > METADATA_MAX_TOTAL) {

@@ -75,7 +75,9 @@ export function diffReports(ra: ReadArchive, rb: ReadArchive): ArchiveDiff {
     for (const i of leftA) pairs.push([i, undefined]);
     for (const j of leftB) pairs.push([undefined, j]);
   }
-  const images = pairs.map(([i, j]) => diffImage(i === undefined ? undefined : ia[i], i === undefined ? undefined : ra.model.images[i], j === undefined ? undefined : ib[j], j === undefined ? undefined : rb.model.images[j]));
+  const images = pairs.map(([i, j]) =>
+    diffImage(i === undefined ? undefined : ia[i], i === undefined ? undefined : ra.model.images[i], j === undefined ? undefined : ib[j], j === undefined ? undefined : rb.model.images[j]),
+  );
   return {
     schemaVersion: 1,
     a: ra.label,

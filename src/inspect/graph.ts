@@ -80,9 +80,10 @@ export function walkOciGraph(model: ArchiveModel): OciGraph {
     });
   }
   const absent = model.graph.absent.map((a) => {
-      const p = field(a.desc.raw, 'platform');
-      const platform = isJsonObject(p) && a.desc.platform ? { os: a.desc.platform.os, architecture: a.desc.platform.architecture, ...(a.desc.platform.variant ? { variant: a.desc.platform.variant } : {}) } : null;
-      return { digest: a.desc.digest, platform, index: a.parent ?? null };
-    });
+    const p = field(a.desc.raw, 'platform');
+    const platform =
+      isJsonObject(p) && a.desc.platform ? { os: a.desc.platform.os, architecture: a.desc.platform.architecture, ...(a.desc.platform.variant ? { variant: a.desc.platform.variant } : {}) } : null;
+    return { digest: a.desc.digest, platform, index: a.parent ?? null };
+  });
   return { manifestsByConfig: byConfig, attestations, absent };
 }

@@ -21,4 +21,3 @@ export async function readArchive(input: string | Readable): Promise<ReadArchive
   const entries = await scanArchive(source.reader, (entry, body) => hashes.consume(entry, body), source.label).finally(() => source.close());
   return { model: buildModel(entries, source.label), hashes, label: source.label, compression: source.compression };
 }
-

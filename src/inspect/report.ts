@@ -105,7 +105,13 @@ export interface RuntimeSummary {
   readonly workingDir: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly stopSignal: string | null;
-  readonly healthcheck: { readonly test: readonly string[]; readonly interval: number | null; readonly timeout: number | null; readonly startPeriod: number | null; readonly retries: number | null } | null;
+  readonly healthcheck: {
+    readonly test: readonly string[];
+    readonly interval: number | null;
+    readonly timeout: number | null;
+    readonly startPeriod: number | null;
+    readonly retries: number | null;
+  } | null;
 }
 
 /** Describe every image of a read archive. `hashes` supplies blob digests where no manifest does. */
@@ -135,15 +141,17 @@ export function describeArchive(model: ArchiveModel, hashes: EntryHasher | undef
         .map((a) => ({ digest: a.digest.toString(), present: a.present, refersTo: a.refersTo, predicateTypes: [...a.predicateTypes], index: a.index?.toString() ?? null })),
     };
   });
-  const targets = model.targets.map((t): InspectTarget => ({
-    names: [...t.names],
-    digest: targetDigest(t).toString(),
-    kind: t.node ? (t.node.kind === 'index' ? 'index' : 'manifest') : 'config',
-    mediaType: t.node?.mediaType ?? null,
-    platforms: t.platforms.map((p) => ({ platform: p.platform ? platformString(p.platform) : null, manifest: p.manifest?.digest.toString() ?? null, id: p.image.id.toString() })),
-    absentPlatforms: t.absent.map((d) => ({ platform: d.platform ? platformString(d.platform) : null, manifest: d.digest.toString() })),
-    attestations: t.attestations.map((a) => a.digest.toString()),
-  }));
+  const targets = model.targets.map(
+    (t): InspectTarget => ({
+      names: [...t.names],
+      digest: targetDigest(t).toString(),
+      kind: t.node ? (t.node.kind === 'index' ? 'index' : 'manifest') : 'config',
+      mediaType: t.node?.mediaType ?? null,
+      platforms: t.platforms.map((p) => ({ platform: p.platform ? platformString(p.platform) : null, manifest: p.manifest?.digest.toString() ?? null, id: p.image.id.toString() })),
+      absentPlatforms: t.absent.map((d) => ({ platform: d.platform ? platformString(d.platform) : null, manifest: d.digest.toString() })),
+      attestations: t.attestations.map((a) => a.digest.toString()),
+    }),
+  );
   const artifacts = model.artifacts.map((d): InspectArtifact => {
     const node = model.graph.nodes.get(d.digest.toString());
     return {
@@ -197,9 +205,7 @@ function runtimeSummary(rc: Json | undefined): RuntimeSummary {
     workingDir: str(c.WorkingDir) ?? '',
     labels: isJsonObject(c.Labels) ? Object.fromEntries(Object.entries(c.Labels).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)])) : {},
     stopSignal: str(c.StopSignal),
-    healthcheck: hc
-      ? { test: strings(hc.Test) ?? [], interval: num(hc.Interval), timeout: num(hc.Timeout), startPeriod: num(hc.StartPeriod), retries: num(hc.Retries) }
-      : null,
+    healthcheck: hc ? { test: strings(hc.Test) ?? [], interval: num(hc.Interval), timeout: num(hc.Timeout), startPeriod: num(hc.StartPeriod), retries: num(hc.Retries) } : null,
   };
 }
 

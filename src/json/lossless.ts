@@ -128,14 +128,30 @@ export function parseJson(input: string | Uint8Array): Json {
       const e = text[i + 1];
       i += 2;
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           const u = hex4(i);
           if (u < 0) fail('bad \\u escape');
@@ -447,7 +463,8 @@ export function foldKey(k: string): string {
     const c = k.charCodeAt(i);
     let to = -1;
     if (c >= 0x41 && c <= 0x5a) to = c + 0x20;
-    else if (c === 0x17f) to = 0x73; // ſ -> s
+    else if (c === 0x17f)
+      to = 0x73; // ſ -> s
     else if (c === 0x212a) to = 0x6b; // Kelvin sign -> k
     if (to < 0) continue;
     out += k.slice(start, i) + String.fromCharCode(to);

@@ -141,4 +141,3 @@ function join(path: string, key: string): string {
   const k = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key);
   return path === '' ? k : `${path}.${k}`;
 }
-

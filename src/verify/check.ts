@@ -183,7 +183,12 @@ class Checker {
       this.counts.descriptors++;
       const entry = blobs.get(d.digest.toString());
       if (entry && d.size !== entry.header.size) {
-        this.issue({ entry: where, message: `descriptor of ${what} ${d.digest} states the wrong size`, expected: `${d.size ?? 'a size'} bytes`, actual: `${entry.header.size} bytes in ${entry.name}` });
+        this.issue({
+          entry: where,
+          message: `descriptor of ${what} ${d.digest} states the wrong size`,
+          expected: `${d.size ?? 'a size'} bytes`,
+          actual: `${entry.header.size} bytes in ${entry.name}`,
+        });
       }
       return entry;
     };
@@ -212,7 +217,8 @@ class Checker {
       const e = sized(l, node.entry.name, 'layer');
       if (e) return e;
       // non-distributable ("foreign") layers are fetched from their urls, and archives leave them out
-      if (l.urls.length > 0 || /foreign|nondistributable/.test(l.mediaType ?? '')) this.unverified.add(`${node.entry.name}: layer ${l.digest} is non-distributable and absent, as such archives ship it`);
+      if (l.urls.length > 0 || /foreign|nondistributable/.test(l.mediaType ?? ''))
+        this.unverified.add(`${node.entry.name}: layer ${l.digest} is non-distributable and absent, as such archives ship it`);
       else this.issue({ entry: node.entry.name, message: `names layer ${l.digest}, which is not in the archive` });
       return undefined;
     });
@@ -221,7 +227,12 @@ class Checker {
     const ids = this.diffIdsOf(cfg, node.entry.name);
     if (!ids) return;
     if (ids.length !== layers.length) {
-      this.issue({ entry: node.entry.name, message: `lists ${layers.length} layers but its config ${cfg.name} has ${ids.length} DiffIDs`, expected: `${ids.length} layers`, actual: `${layers.length}` });
+      this.issue({
+        entry: node.entry.name,
+        message: `lists ${layers.length} layers but its config ${cfg.name} has ${ids.length} DiffIDs`,
+        expected: `${ids.length} layers`,
+        actual: `${layers.length}`,
+      });
     }
     layers.forEach((l, i) => {
       if (l) this.checkDiffId(l, ids[i], i, cfg);
@@ -250,7 +261,12 @@ class Checker {
     const layers = paths.map((p, j) => (typeof p === 'string' ? this.itemPath(p, `Layers[${j}]`, where, sources) : undefined));
     const ids = cfg && this.diffIdsOf(cfg, where);
     if (ids && ids.length !== paths.length) {
-      this.issue({ entry: where, message: `lists ${paths.length} layers but its config ${cfg.name} has ${ids.length} DiffIDs; docker load refuses this`, expected: `${ids.length} layers`, actual: `${paths.length}` });
+      this.issue({
+        entry: where,
+        message: `lists ${paths.length} layers but its config ${cfg.name} has ${ids.length} DiffIDs; docker load refuses this`,
+        expected: `${ids.length} layers`,
+        actual: `${paths.length}`,
+      });
     }
     if (ids && cfg) {
       layers.forEach((l, j) => {

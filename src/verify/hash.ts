@@ -114,7 +114,15 @@ export class EntryHasher {
         corrupt = true;
       }
     }
-    this.results.set(entry, { stored: storedDigest, ...(sha512 ? { sha512: Digest.fromHex('sha512', sha512.digest('hex')) } : {}), size, compression, ...(content ? { content } : {}), ...(contentProblem ? { contentProblem } : {}), ...(corrupt ? { corrupt } : {}) });
+    this.results.set(entry, {
+      stored: storedDigest,
+      ...(sha512 ? { sha512: Digest.fromHex('sha512', sha512.digest('hex')) } : {}),
+      size,
+      compression,
+      ...(content ? { content } : {}),
+      ...(contentProblem ? { contentProblem } : {}),
+      ...(corrupt ? { corrupt } : {}),
+    });
   }
 
   /** Drain `body`, hashing it (for readers that do not write the bytes anywhere). */
@@ -129,7 +137,10 @@ export class EntryHasher {
     const d = Digest.of(entry.data);
     const d512 = this.wantsSha512(entry) ? { sha512: Digest.of(entry.data, 'sha512') } : {};
     const compression = sniffCompression(entry.data.subarray(0, 6));
-    const r: EntryHashes = compression === 'none' ? { stored: d, ...d512, size: entry.data.length, compression, content: d } : { stored: d, ...d512, size: entry.data.length, compression, contentProblem: 'held in memory, not decompressed' };
+    const r: EntryHashes =
+      compression === 'none'
+        ? { stored: d, ...d512, size: entry.data.length, compression, content: d }
+        : { stored: d, ...d512, size: entry.data.length, compression, contentProblem: 'held in memory, not decompressed' };
     this.results.set(entry, r);
     return r;
   }

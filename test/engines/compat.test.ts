@@ -177,7 +177,7 @@ describe('docker-copyedit README examples on Docker 20.10 (daemon mode) and on a
     assert.deepEqual(got.Config, patched(img.inspect.Config, { ExposedPorts: ABSENT }));
   });
 
-  it('daemon mode, FROM a missing image: exit 6 with docker\'s message, nothing loaded, nothing left running', { timeout: 120_000 }, (t) => {
+  it("daemon mode, FROM a missing image: exit 6 with docker's message, nothing loaded, nothing left running", { timeout: 120_000 }, (t) => {
     const e = engines(t);
     if (!e) return;
     theImage();

@@ -79,9 +79,7 @@ export function readGraph(archive: string): ArchiveGraph {
   const manifestNode = (d: Descriptor, attests?: string): ManifestNode => {
     const have = seen.get(d.digest);
     if (have) return have;
-    const m = json(d.digest) as
-      | { mediaType?: string; artifactType?: string; config?: Descriptor; layers?: Descriptor[]; blobs?: Descriptor[]; subject?: Descriptor }
-      | undefined;
+    const m = json(d.digest) as { mediaType?: string; artifactType?: string; config?: Descriptor; layers?: Descriptor[]; blobs?: Descriptor[]; subject?: Descriptor } | undefined;
     const mediaType = m?.mediaType ?? d.mediaType ?? '';
     const configType = m?.config?.mediaType;
     const node: ManifestNode = {

@@ -125,8 +125,23 @@ function startEngines(): Started {
   const envFile = join(STATE, 'env');
   if (!existsSync(envFile)) return { ok: false, reason: `start.sh did not write ${envFile}` };
   const env = parseEnvFile(readFileSync(envFile, 'utf8'));
-  const need = ['DOCKER20_HOST', 'DOCKER20_BIN', 'DOCKER26_HOST', 'DOCKER26_BIN', 'DOCKER28_HOST', 'DOCKER28C_HOST', 'DOCKER28_BIN', 'DOCKER28_CONFIG',
-    'CONTAINERD_ADDRESS', 'CTR_BIN', 'CONTAINERD21_ADDRESS', 'CTR21_BIN', 'PODMAN_BIN', 'PODMAN_FLAGS', 'SKOPEO_BIN'];
+  const need = [
+    'DOCKER20_HOST',
+    'DOCKER20_BIN',
+    'DOCKER26_HOST',
+    'DOCKER26_BIN',
+    'DOCKER28_HOST',
+    'DOCKER28C_HOST',
+    'DOCKER28_BIN',
+    'DOCKER28_CONFIG',
+    'CONTAINERD_ADDRESS',
+    'CTR_BIN',
+    'CONTAINERD21_ADDRESS',
+    'CTR21_BIN',
+    'PODMAN_BIN',
+    'PODMAN_FLAGS',
+    'SKOPEO_BIN',
+  ];
   const missing = need.filter((k) => !env[k]);
   if (missing.length) return { ok: false, reason: `${envFile} lacks ${missing.join(', ')}` };
   const engines: Engines = {
@@ -243,7 +258,13 @@ export function loadedRefs(output: string): string[] {
   const refs: string[] = [];
   for (const line of output.split('\n')) {
     const m = /^Loaded image(?: ID)?(?:\(s\))?:\s*(.+?)\s*$/.exec(line.trim());
-    if (m) refs.push(...m[1]!.split(',').map((s) => s.trim()).filter(Boolean));
+    if (m)
+      refs.push(
+        ...m[1]!
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
   }
   return refs;
 }
@@ -326,7 +347,10 @@ export function compressionOf(path: string): Compression {
 /** Entry names of a tar (any compression GNU tar undoes). */
 export function tarNames(path: string): string[] {
   const r = ok(run('tar', ['-taf', path]), 'tar -t');
-  return r.stdout.split('\n').filter(Boolean).map((n) => n.replace(/^\.\//, ''));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((n) => n.replace(/^\.\//, ''));
 }
 
 /** One entry's content from a tar (any compression GNU tar undoes). */

@@ -57,7 +57,9 @@ function edit(input: string, out: string, flags: readonly string[]): void {
 /** The config digest of each platform of NAME in Docker 28's containerd (namespace moby). */
 function d28cConfigs(e: Engines, name: string): Map<string, string> {
   const full = name.includes('/') && !name.startsWith('docker.io/') && !/^[^/]*[.:]/.test(name) ? `docker.io/${name}` : name;
-  const line = ok(ctr21(e, 'moby', ['images', 'ls', `name==${full}`]), 'ctr 2.1 images ls').stdout.trim().split('\n')[1];
+  const line = ok(ctr21(e, 'moby', ['images', 'ls', `name==${full}`]), 'ctr 2.1 images ls')
+    .stdout.trim()
+    .split('\n')[1];
   assert.ok(line, `containerd (moby) has no image ${full}`);
   const target = line.split(/\s+/)[2]!;
   const doc = JSON.parse(ok(ctr21(e, 'moby', ['content', 'get', target])).stdout) as {
@@ -231,7 +233,10 @@ describe('case 6: the BuildKit two-platform save (Docker 28, containerd store)',
       edit(MULTI, out, ['--only-platform', 'linux/amd64', '--tag', T]);
       const g = readGraph(join(work, out));
       try {
-        const plats = g.allManifests().filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => `${m.platform!.os}/${m.platform!.architecture}`);
+        const plats = g
+          .allManifests()
+          .filter((m) => m.platform && m.platform.os !== 'unknown')
+          .map((m) => `${m.platform!.os}/${m.platform!.architecture}`);
         assert.deepEqual([...new Set(plats)], plats.length ? ['linux/amd64'] : [], `--only-platform kept ${plats.join(', ')}`);
         const arm = sample?.images.find((i) => i.architecture === 'arm64');
         if (arm) assert.equal(g.blob(arm.imageId), undefined, 'the arm64 config blob is still in the output');

@@ -403,7 +403,10 @@ const docker28cSpec: EngineSpec = {
             refsToRemove.add(tag);
             const i = dockerInspect(e, 'docker28c', tag);
             assert.ok(i, `${label}: tag ${tag} was not loaded`);
-            const target = ok(ctr21(e, 'moby', ['images', 'ls', `name==${normalizeRef(tag)}`]), 'ctr 2.1 images ls').stdout.trim().split('\n')[1]?.split(/\s+/)[2];
+            const target = ok(ctr21(e, 'moby', ['images', 'ls', `name==${normalizeRef(tag)}`]), 'ctr 2.1 images ls')
+              .stdout.trim()
+              .split('\n')[1]
+              ?.split(/\s+/)[2];
             assert.ok(target, `${label}: containerd has no image ${normalizeRef(tag)}`);
             const man = JSON.parse(ok(ctr21(e, 'moby', ['content', 'get', target])).stdout) as { config?: { digest: string } };
             assert.equal(man.config?.digest, item.id, `${label}: ${tag} points at config ${man.config?.digest}, not the new ${item.id}`);
@@ -454,7 +457,7 @@ function ctrSpec(which: 'ctr' | 'ctr21'): EngineSpec {
       if (which === 'ctr' && t.compression !== 'none') return na(`ctr 1.6 import takes no outer compression (${t.compression})`, /invalid tar header/);
       if (which === 'ctr21' && (t.compression === 'xz' || t.compression === 'bzip2')) return na(`ctr 2.1 import undoes gzip and zstd only (${t.compression})`, /invalid tar header/);
       if (!t.hasIndex && !t.hasManifestJson) return na('neither index.json nor manifest.json', /./);
-      if (t.windows) return na('the windows image\'s foreign layer is absent: the unpack needs it', /failed to extract layer.*not found/s);
+      if (t.windows) return na("the windows image's foreign layer is absent: the unpack needs it", /failed to extract layer.*not found/s);
       if (which === 'ctr' && t.namedArtifact) return na('ctr 1.6 unpacks a named artifact as an image and fails', /mismatched image rootfs and manifest layers/);
       return undefined;
     },
@@ -469,7 +472,10 @@ function ctrSpec(which: 'ctr' | 'ctr21'): EngineSpec {
       const g = readGraph(c.output);
       try {
         ok(C(e, ns, ['images', 'import', c.output]), `${label} images import`); // unpacks: checks DiffIDs
-        const ls = ok(C(e, ns, ['images', 'ls']), `${label} images ls`).stdout.trim().split('\n').slice(1);
+        const ls = ok(C(e, ns, ['images', 'ls']), `${label} images ls`)
+          .stdout.trim()
+          .split('\n')
+          .slice(1);
         const targets = new Map(ls.map((l) => l.split(/\s+/)).map((f) => [f[0]!, f[2]!] as const));
         assert.ok(targets.size > 0, `${label} images import created no image`);
         let checked = 0;
@@ -488,7 +494,12 @@ function ctrSpec(which: 'ctr' | 'ctr21'): EngineSpec {
             const want = wantForNew(c, m.configDigest!, cfg);
             assert.ok(c.newIds.has(m.configDigest!), `${label} ${ref} ${platformOf(cfg)}: config ${m.configDigest} is not one of the report's new IDs`);
             assertEdited(fromConfig(raw), want, m.configDigest!, `${label} content ${ref} ${platformOf(cfg)}`);
-            if (want.layerDigests) assert.deepEqual(m.layers.map((l) => l.digest), want.layerDigests, `${label}: ${ref} layer blobs changed`);
+            if (want.layerDigests)
+              assert.deepEqual(
+                m.layers.map((l) => l.digest),
+                want.layerDigests,
+                `${label}: ${ref} layer blobs changed`,
+              );
             checked++;
           }
         }
@@ -666,7 +677,13 @@ after(() => {
   const w0 = Math.max(...ROWS.map((r) => r.name.length), 6);
   const line = (a: string, cells: string[]) => `${a.padEnd(w0)} | ${cells.map((c, i) => c.padEnd(Math.max(cols[i]!.length, 6))).join(' | ')}`;
   const out = ['', 'engine matrix: copyedit output (edit --rm-volume all --rm-port all --entrypoint) x loader', line('sample', cols)];
-  for (const { name: f } of ROWS) out.push(line(f, cols.map((c) => matrix.get(f)?.get(c) ?? '-')));
+  for (const { name: f } of ROWS)
+    out.push(
+      line(
+        f,
+        cols.map((c) => matrix.get(f)?.get(c) ?? '-'),
+      ),
+    );
   out.push('pass = loads and every field checked; pass* = our output loads though the unedited input does not;');
   out.push('n.a. = engine refuses this layout, and refuses the unedited input the same way; FAIL = see the test; skip = not run');
   for (const n of notes) out.push(`  ${n}`);
@@ -738,7 +755,12 @@ for (const row of ROWS) {
         );
         const g = readGraph(cell.input);
         try {
-          const artifactIds = new Set(g.allManifests().filter((m) => m.artifact).flatMap((m) => [m.digest, ...(m.configDigest ? [m.configDigest] : [])]));
+          const artifactIds = new Set(
+            g
+              .allManifests()
+              .filter((m) => m.artifact)
+              .flatMap((m) => [m.digest, ...(m.configDigest ? [m.configDigest] : [])]),
+          );
           const edited = [...pairs.entries()].filter(([n, o]) => n !== o && artifactIds.has(o));
           assert.deepEqual(edited, [], 'the report says artifacts (or their configs) were edited: an artifact is never edited');
         } finally {
@@ -773,11 +795,7 @@ for (const row of ROWS) {
         assert.notEqual(rout.status, 0, `${spec.name} was expected to refuse the edited output (${naOut.why}) but accepted it: update the rules in layouts.test.ts`);
         assert.match(rout.stderr + rout.stdout, naOut.error, `${spec.name} refused our output, but not for the documented reason (${naOut.why}):\n${describeRun(rout)}`);
         const rin = spec.attempt(e, cell.input, cell.inTraits, cell);
-        assert.notEqual(
-          rin.status,
-          0,
-          `${spec.name} refuses our output but ACCEPTS the unedited input: the gap is ours.\n  output: ${describeRun(rout)}\n  input: ${describeRun(rin)}`,
-        );
+        assert.notEqual(rin.status, 0, `${spec.name} refuses our output but ACCEPTS the unedited input: the gap is ours.\n  output: ${describeRun(rout)}\n  input: ${describeRun(rin)}`);
         assert.match(rin.stderr + rin.stdout, naOut.error, `${spec.name} refused the unedited input for another reason than our output:\n${describeRun(rin)}`);
         mark(name, spec.name, 'n.a.');
         t.diagnostic(`n.a.: ${naOut.why}; output: ${lastLine(rout)}; unedited input: ${lastLine(rin)}`);
@@ -806,17 +824,34 @@ function checkIndexRules(input: string, output: string): void {
   const go = readGraph(output);
   try {
     const outDigests = new Set(go.allManifests().map((m) => m.digest));
-    const outPresent = new Set(go.allManifests().filter((m) => m.present).map((m) => m.digest));
-    const edited = gi.images().filter((m) => !outPresent.has(m.digest)).map((m) => m.digest);
+    const outPresent = new Set(
+      go
+        .allManifests()
+        .filter((m) => m.present)
+        .map((m) => m.digest),
+    );
+    const edited = gi
+      .images()
+      .filter((m) => !outPresent.has(m.digest))
+      .map((m) => m.digest);
     for (const m of gi.allManifests()) {
-      if (m.artifact && !m.subject && m.present) assert.ok(outPresent.has(m.digest), `artifact ${m.digest} (${m.artifactType ?? m.mediaType}) was changed or dropped; artifacts pass through untouched`);
+      if (m.artifact && !m.subject && m.present)
+        assert.ok(outPresent.has(m.digest), `artifact ${m.digest} (${m.artifactType ?? m.mediaType}) was changed or dropped; artifacts pass through untouched`);
       if (m.subject && edited.includes(m.subject)) {
         const sig = SIGNATURE_TYPES.has(m.artifactType ?? '');
         const now = go.allManifests().filter((x) => x.artifactType === m.artifactType && x.present);
-        if (sig) assert.deepEqual(now.map((x) => x.digest), [], `signature referrer ${m.digest} of the edited ${m.subject} is still in the output (a signature cannot be true for the new image)`);
+        if (sig)
+          assert.deepEqual(
+            now.map((x) => x.digest),
+            [],
+            `signature referrer ${m.digest} of the edited ${m.subject} is still in the output (a signature cannot be true for the new image)`,
+          );
         else {
           assert.equal(now.length, 1, `referrer ${m.digest} (${m.artifactType}) of the edited ${m.subject}: ${now.length} such referrers in the output, want 1`);
-          assert.ok(now[0]!.subject && now[0]!.subject !== m.subject && go.images().some((x) => x.digest === now[0]!.subject), `referrer ${m.artifactType} still names the OLD manifest ${m.subject}, or one not in the output`);
+          assert.ok(
+            now[0]!.subject && now[0]!.subject !== m.subject && go.images().some((x) => x.digest === now[0]!.subject),
+            `referrer ${m.artifactType} still names the OLD manifest ${m.subject}, or one not in the output`,
+          );
         }
       }
       if (m.attests && edited.includes(m.attests)) {

@@ -7,24 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import {
-  type DockerName,
-  type Engines,
-  RUN_ID,
-  BIN,
-  cli,
-  cliEdit,
-  docker,
-  dockerInspect,
-  dockerRmi,
-  loadedRefs,
-  ok,
-  removeDir,
-  requireEngines,
-  run,
-  shq,
-  tempDir,
-} from './harness.js';
+import { type DockerName, type Engines, RUN_ID, BIN, cli, cliEdit, docker, dockerInspect, dockerRmi, loadedRefs, ok, removeDir, requireEngines, run, shq, tempDir } from './harness.js';
 
 const BUSYBOX = '/bin/busybox';
 const REPO = `copyedit-etest/busybox`;
@@ -47,7 +30,9 @@ after(() => {
   if (e) {
     for (const which of ['docker20', 'docker26'] as const) {
       // tags first (several of ours may share an ID), then the IDs
-      const tags = docker(e, which, ['images', '--format', '{{.Repository}}:{{.Tag}}', REPO]).stdout.split('\n').filter((x) => x.endsWith(`:${RUN_ID}`) || x.includes(`${RUN_ID}-`));
+      const tags = docker(e, which, ['images', '--format', '{{.Repository}}:{{.Tag}}', REPO])
+        .stdout.split('\n')
+        .filter((x) => x.endsWith(`:${RUN_ID}`) || x.includes(`${RUN_ID}-`));
       dockerRmi(e, which, [...tags, ...created[which]]);
     }
   }

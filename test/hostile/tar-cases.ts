@@ -130,16 +130,36 @@ export async function tarReaderCases(): Promise<HostileCase[]> {
   });
   // extension headers Go and Python read differently, and values they refuse
   const refused: [string, Buffer, RegExp][] = [
-    ['two PAX headers for one entry', Buffer.concat([extension('x', paxRecord('path', 'one')), extension('x', paxRecord('path', 'two')), entry({ name: 'x', flag: '0', size: 0 })]), /two PAX headers for one entry; Go takes the last, Python the first/],
+    [
+      'two PAX headers for one entry',
+      Buffer.concat([extension('x', paxRecord('path', 'one')), extension('x', paxRecord('path', 'two')), entry({ name: 'x', flag: '0', size: 0 })]),
+      /two PAX headers for one entry; Go takes the last, Python the first/,
+    ],
     ['two GNU long names for one entry', Buffer.concat([extension('L', 'one\0'), extension('L', 'two\0'), entry({ name: 'x', flag: '0', size: 0 })]), /two GNU long names for one entry/],
-    ['a GNU long name and a PAX path', Buffer.concat([extension('x', paxRecord('path', 'one')), extension('L', 'two\0'), entry({ name: 'x', flag: '0', size: 0 })]), /both a GNU long name and a PAX path/],
-    ['a global PAX header with a path', Buffer.concat([extension('g', paxRecord('path', 'manifest.json')), entry({ name: 'x', flag: '0', size: 0 })]), /a global PAX header sets "path", which Go ignores and Python applies to every later entry/],
+    [
+      'a GNU long name and a PAX path',
+      Buffer.concat([extension('x', paxRecord('path', 'one')), extension('L', 'two\0'), entry({ name: 'x', flag: '0', size: 0 })]),
+      /both a GNU long name and a PAX path/,
+    ],
+    [
+      'a global PAX header with a path',
+      Buffer.concat([extension('g', paxRecord('path', 'manifest.json')), entry({ name: 'x', flag: '0', size: 0 })]),
+      /a global PAX header sets "path", which Go ignores and Python applies to every later entry/,
+    ],
     ['a negative PAX size', Buffer.concat([extension('x', paxRecord('size', '-1')), entry({ name: 'x', flag: '0', size: 0 })]), /a negative PAX size/],
     ['a PAX size that is not a number', Buffer.concat([extension('x', paxRecord('size', '1_0')), entry({ name: 'x', flag: '0', size: 0 })]), /PAX size="1_0" is not a number/],
     ['an empty PAX path', Buffer.concat([extension('x', paxRecord('path', '')), entry({ name: 'x', flag: '0', size: 0 })]), /an empty PAX path record/],
     ['a PAX record without its newline', Buffer.concat([extension('x', '11 path=abc'), entry({ name: 'x', flag: '0', size: 0 })]), /bad PAX record at offset 0/],
-    ["a V7 entry whose PAX path ends in '/'", Buffer.concat([extension('x', paxRecord('path', 'dir/')), entry({ name: 'dir', flag: '\0', size: 0 })]), /a V7 entry whose extended name and header name disagree on a trailing '\/'/],
-    ['a base-256 number Python cannot read', Buffer.from(entry({ name: 'x', flag: '0', size: 0, mtime: 5, mtimeStyle: 'base256' }).map((b, i) => (i === 136 ? 0x81 : b))), /the mtime field is a base-256 number that Go and Python read differently/],
+    [
+      "a V7 entry whose PAX path ends in '/'",
+      Buffer.concat([extension('x', paxRecord('path', 'dir/')), entry({ name: 'dir', flag: '\0', size: 0 })]),
+      /a V7 entry whose extended name and header name disagree on a trailing '\/'/,
+    ],
+    [
+      'a base-256 number Python cannot read',
+      Buffer.from(entry({ name: 'x', flag: '0', size: 0, mtime: 5, mtimeStyle: 'base256' }).map((b, i) => (i === 136 ? 0x81 : b))),
+      /the mtime field is a base-256 number that Go and Python read differently/,
+    ],
     ['a sparse file', entry({ name: 'x', flag: 'S', size: 0, format: 'gnu' }), /entry type "S" \(a sparse file\), which docker load refuses and containerd skips/],
   ];
   refused.forEach(([what, bytes, message], i) => {

@@ -58,7 +58,14 @@ function writeNum(b: Buffer, off: number, len: number, v: number, style: NumStyl
       return;
     }
     case 'octal-space':
-      b.write(`${Math.max(0, v).toString(8).padStart(digits - 1, ' ')} \0`.slice(-len), off, len, 'latin1');
+      b.write(
+        `${Math.max(0, v)
+          .toString(8)
+          .padStart(digits - 1, ' ')} \0`.slice(-len),
+        off,
+        len,
+        'latin1',
+      );
       return;
     case 'lead-nul':
       b.fill(0, off, off + len);
@@ -157,7 +164,22 @@ export function entry(s: BlockSpec, data: Buffer = Buffer.alloc(0)): Buffer {
 
 export const END = Buffer.alloc(1024);
 
-const NAMES = ['manifest.json', 'index.json', 'repositories', 'oci-layout', 'a.txt', 'abc/layer.tar', 'blobs/sha256/0123abcd', 'x.json', 'dir/', './manifest.json', '.\\manifest.json', 'caf\u00e9.json', 'sub/dir/file', 'a\\b'];
+const NAMES = [
+  'manifest.json',
+  'index.json',
+  'repositories',
+  'oci-layout',
+  'a.txt',
+  'abc/layer.tar',
+  'blobs/sha256/0123abcd',
+  'x.json',
+  'dir/',
+  './manifest.json',
+  '.\\manifest.json',
+  'caf\u00e9.json',
+  'sub/dir/file',
+  'a\\b',
+];
 
 /**
  * One random archive for `seed`. `features`, when given, receives what it holds (for the test to
@@ -282,7 +304,8 @@ export function randomArchive(seed: number, features?: Set<string>): Buffer {
   const end = r();
   if (end < 0.6) push(END, false);
   else if (end < 0.7) push(Buffer.alloc(512), false);
-  else if (end < 0.75) push(Buffer.concat([END, bytes(700)]), false); // junk after the end is ignored
+  else if (end < 0.75)
+    push(Buffer.concat([END, bytes(700)]), false); // junk after the end is ignored
   else if (end < 0.8) push(Buffer.concat([Buffer.alloc(512), bytes(100)]), false);
   let tar = Buffer.concat(parts);
   // damage

@@ -1,4 +1,3 @@
-
 /**
  * Tar headers: decoding (ustar, GNU and PAX extensions; what docker save, podman, ctr and crane
  * write) and encoding for the entries we write anew. Entries we pass through keep their original
@@ -127,7 +126,8 @@ function num(b: Buffer, off: number, len: number, field: string, base256 = true)
   if (goValue === undefined || pyValue === undefined) {
     throw new TarFormatError(`Invalid tar header: bad octal number ${JSON.stringify(b.toString('latin1', off, off + len))} in the ${field} field`);
   }
-  if (goValue !== pyValue) throw new TarFormatError(`Invalid tar header: the ${field} field ${JSON.stringify(b.toString('latin1', off, off + len))} reads as ${goValue} in Go and ${pyValue} in Python`);
+  if (goValue !== pyValue)
+    throw new TarFormatError(`Invalid tar header: the ${field} field ${JSON.stringify(b.toString('latin1', off, off + len))} reads as ${goValue} in Go and ${pyValue} in Python`);
   return goValue;
 }
 
@@ -296,7 +296,8 @@ export function applyExtensions(raw: RawHeader, pax: Record<string, string> | un
   if (raw.v7) {
     // Go looks at the final name, Python at the name in the header block
     const dir = out.name.endsWith('/');
-    if (dir !== raw.header.name.endsWith('/')) throw new TarFormatError("Invalid tar header: a V7 entry whose extended name and header name disagree on a trailing '/'; Go and Python read it differently");
+    if (dir !== raw.header.name.endsWith('/'))
+      throw new TarFormatError("Invalid tar header: a V7 entry whose extended name and header name disagree on a trailing '/'; Go and Python read it differently");
     if (dir) out.type = 'directory';
   }
   if (out.size < 0) {
