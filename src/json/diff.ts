@@ -22,7 +22,7 @@ export function diffJson(a: Json | undefined, b: Json | undefined, path = '', ou
   }
   if (isJsonObject(a) && isJsonObject(b) && !(a instanceof JsonNumber)) {
     for (const k of Object.keys(a)) diffJson(a[k], b[k], path ? `${path}.${k}` : k, out);
-    for (const k of Object.keys(b)) if (!Object.prototype.hasOwnProperty.call(a, k)) diffJson(undefined, b[k], path ? `${path}.${k}` : k, out);
+    for (const k of Object.keys(b)) if (!Object.hasOwn(a, k)) diffJson(undefined, b[k], path ? `${path}.${k}` : k, out);
     return out;
   }
   out.push({ path, ...(a !== undefined ? { before: stringifyJson(a) } : {}), ...(b !== undefined ? { after: stringifyJson(b) } : {}) });

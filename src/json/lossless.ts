@@ -434,7 +434,7 @@ export function cloneJson<T extends Json>(v: T): T {
  * one key can match here.
  */
 export function fieldKey(obj: JsonObject, name: string): string | undefined {
-  if (Object.prototype.hasOwnProperty.call(obj, name)) return name;
+  if (Object.hasOwn(obj, name)) return name;
   const want = foldKey(name);
   for (const k of Object.keys(obj)) if (foldKey(k) === want) return k;
   return undefined;
