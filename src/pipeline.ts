@@ -192,7 +192,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     await sink?.abort();
     if (e instanceof CopyeditError) throw e;
     const code = (e as NodeJS.ErrnoException)?.code;
-    if (sink && (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO')) throw ioError('write', sink.label, e);
+    if (sink && (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO' || code === 'EDQUOT' || code === 'EFBIG')) throw ioError('write', sink.label, e);
     throw e;
   }
 }

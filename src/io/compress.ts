@@ -28,12 +28,17 @@ export function outputCompression(choice: OutputCompression | undefined, output:
  */
 export function compressInto(kind: Exclude<OutputCompression, 'none'>, out: Writable): CompressStage {
   const z = zlib as unknown as { createZstdCompress?: () => import('node:stream').Transform };
+  const outFailed = outputFailure(out);
   if (kind === 'gzip' || z.createZstdCompress) {
     const t = kind === 'gzip' ? zlib.createGzip({ level: 6, chunkSize: 256 * 1024 }) : z.createZstdCompress!();
     t.pipe(out, { end: false });
+    // the output failed (disk full, closed pipe): the compressor must fail too, or the tar writer
+    // waits forever for it to drain, and the process exits with nothing pending (exit 13)
+    outFailed.then((e) => t.destroy(e));
     const ended = new Promise<void>((res, rej) => {
       t.once('end', res);
       t.once('error', rej);
+      t.once('close', () => rej(t.errored ?? new Error('the compressor was stopped')));
     });
     ended.catch(() => {});
     return {
@@ -49,20 +54,41 @@ export function compressInto(kind: Exclude<OutputCompression, 'none'>, out: Writ
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.pipe(out, { end: false });
+  let failed: unknown;
+  outFailed.then((e) => {
+    // stop zstd and fail our side of it at once: it would block on its full output pipe, and we on its input
+    failed ??= e;
+    child.stdin.destroy(e);
+    child.kill();
+  });
   const closed = new Promise<void>((res, rej) => {
     child.on('error', (e: NodeJS.ErrnoException) =>
       rej(new IoError(e.code === 'ENOENT' ? 'zstd output needs the zstd program (install zstd) or Node 22.15+' : `zstd: ${e.message}`)),
     );
-    child.on('close', (code) => (code === 0 ? res() : rej(new IoError(`zstd failed (exit ${code}): ${stderr.trim()}`))));
+    child.on('close', (code) => (failed ? rej(failed) : code === 0 ? res() : rej(new IoError(`zstd failed (exit ${code}): ${stderr.trim()}`))));
   });
   closed.catch(() => {});
-  child.stdin.on('error', () => {});
+  child.stdin.on('error', () => {}); // EPIPE when zstd stops early; its exit status (or the output's failure) tells why
   return {
     stream: child.stdin,
     async finish() {
+      if (failed) throw failed;
       child.stdin.end();
       await closed;
     },
     abort: () => child.kill(),
   };
+}
+
+/**
+ * Resolves with the error when `out` fails or closes before we end it (never resolves otherwise).
+ * The `.then` callbacks run only on failure.
+ */
+function outputFailure(out: Writable): Promise<Error> {
+  return new Promise((res) => {
+    out.once('error', (e: Error) => res(e));
+    out.once('close', () => {
+      if (!out.writableFinished) res(out.errored ?? Object.assign(new Error('write EPIPE: the output was closed'), { code: 'EPIPE' }));
+    });
+  });
 }

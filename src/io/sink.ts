@@ -1,16 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, fsync as fsyncCb, unlinkSync, type WriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as FS, createWriteStream, fsync as fsyncCb, openSync, closeSync, unlinkSync, type WriteStream } from 'node:fs';
+import { lstat, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
+import { Socket } from 'node:net';
+import { hostname } from 'node:os';
+import { WriteStream as TtyWriteStream, isatty } from 'node:tty';
 import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { ioError } from '../errors.js';
+import { IoError, UsageError, ioError } from '../errors.js';
 
 /**
- * Where the output goes. A file is written to a temporary name in the target directory and renamed
- * over the target only after the last byte is on disk, so a failed or interrupted run leaves the
- * target as it was. Standard output cannot be taken back: there the archive's closing metadata
+ * Where the output goes. A regular file is written to a temporary name in the target's directory
+ * and renamed over the target only after the last byte is on disk, so a failed or interrupted run
+ * leaves the target as it was. A symbolic link is written through (as `cp` does): the temporary file
+ * and the rename happen in the directory of the file the link finally names. A device, a FIFO or a
+ * terminal is written into, never replaced (no rename is possible there, so that output is not
+ * atomic). Standard output cannot be taken back: there the archive's closing metadata
  * (manifest.json, index.json) is written last, so a consumer such as `docker load` sees a run that
  * failed half-way as an incomplete archive and refuses it.
  */
@@ -45,12 +51,27 @@ export interface OutputOptions {
    * holds either its old content or the whole new archive, never a torn one.
    */
   readonly fsync?: boolean;
+  /** Write the archive onto a terminal (standard output or a tty device) instead of refusing. */
+  readonly allowTerminal?: boolean;
 }
 
 export async function openOutput(output: string | Writable, options: OutputOptions = {}): Promise<OutputSink> {
   if (typeof output !== 'string') return streamSink(output, 'output stream');
-  if (output === '-') return streamSink(process.stdout, 'standard output');
-  return fileSink(output, options.fsync !== false);
+  if (output === '-') {
+    if (!options.allowTerminal && isatty(1)) {
+      throw new UsageError('refusing to write a binary archive to a terminal (standard output); redirect it (-o - > out.tar, -o - | docker load) or name a file with -o FILE');
+    }
+    return streamSink(process.stdout, 'standard output');
+  }
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = await stat(output); // follows links: a link to /dev/null is a device
+  } catch {
+    st = undefined; // missing (or a dangling link): created below, through the link
+  }
+  if (st?.isDirectory()) throw new IoError(`cannot write ${output}: is a directory; name the output file, e.g. -o ${join(output, 'out.tar')} (several inputs: --out-dir ${output})`);
+  if (st && !st.isFile()) return specialSink(output, st, options.allowTerminal === true);
+  return fileSink(output, await finalTarget(resolve(output)), options.fsync !== false);
 }
 
 const fsync = promisify(fsyncCb);
@@ -79,9 +100,142 @@ function streamSink(stream: Writable, label: string): OutputSink {
   };
 }
 
-async function fileSink(target: string, durable: boolean): Promise<OutputSink> {
-  const abs = resolve(target);
-  const temp = join(dirname(abs), `.${basename(abs)}.${randomBytes(6).toString('hex')}.copyedit-tmp`);
+/**
+ * A FIFO, a character or block device: written into, in place. No open may block the event loop
+ * (nor a thread-pool thread: a process with one blocked there cannot exit, so Ctrl-C would hang):
+ * a FIFO is opened non-blocking, retried until a reader comes, and written through a socket handle.
+ */
+async function specialSink(output: string, st: import('node:fs').Stats, allowTerminal: boolean): Promise<OutputSink> {
+  if (st.isSocket()) throw new IoError(`cannot write ${output}: is a socket; name a file, a FIFO or a device, or use -o - and a pipe`);
+  let fd: number;
+  if (st.isFIFO()) {
+    fd = await openFifoForWriting(output);
+  } else {
+    try {
+      fd = openSync(output, FS.O_WRONLY | FS.O_NONBLOCK | FS.O_NOCTTY);
+    } catch (e) {
+      throw ioError('write', output, e);
+    }
+    if (isatty(fd) && !allowTerminal) {
+      closeSync(fd);
+      throw new UsageError(`refusing to write a binary archive to the terminal ${output}; name a file with -o FILE or redirect standard output`);
+    }
+  }
+  const stream: Writable = st.isFIFO() ? new Socket({ fd, readable: false, writable: true }) : isatty(fd) ? new TtyWriteStream(fd) : createWriteStream('', { fd, highWaterMark: 8 << 20 });
+  return streamSink(stream, output);
+}
+
+async function openFifoForWriting(output: string): Promise<number> {
+  for (;;) {
+    try {
+      return openSync(output, FS.O_WRONLY | FS.O_NONBLOCK);
+    } catch (e) {
+      // ENXIO: no reader yet. Wait for one, the event loop free (signals still work).
+      if ((e as NodeJS.ErrnoException).code !== 'ENXIO') throw ioError('write', output, e);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
+ * The file a path finally names: symbolic links are followed, also when the last one dangles (the
+ * file it names is then created, as `cp` does). Each step resolves its directory with realpath, so
+ * a relative link is read from where it really is.
+ */
+async function finalTarget(abs: string): Promise<string> {
+  let p = abs;
+  for (let hops = 0; hops <= 40; hops++) {
+    try {
+      p = join(await realpath(dirname(p)), basename(p));
+      const st = await lstat(p);
+      if (!st.isSymbolicLink()) return p;
+      p = resolve(dirname(p), await readlink(p));
+    } catch {
+      return p; // missing directory, permission...: diagnosed when the temporary file is created
+    }
+  }
+  throw new IoError(`cannot write ${abs}: too many levels of symbolic links; name the real file with -o`);
+}
+
+/**
+ * Our temporary files: `.ce-<pid>-<host>-<random>.copyedit-tmp`, at most 38 bytes whatever the
+ * target's name (a 255-byte name still fits). The pid and a hash of the host name let a later run
+ * tell its own stale temporaries (left by SIGKILL or a crash) from those of a run still going.
+ */
+const TEMP = /^\.ce-(\d{1,10})-([0-9a-f]{4})-[0-9a-f]{8}\.copyedit-tmp$/;
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 4);
+/** A temporary older than this, whose process is gone, is stale. */
+export const STALE_MS = 15 * 60 * 1000;
+
+function tempName(): string {
+  return `.ce-${process.pid}-${HOST}-${randomBytes(4).toString('hex')}.copyedit-tmp`;
+}
+
+/**
+ * Remove the temporaries a killed run left in `dir`: only our own name pattern, only regular files
+ * (a link is never followed nor removed), only from this host, owned by us, untouched for
+ * STALE_MS, and whose process no longer exists. Best effort: any doubt keeps the file.
+ */
+export async function removeStaleTemporaries(dir: string, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = TEMP.exec(name);
+    if (!m || m[2] !== HOST) continue;
+    const pid = Number(m[1]);
+    const p = join(dir, name);
+    try {
+      const st = await lstat(p);
+      if (!st.isFile() || now - st.mtimeMs < STALE_MS) continue;
+      if (process.getuid && st.uid !== process.getuid()) continue;
+      if (pid === process.pid || alive(pid)) continue;
+      await unlink(p);
+      removed.push(p);
+    } catch {
+      /* gone meanwhile, or not ours to touch */
+    }
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: it exists, someone else's
+  }
+}
+
+/** Why a temporary file could not be created in `dir`, and what to do about it. */
+async function cannotCreate(target: string, dir: string, e: unknown): Promise<IoError> {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const fix = 'or choose another output path';
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const d = await stat(dir).catch((x: NodeJS.ErrnoException) => x);
+    if (d instanceof Error && d.code === 'ENOENT') return new IoError(`cannot write ${target}: the directory ${dir} does not exist; create it (mkdir -p ${dir}) ${fix}`, { cause: e });
+    if (d instanceof Error ? d.code === 'ENOTDIR' : !d.isDirectory()) return new IoError(`cannot write ${target}: ${dir} is not a directory (a part of that path is a file); choose another output path`, { cause: e });
+  }
+  const why: Record<string, string> = {
+    EACCES: `no permission to create a file in ${dir} (the output is written there as a temporary file, then renamed); fix the directory's permissions`,
+    EPERM: `no permission to create a file in ${dir} (the output is written there as a temporary file, then renamed); fix the directory's permissions`,
+    EROFS: `${dir} is on a read-only file system; remount it read-write`,
+    ENOSPC: `no space left on the file system of ${dir}; free some space`,
+    EDQUOT: `the disk quota on ${dir} is exhausted; free some space`,
+  };
+  if (code && why[code]) return new IoError(`cannot write ${target}: ${why[code]} ${fix}`, { cause: e });
+  return ioError('create a temporary file in', dir, e);
+}
+
+async function fileSink(target: string, final: string, durable: boolean): Promise<OutputSink> {
+  const dir = dirname(final);
+  await removeStaleTemporaries(dir);
+  const temp = join(dir, tempName());
   // The stream opens and owns the descriptor: an fs stream closes its fd on destroy whatever
   // autoClose says, so a descriptor also closed by us would be closed twice, and the second close
   // may hit a file opened meanwhile. autoClose is off only so the data can be fsynced first.
@@ -91,7 +245,7 @@ async function fileSink(target: string, durable: boolean): Promise<OutputSink> {
     await once(stream, 'ready');
   } catch (e) {
     pending.delete(temp);
-    throw ioError('create a temporary file next to', target, e);
+    throw await cannotCreate(target, dir, e);
   }
   let failure: unknown;
   stream.on('error', (e) => (failure ??= e));
@@ -113,7 +267,7 @@ async function fileSink(target: string, durable: boolean): Promise<OutputSink> {
         stream.destroy();
         await closed;
         if (failure) throw failure;
-        await rename(temp, abs);
+        await rename(temp, final);
         state = 'committed';
         pending.delete(temp);
       } catch (e) {

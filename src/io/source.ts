@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { constants as FS, closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ArchiveError, IoError, ioError } from '../errors.js';
@@ -38,6 +40,15 @@ export async function openInput(input: string | Readable): Promise<InputSource> 
  * a compressed one through a stream and its decompressor.
  */
 async function openFile(path: string): Promise<InputSource> {
+  // stat first: open(2) of a FIFO with no writer yet blocks, and a positioned read of a pipe fails (ESPIPE)
+  let kind: import('node:fs').Stats;
+  try {
+    kind = await stat(path);
+  } catch (e) {
+    throw ioError('read', path, e);
+  }
+  if (kind.isDirectory()) throw ioError('read', path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+  if (!kind.isFile()) return openSpecial(path, kind);
   let fd: number;
   let size: number;
   try {
@@ -48,12 +59,16 @@ async function openFile(path: string): Promise<InputSource> {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!st.isFile()) {
+      closeSync(fd);
+      return openSpecial(path, st);
+    }
     size = st.size;
     const head = Buffer.alloc(6);
     const n = readSync(fd, head, 0, 6, 0);
     if (n === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', path);
     const compression = sniffCompression(head.subarray(0, n));
-    if (compression === 'none' && st.isFile()) {
+    if (compression === 'none') {
       let closed = false;
       const close = () => {
         if (!closed) closeSync(fd);
@@ -72,6 +87,29 @@ async function openFile(path: string): Promise<InputSource> {
   // an open error surfaces on first read; attach now so it is not unhandled
   raw.on('error', () => {});
   return fromStream(raw, path, size);
+}
+
+/**
+ * A FIFO, `<(docker save x)` (/dev/fd/N), a character device: read as a stream, from its start, never
+ * seeking. A FIFO is opened non-blocking, so waiting for its writer blocks neither the event loop
+ * nor a thread (Ctrl-C and SIGTERM still work), and read through a socket handle that waits for data.
+ */
+function openSpecial(path: string, st: import('node:fs').Stats): Promise<InputSource> {
+  if (st.isSocket()) throw ioError('read', path, Object.assign(new Error('is a socket'), { code: 'ENXIO' }));
+  let raw: Readable;
+  if (st.isFIFO()) {
+    let fd: number;
+    try {
+      fd = openSync(path, FS.O_RDONLY | FS.O_NONBLOCK);
+    } catch (e) {
+      throw ioError('read', path, e);
+    }
+    raw = new Socket({ fd, readable: true, writable: false }); // counts its own bytesRead
+  } else {
+    raw = createReadStream(path, { highWaterMark: READ_CHUNK });
+  }
+  raw.on('error', () => {});
+  return fromStream(raw, path, undefined);
 }
 
 async function fromStream(raw: Readable, label: string, size: number | undefined): Promise<InputSource> {
