@@ -18,6 +18,7 @@ import { extractEdits } from '../../src/cli/argv.js';
 import { CopyeditError, editArchive } from '../../src/index.js';
 import { craneTarball, dockerLegacy, ociLayout, podmanArchive } from '../unit/fixtures.js';
 import { STACK, fileState, leftovers, opaqueEntries, pool, problemsOf, runCli } from '../unit/hostile-util.js';
+import { rng } from '../unit/rng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261101);
 const CASES = Number(process.env.FUZZ_CASES ?? 2500);
@@ -25,17 +26,6 @@ const ONLY = process.env.FUZZ_ONLY === undefined ? undefined : Number(process.en
 const CASE_TIMEOUT_MS = 10000;
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 
-/** mulberry32: small, fast, good enough to pick offsets. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Seed {
   readonly name: string;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { EntryRecord } from '../../src/archive/entry.js';
 import { Digest } from '../../src/digest.js';
 import { EntryHasher, needsSha512, storedDigest } from '../../src/verify/hash.js';
-import { rng } from './json-rng.js';
+import { rng } from './rng.js';
 
 function bytes(r: () => number, n: number): Buffer {
   const b = Buffer.alloc(n);

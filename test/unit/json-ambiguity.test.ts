@@ -10,7 +10,7 @@ import { ArchiveError } from '../../src/errors.js';
 import { type JsonObject, field, fieldKey, foldKey, isJsonObject, jsonEqual, parseJson, printJson, stringifyJson } from '../../src/json/lossless.js';
 import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, type Schema, checkGoAmbiguity, findGoAmbiguity } from '../../src/json/schemas.js';
 import { dockerLegacy, imageConfig, ociLayout, readTar } from './fixtures.js';
-import { rng } from './json-rng.js';
+import { rng } from './rng.js';
 
 type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
 

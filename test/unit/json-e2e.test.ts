@@ -13,7 +13,7 @@ import { CopyeditError, editArchive, removeVolume } from '../../src/index.js';
 import { verifyArchive } from '../../src/verify/index.js';
 import { checkArchive } from './check.js';
 import { type Entry, dockerLegacy, makeTar, ociLayout, readTar, sha } from './fixtures.js';
-import { rng } from './json-rng.js';
+import { rng } from './rng.js';
 
 let dir: string;
 before(async () => {

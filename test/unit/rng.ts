@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) for the generated JSON corpora, so a failing case can be reproduced from its seed. */
+/** A small seeded PRNG (mulberry32) for every generated corpus of the tests: a failing case is reproduced from its seed. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
