@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { ArchiveError, ioError } from '../errors.js';
-import { type ByteSource, StreamSource } from '../io/bytes.js';
+import { type ByteSource, InputClosedError, StreamSource } from '../io/bytes.js';
 import { type EntryRecord, normalizeEntryPath } from './entry.js';
-import { BLOCK, MAX_EXTENSION_SIZE, type RawHeader, TarFormatError, applyExtensions, checkGlobalPax, decodeHeader, isZeroBlock, nameString, padding, parsePax } from './tar/header.js';
+import { BLOCK, MAX_EXTENSION_SIZE, type RawHeader, TarFormatError, TarTruncatedError, applyExtensions, checkGlobalPax, decodeHeader, isZeroBlock, nameString, padding, parsePax } from './tar/header.js';
 
 /** Entries up to this size that look like JSON are kept in memory: configs, manifests, indexes. */
 export const METADATA_MAX_ENTRY = 16 << 20;
@@ -58,13 +58,13 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
         const blk = await readExact(src, BLOCK);
         const pending = pax !== undefined || longName !== undefined || longLink !== undefined;
         if (blk.length === 0 && !pending) break; // end of input at an entry boundary
-        if (blk.length < BLOCK) throw new TarFormatError('Unexpected end of data');
+        if (blk.length < BLOCK) throw new TarTruncatedError();
         if (isZeroBlock(blk)) {
           if (pending) throw new TarFormatError('Invalid tar header: an extension header with no entry after it');
           // the end is two zero blocks (or one, then the end of the input); like Go's archive/tar
           // (docker load), anything else after one is damage
           const next = await readExact(src, BLOCK);
-          if (next.length > 0 && next.length < BLOCK) throw new TarFormatError('Unexpected end of data');
+          if (next.length > 0 && next.length < BLOCK) throw new TarTruncatedError();
           if (next.length === BLOCK && !isZeroBlock(next)) throw new TarFormatError('Invalid tar header: a lone zero block before more data');
           break;
         }
@@ -84,7 +84,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
           }
           if (h.kind === 'pax-global' && pending) throw new TarFormatError('Invalid tar header: a global PAX header between an extension header and its entry');
           const body = await readExact(src, size + padding(size));
-          if (body.length < size + padding(size)) throw new TarFormatError('Unexpected end of data');
+          if (body.length < size + padding(size)) throw new TarTruncatedError();
           if (h.kind !== 'pax-global') raw.push(body);
           const data = body.subarray(0, size);
           if (h.kind === 'pax') pax = parsePax(data);
@@ -123,7 +123,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
         verdict = ALWAYS_METADATA.has(path) ? true : undefined;
         while (verdict === undefined && head.length < size) {
           const piece = await src.read(Math.min(SNIFF, size - head.length));
-          if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+          if (piece.length === 0) throw new TarTruncatedError();
           head = Buffer.concat([head, piece]); // a copy: the source may reuse its buffer
           // a byte-order mark before the JSON: keep it, so the reader can say what is wrong
           const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
@@ -137,7 +137,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
         let at = head.length;
         while (at < size) {
           const piece = await src.read(Math.min(CHUNK, size - at));
-          if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+          if (piece.length === 0) throw new TarTruncatedError();
           piece.copy(data, at);
           at += piece.length;
         }
@@ -222,7 +222,7 @@ class EntryBody implements AsyncIterable<Buffer> {
       let piece: Buffer;
       try {
         piece = await this.src.read(Math.min(CHUNK, this.left));
-        if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+        if (piece.length === 0) throw new TarTruncatedError();
       } catch (e) {
         this.readFailure = { error: e };
         throw e;
@@ -261,7 +261,7 @@ async function readExact(src: ByteSource, n: number): Promise<Buffer> {
 async function skip(src: ByteSource, n: number): Promise<void> {
   while (n > 0) {
     const piece = await src.read(Math.min(CHUNK, n));
-    if (piece.length === 0) throw new TarFormatError('Unexpected end of data');
+    if (piece.length === 0) throw new TarTruncatedError();
     n -= piece.length;
   }
 }
@@ -294,12 +294,11 @@ function looksLikeJson(chunk: Buffer): boolean | undefined {
 function describeTarError(e: unknown, lastName: string | undefined): string {
   const msg = (e as Error)?.message ?? String(e);
   const where = lastName === undefined ? 'at its start' : `after entry ${shown(lastName)}`;
-  if (/Invalid tar header|Unknown format|checksum|octal/i.test(msg)) {
-    return `is not a valid tar archive (${msg}) ${where}; expected the output of docker save`;
-  }
-  if (/Unexpected end|premature|truncated/i.test(msg)) {
+  // by type: the reader's own errors say which they are; a stream closed early is a truncation
+  if (e instanceof TarTruncatedError || e instanceof InputClosedError) {
     return `is truncated ${where}: the archive ends in the middle of an entry; save or download it again`;
   }
+  if (e instanceof TarFormatError) return `is not a valid tar archive (${msg}) ${where}; expected the output of docker save`;
   return `could not be read ${where}: ${msg}`;
 }
 

@@ -85,10 +85,10 @@ export class StreamSource implements ByteSource {
     });
     // the input may have failed or been closed before we got here: never wait for bytes that cannot come
     stream.on('close', () => {
-      if (!stream.readableEnded) this.failure ??= stream.errored ?? new Error('Unexpected end of data: the input was closed');
+      if (!stream.readableEnded) this.failure ??= stream.errored ?? new InputClosedError();
       poke();
     });
-    if (stream.destroyed && !stream.readableEnded) this.failure = stream.errored ?? new Error('Unexpected end of data: the input was closed');
+    if (stream.destroyed && !stream.readableEnded) this.failure = stream.errored ?? new InputClosedError();
   }
 
   async read(max: number): Promise<Buffer> {
@@ -111,5 +111,12 @@ export class StreamSource implements ByteSource {
 
   close(): void {
     this.stream.destroy();
+  }
+}
+
+/** The input stream closed before its end: what the tar reader reports as a truncated archive. */
+export class InputClosedError extends Error {
+  constructor() {
+    super('Unexpected end of data: the input was closed');
   }
 }

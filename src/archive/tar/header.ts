@@ -26,6 +26,13 @@ export interface Header {
 
 export class TarFormatError extends Error {}
 
+/** The input ended inside an entry (or its header): a truncated archive, not a malformed one. */
+export class TarTruncatedError extends TarFormatError {
+  constructor(message = 'Unexpected end of data') {
+    super(message);
+  }
+}
+
 /**
  * Largest PAX or GNU long-name block read, as Go's archive/tar (maxSpecialFileSize, what docker
  * load, containerd and podman use): a larger one is refused there, so it is refused here too.
