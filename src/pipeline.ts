@@ -7,6 +7,8 @@ import { TarWriter } from './archive/write.js';
 import { FdTarget, StreamTarget } from './io/target.js';
 import type { Digest } from './digest.js';
 import { type ConfigEdit, applyEdits } from './edit/index.js';
+import { clampTimes } from './edit/history.js';
+import type { Header } from './archive/tar/header.js';
 import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './errors.js';
 import { type OutputCompression, compressInto, outputCompression } from './io/compress.js';
 import { type Compression, type InputSource, openInput } from './io/source.js';
@@ -33,6 +35,11 @@ export interface EditArchiveOptions {
   readonly onlyPlatforms?: readonly Platform[];
   /** Remove index entries whose manifests the archive does not hold. */
   readonly dropAbsent?: boolean;
+  /**
+   * SOURCE_DATE_EPOCH (seconds): clamp the image's `created`, every history entry's `created` and
+   * the mtime of every tar entry copyedit writes to this time, so reruns give identical archives.
+   */
+  readonly sourceDateEpoch?: number;
   /** New tags for the edited image (needs exactly one selected image). */
   readonly tags?: readonly string[];
   /** Keep the unedited image in the archive as well (needs `tags`). */
@@ -121,6 +128,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   const target =
     sink && (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, source.reader.reusesBuffers));
   const writer = target && new TarWriter(target);
+  const edits = opts.sourceDateEpoch === undefined ? opts.edits : [...opts.edits, clampTimes(opts.sourceDateEpoch)];
   const editOpts: EditModelOptions = {
     images: opts.images ?? [],
     history: opts.history !== false,
@@ -134,7 +142,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   try {
     // --only-platform drops layers that stream past before the index says whose they are: a file
     // is read twice (the first pass reads metadata and skips layer bytes' meaning, not their I/O)
-    const skip = sink && opts.onlyPlatforms?.length ? await layersToLeaveOut(opts.input, opts.edits, editOpts) : undefined;
+    const skip = sink && opts.onlyPlatforms?.length ? await layersToLeaveOut(opts.input, edits, editOpts) : undefined;
     const hasher = writer && opts.verify ? new EntryHasher() : undefined;
     const entries = await scanArchive(
       source.reader,
@@ -144,7 +152,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     source.close();
     const model = buildModel(entries, source.label);
     checkLayerCounts(model, source.label);
-    const { request, reports } = editModel(model, opts.edits, editOpts);
+    const { request, reports } = editModel(model, edits, editOpts);
     const plan = planRewrite(model, request);
     const notes: string[] = [];
     if (sink && opts.onlyPlatforms?.length && !skip && plan.unreferencedStreamed.size > 0) {
@@ -164,7 +172,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       );
     if (verification) assertVerified(verification);
     if (writer && sink) {
-      for (const out of plan.entries) await writer.writeBuffer(out.header, out.data, out.raw);
+      for (const out of plan.entries) await writer.writeBuffer(clampMtime(out.header, out.raw, opts.sourceDateEpoch), out.data, out.raw);
       await writer.finish();
       await stage?.finish();
       await sink.commit();
@@ -195,6 +203,12 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     if (sink && (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO' || code === 'EDQUOT' || code === 'EFBIG')) throw ioError('write', sink.label, e);
     throw e;
   }
+}
+
+/** A header copyedit writes anew is no later than SOURCE_DATE_EPOCH; copied headers keep their bytes. */
+function clampMtime(h: Header, raw: Buffer | undefined, epoch: number | undefined): Header {
+  if (epoch === undefined || raw || h.mtime.getTime() <= epoch * 1000) return h;
+  return { ...h, mtime: new Date(epoch * 1000) };
 }
 
 /** The layer entries the output will not reference, from a first pass over a file (undefined for a pipe). */

@@ -1,0 +1,174 @@
+/**
+ * Edits of an image's history and times: build arguments that leaked into the metadata, the
+ * vendor's build steps, and reproducible creation times (SOURCE_DATE_EPOCH).
+ *
+ * A `RUN` with build arguments is recorded as `|N NAME=value ... /bin/sh -c cmd` (BuildKit prefixes
+ * `RUN `), in `history[].created_by` and, from the classic builder, in `container_config.Cmd` as
+ * separate elements (`["|2","TOKEN=abc","X=1","/bin/sh","-c","cmd"]`). A value that holds a blank
+ * cannot be told apart from the command in that form; such a record is left as it is.
+ */
+import { type Json, type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
+import { shallow } from './runtime.js';
+import type { ConfigEdit } from './types.js';
+
+/** Which build arguments: every one, names, or names matching an expression. */
+export type ArgSelector = 'all' | readonly string[] | RegExp;
+
+function argMatcher(sel: ArgSelector): (name: string) => boolean {
+  if (sel === 'all') return () => true;
+  if (sel instanceof RegExp) return (n) => sel.test(n);
+  const set = new Set(sel);
+  return (n) => set.has(n);
+}
+
+const ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/** `RUN |2 A=1 B=2 /bin/sh -c x` without the selected arguments; undefined when nothing matched. */
+export function stripArgsFromText(text: string, drop: (name: string) => boolean): string | undefined {
+  const m = /^((?:RUN )?)\|(\d+) /.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[2]);
+  const words = text.slice(m[0].length).split(' ');
+  if (words.length < n || !words.slice(0, n).every((w) => ARG.test(w))) return undefined;
+  const args = words.slice(0, n);
+  const kept = args.filter((w) => !drop(w.slice(0, w.indexOf('='))));
+  if (kept.length === args.length) return undefined;
+  const rest = words.slice(n).join(' ');
+  return kept.length ? `${m[1]}|${kept.length} ${kept.join(' ')} ${rest}` : `${m[1]}${rest}`;
+}
+
+/** The classic builder's `container_config.Cmd` form: `["|2","A=1","B=2","/bin/sh","-c","cmd"]`. */
+export function stripArgsFromCmd(cmd: readonly Json[], drop: (name: string) => boolean): Json[] | undefined {
+  const head = cmd[0];
+  const m = typeof head === 'string' ? /^\|(\d+)$/.exec(head) : null;
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const args = cmd.slice(1, 1 + n);
+  if (args.length < n || !args.every((a) => typeof a === 'string' && ARG.test(a))) return undefined;
+  const kept = (args as string[]).filter((a) => !drop(a.slice(0, a.indexOf('='))));
+  if (kept.length === args.length) return undefined;
+  return kept.length ? [`|${kept.length}`, ...kept, ...cmd.slice(1 + n)] : cmd.slice(1 + n);
+}
+
+/**
+ * Remove build arguments from the history (`created_by`) and from `container_config.Cmd`, so their
+ * values appear nowhere in the config. The number of non-empty history entries does not change.
+ */
+export function removeHistoryArgs(sel: ArgSelector): ConfigEdit {
+  const drop = argMatcher(sel);
+  const what = sel === 'all' ? 'all build arguments' : sel instanceof RegExp ? `build arguments matching ${sel}` : `build argument${sel.length === 1 ? '' : 's'} ${sel.join(', ')}`;
+  return {
+    name: 'history-rm-arg',
+    description: `remove ${what} from the history`,
+    apply(image) {
+      let hits = 0;
+      const out = shallow(image);
+      const hk = fieldKey(image, 'history');
+      const history = hk === undefined ? undefined : image[hk];
+      if (hk !== undefined && Array.isArray(history)) {
+        out[hk] = history.map((h) => {
+          if (!isJsonObject(h)) return h;
+          const k = fieldKey(h, 'created_by');
+          const text = k === undefined ? undefined : h[k];
+          const next = typeof text === 'string' ? stripArgsFromText(text, drop) : undefined;
+          if (next === undefined || k === undefined) return h;
+          hits++;
+          const copy = shallow(h);
+          copy[k] = next;
+          return copy;
+        });
+      }
+      const ck = fieldKey(image, 'container_config');
+      const cc = ck === undefined ? undefined : image[ck];
+      if (ck !== undefined && isJsonObject(cc)) {
+        const cmdKey = fieldKey(cc, 'Cmd');
+        const cmd = cmdKey === undefined ? undefined : cc[cmdKey];
+        const next = Array.isArray(cmd) ? stripArgsFromCmd(cmd, drop) : undefined;
+        if (next && cmdKey !== undefined) {
+          hits++;
+          const copy = shallow(cc);
+          copy[cmdKey] = next;
+          out[ck] = copy;
+        }
+      }
+      return { config: hits ? out : image, warnings: hits || sel === 'all' ? [] : [`no history entry records ${what}`] };
+    },
+  };
+}
+
+/**
+ * Replace the history with one entry per layer: empty entries (ENV, LABEL, CMD ...) go, every layer
+ * keeps its `created` time and loses the step that made it, so `docker history` no longer shows the
+ * vendor's build steps. moby's rule (non-empty entries = layers) still holds.
+ */
+export function squashHistory(): ConfigEdit {
+  return {
+    name: 'history-squash',
+    description: 'squash the history to one entry per layer',
+    apply(image) {
+      const hk = fieldKey(image, 'history');
+      const history = hk === undefined ? undefined : image[hk];
+      if (hk === undefined || !Array.isArray(history)) return { config: image, warnings: ['the image has no history to squash'] };
+      const next = history
+        .filter((h) => !(isJsonObject(h) && field(h, 'empty_layer') === true))
+        .map((h) => {
+          const e = jsonObject();
+          const created = isJsonObject(h) ? field(h, 'created') : undefined;
+          if (typeof created === 'string') e.created = created;
+          e.created_by = 'layer (history squashed by copyedit)';
+          return e;
+        });
+      const out = shallow(image);
+      out[hk] = next;
+      return { config: out, warnings: [] };
+    },
+  };
+}
+
+/** RFC 3339 as Docker writes it, without fractional seconds when there are none. */
+export function epochTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * SOURCE_DATE_EPOCH: the image's `created` and every history entry's `created` later than the
+ * epoch become the epoch (earlier times stay), as BuildKit and the reproducible-builds convention do.
+ */
+export function clampTimes(epochSeconds: number): ConfigEdit {
+  if (!Number.isSafeInteger(epochSeconds) || epochSeconds < 0) throw new RangeError(`SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not ${epochSeconds}`);
+  const limit = epochSeconds * 1000;
+  const stamp = epochTime(epochSeconds);
+  const clamp = (v: Json | undefined): Json | undefined => {
+    if (typeof v !== 'string') return undefined;
+    const t = Date.parse(v);
+    return Number.isNaN(t) || t <= limit ? undefined : stamp;
+  };
+  return {
+    name: 'source-date-epoch',
+    description: `clamp times to ${stamp}`,
+    apply(image) {
+      let hits = 0;
+      const out = shallow(image);
+      const ck = fieldKey(image, 'created');
+      const c = ck === undefined ? undefined : clamp(image[ck]);
+      if (ck !== undefined && c !== undefined) {
+        out[ck] = c;
+        hits++;
+      }
+      const hk = fieldKey(image, 'history');
+      const history = hk === undefined ? undefined : image[hk];
+      if (hk !== undefined && Array.isArray(history)) {
+        out[hk] = history.map((h) => {
+          const k = isJsonObject(h) ? fieldKey(h, 'created') : undefined;
+          const v = k === undefined ? undefined : clamp((h as JsonObject)[k]);
+          if (k === undefined || v === undefined) return h;
+          hits++;
+          const copy = shallow(h as JsonObject);
+          copy[k] = v;
+          return copy;
+        });
+      }
+      return { config: hits ? out : image, warnings: [] };
+    },
+  };
+}
