@@ -153,7 +153,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     const model = buildModel(entries, source.label);
     checkLayerCounts(model, source.label);
     const { request, reports } = editModel(model, edits, editOpts);
-    const plan = planRewrite(model, request);
+    const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
     const notes: string[] = [];
     if (sink && opts.onlyPlatforms?.length && !skip && plan.unreferencedStreamed.size > 0) {
       notes.push(
@@ -203,6 +203,18 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     if (sink && (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO' || code === 'EDQUOT' || code === 'EFBIG')) throw ioError('write', sink.label, e);
     throw e;
   }
+}
+
+/** Edits that must reach the legacy `<v1id>/json` files too: build arguments they repeat. */
+function legacyJsonEdit(edits: readonly ConfigEdit[]): { legacyJson?: (doc: JsonObject) => JsonObject | undefined } {
+  const leaky = edits.filter((e) => e.name === 'history-rm-arg');
+  if (leaky.length === 0) return {};
+  return {
+    legacyJson: (doc) => {
+      const r = applyEdits(doc, leaky);
+      return r.changed ? r.config : undefined;
+    },
+  };
 }
 
 /** A header copyedit writes anew is no later than SOURCE_DATE_EPOCH; copied headers keep their bytes. */

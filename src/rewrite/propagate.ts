@@ -4,7 +4,7 @@ import { derivedHeader, type EntryRecord, resolveRelative } from '../archive/ent
 import { ATTESTATION_DIGEST, type Descriptor, type GraphNode, type ManifestNode, type Platform, isAttestation, platformMatches, platformString } from '../archive/graph.js';
 import { descriptorNames } from '../archive/layout.js';
 import type { ArchiveModel, ImageModel, ImageTarget } from '../archive/model.js';
-import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject, printJson } from '../json/lossless.js';
+import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject, parseJson, printJson } from '../json/lossless.js';
 import { normalizeReference } from '../reference.js';
 import { type NameOwners, assignNames, rewriteRepositories, tagPart } from './names.js';
 
@@ -29,6 +29,11 @@ export interface RewriteRequest {
   readonly onlyPlatforms?: readonly Platform[];
   /** Remove index entries whose manifests the archive does not hold. */
   readonly dropAbsent?: boolean;
+  /**
+   * Rewrite the Docker <= 24 legacy `<v1id>/json` files with this function (they repeat the build
+   * container's config; no loader reads them when manifest.json exists, but they leak what it held).
+   */
+  readonly legacyJson?: (doc: JsonObject) => JsonObject | undefined;
 }
 
 /** A document written anew: its bytes, digest and size. */
@@ -102,7 +107,7 @@ export function planRewrite(model: ArchiveModel, request: RewriteRequest): Rewri
 
   const reach = reachable(model, fold, indexDoc ?? model.ociIndex?.doc, manifestDoc ?? model.manifestJson?.doc);
   return {
-    ...assemble(model, fold, reach, { newIndexJson, newManifestJson, newRepositories }),
+    ...assemble(model, fold, reach, { newIndexJson, newManifestJson, newRepositories }, request.legacyJson),
     renamed: fold.renamedConfigs(),
     targets,
     warnings,
@@ -471,6 +476,7 @@ function assemble(
   fold: Folder,
   reach: { digests: Set<string>; paths: Set<string> },
   files: { newIndexJson: Buffer | undefined; newManifestJson: Buffer | undefined; newRepositories: Buffer | undefined },
+  legacyJson?: (doc: JsonObject) => JsonObject | undefined,
 ): Pick<RewritePlan, 'entries' | 'dropped' | 'unreferencedStreamed'> {
   const before = referencedBefore(model);
   const digestOfEntry = new Map<EntryRecord, string>();
@@ -502,7 +508,16 @@ function assemble(
       if (e.header.type !== 'directory' && !used(e)) unreferencedStreamed.add(e.name);
       continue;
     }
-    const file = e === model.manifestJson?.entry ? files.newManifestJson : e === model.ociIndex?.entry ? files.newIndexJson : e.path === 'repositories' ? files.newRepositories : undefined;
+    const file =
+      e === model.manifestJson?.entry
+        ? files.newManifestJson
+        : e === model.ociIndex?.entry
+          ? files.newIndexJson
+          : e.path === 'repositories'
+            ? files.newRepositories
+            : legacyJson && LEGACY_JSON.test(e.path)
+              ? rewriteLegacyJson(e.data, legacyJson)
+              : undefined;
     if (file) {
       emit(derivedHeader(e.header, e.name, file.length), file);
       continue;
@@ -516,6 +531,20 @@ function assemble(
     }
   }
   return { entries, dropped, unreferencedStreamed };
+}
+
+const LEGACY_JSON = /^[a-f0-9]{64}\/json$/;
+
+/** A legacy `<v1id>/json` file through `edit`; undefined when it is not JSON or does not change. */
+function rewriteLegacyJson(data: Buffer, edit: (doc: JsonObject) => JsonObject | undefined): Buffer | undefined {
+  let doc: Json;
+  try {
+    doc = parseJson(data);
+  } catch {
+    return undefined; // no loader reads it: a damaged one stays as it is
+  }
+  const next = isJsonObject(doc) ? edit(doc) : undefined;
+  return next ? printJson(next) : undefined;
 }
 
 /** Serialize a document the way we write every rewritten blob: compact JSON, key order kept. */

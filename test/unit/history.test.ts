@@ -3,14 +3,15 @@
  * The corpus of created_by / Cmd forms is generated from seeds (test/unit/rng.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clampTimes, removeHistoryArgs, squashHistory, stripArgsFromCmd, stripArgsFromText } from '../../src/edit/history.js';
 import { editArchive } from '../../src/index.js';
 import { type JsonObject, parseJson, stringifyJson } from '../../src/json/lossless.js';
-import { readTar } from './fixtures.js';
+import { checkArchive } from './check.js';
+import { dockerLegacy, makeTar, readTar } from './fixtures.js';
 import { rng } from './rng.js';
 
 let dir: string;
@@ -102,5 +103,23 @@ describe('squashed history and SOURCE_DATE_EPOCH', () => {
     const oldConfig = [...before.keys()].find((k) => /^[a-f0-9]{64}\.json$/.test(k))!;
     assert.ok(before.get(oldConfig)!.header.mtime!.getTime() > 1_700_000_000_000, 'the sample is newer than the epoch');
     assert.equal(tar.get(items[0]!.Config)!.header.mtime!.getTime(), 1_700_000_000_000, 'new config entry mtime');
+  });
+});
+
+describe('a leaked build argument leaves the whole archive', () => {
+  it('history, container_config.Cmd and the legacy <v1id>/json files: no trace of the value outside the layers', async () => {
+    const leak = { container_config: { Cmd: ['|1', 'TOKEN=s3cr3t-value', '/bin/sh', '-c', 'make'] }, history: [{ created_by: '|1 TOKEN=s3cr3t-value /bin/sh -c make' }, { created_by: 'COPY x' }] };
+    const f = await dockerLegacy(leak);
+    // the legacy json of the top layer repeats the build container's config, as Docker <= 24 writes it
+    const tar = await readTar(f.archive);
+    const entries = [...tar].map(([name, e]) => ({ name, data: name.endsWith('/json') ? JSON.stringify({ id: name.slice(0, 64), container_config: leak.container_config }) : e.data, ...(e.header.type === 'directory' ? { type: 'directory' as const } : {}) }));
+    const input = join(dir, 'leak.tar');
+    await writeFile(input, await makeTar(entries));
+    assert.ok((await readFile(input)).includes('s3cr3t-value'));
+    const output = join(dir, 'leak.out.tar');
+    await editArchive({ input, output, edits: [removeHistoryArgs(['TOKEN'])], fsync: false });
+    const out = await readTar(await readFile(output));
+    for (const [name, e] of out) if (!name.endsWith('layer.tar')) assert.ok(!e.data.includes('s3cr3t-value'), `${name} still holds the value`);
+    assert.deepEqual(checkArchive(out), []);
   });
 });
