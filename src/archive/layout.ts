@@ -319,7 +319,7 @@ function attachItem(targets: TargetDraft[], holders: Map<ConfigDraft, TargetDraf
     (holding.length > 0 && item.repoTags.length === 0 ? holding[0] : undefined);
   if (t) {
     t.items.push(i);
-    t.names.push(...item.repoTags);
+    t.names.unshift(...item.repoTags); // manifest.json spells names as Docker shows them
     return;
   }
   const t2: TargetDraft = {
