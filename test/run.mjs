@@ -28,7 +28,12 @@ for (const suite of want) {
   const dir = join(root, 'dist', 'test', suite);
   // only tests whose source still exists: an incremental build leaves moved tests' old output behind
   const src = join(root, 'test', suite);
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.test.js') && existsSync(join(src, f.replace(/\.js$/, '.ts')))).sort().map((f) => join(dir, f)) : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.test.js') && existsSync(join(src, f.replace(/\.js$/, '.ts'))))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
   if (files.length === 0) {
     console.error(`no ${suite} tests found in ${dir}; run tsc first`);
     failed = true;
@@ -42,7 +47,10 @@ for (const suite of want) {
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root, env: { ...process.env, COPYEDIT_TEST_COUNTS: countsFile } });
   if (r.status !== 0) failed = true;
   const c = existsSync(countsFile) ? JSON.parse(readFileSync(countsFile, 'utf8')) : undefined;
-  summary.push(`${suite} tests (${files.length} files)${r.status !== 0 ? `, exit ${r.status}` : ''}:`, c ? `${c.pass} passed, ${c.fail + c.cancelled} failed, ${c.skipped + c.todo} skipped` : 'no counts (see the output above)');
+  summary.push(
+    `${suite} tests (${files.length} files)${r.status !== 0 ? `, exit ${r.status}` : ''}:`,
+    c ? `${c.pass} passed, ${c.fail + c.cancelled} failed, ${c.skipped + c.todo} skipped` : 'no counts (see the output above)',
+  );
 }
 rmSync(countsDir, { recursive: true, force: true });
 if (summary.length) console.log(`\n== summary ==\n${summary.join('\n')}`);

@@ -404,7 +404,7 @@ function withoutShadowedMetadata(entries: readonly EntryRecord[]): readonly Entr
 function imageWarnings(model: Pick<ArchiveModel, 'images' | 'manifestJson'>): string[] {
   const out: string[] = [];
   const mj = model.manifestJson;
-  if (mj && mj.entry.data && mj.entry.data.length > PODMAN_MAX_MANIFEST_JSON) {
+  if (mj?.entry.data && mj.entry.data.length > PODMAN_MAX_MANIFEST_JSON) {
     out.push(`manifest.json is ${mj.entry.data.length} bytes: podman and skopeo refuse one over 1 MiB (docker load accepts it)`);
   }
   mj?.items.forEach((item, i) => {
@@ -480,8 +480,8 @@ function detectLayout(byPath: ReadonlyMap<string, EntryRecord>, items: readonly 
     return items.some((it) => field(it.raw, 'LayerSources') !== undefined) || byPath.has('repositories') ? 'docker-oci' : 'containerd';
   }
   const first = items?.[0];
-  if (first && first.config.startsWith('sha256:')) return 'crane';
-  if (first && first.layers.some((l) => /(^|\/)layer\.tar$/.test(l))) return 'docker-legacy';
-  if (first && first.layers.some((l) => /\.tar\.gz$/.test(l))) return 'crane';
+  if (first?.config.startsWith('sha256:')) return 'crane';
+  if (first?.layers.some((l) => /(^|\/)layer\.tar$/.test(l))) return 'docker-legacy';
+  if (first?.layers.some((l) => /\.tar\.gz$/.test(l))) return 'crane';
   return 'docker-archive';
 }

@@ -2,7 +2,20 @@ import type { Readable } from 'node:stream';
 import { ArchiveError, ioError } from '../errors.js';
 import { type ByteSource, InputClosedError, StreamSource } from '../io/bytes.js';
 import { type EntryRecord, normalizeEntryPath } from './entry.js';
-import { BLOCK, MAX_EXTENSION_SIZE, type RawHeader, TarFormatError, TarTruncatedError, applyExtensions, checkGlobalPax, decodeHeader, isZeroBlock, nameString, padding, parsePax } from './tar/header.js';
+import {
+  BLOCK,
+  MAX_EXTENSION_SIZE,
+  type RawHeader,
+  TarFormatError,
+  TarTruncatedError,
+  applyExtensions,
+  checkGlobalPax,
+  decodeHeader,
+  isZeroBlock,
+  nameString,
+  padding,
+  parsePax,
+} from './tar/header.js';
 
 /** Entries up to this size that look like JSON are kept in memory: configs, manifests, indexes. */
 export const METADATA_MAX_ENTRY = 16 << 20;

@@ -62,9 +62,7 @@ export function compressInto(kind: Exclude<OutputCompression, 'none'>, out: Writ
     child.kill();
   });
   const closed = new Promise<void>((res, rej) => {
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      rej(new IoError(e.code === 'ENOENT' ? 'zstd output needs the zstd program (install zstd) or Node 22.15+' : `zstd: ${e.message}`)),
-    );
+    child.on('error', (e: NodeJS.ErrnoException) => rej(new IoError(e.code === 'ENOENT' ? 'zstd output needs the zstd program (install zstd) or Node 22.15+' : `zstd: ${e.message}`)));
     child.on('close', (code) => (failed ? rej(failed) : code === 0 ? res() : rej(new IoError(`zstd failed (exit ${code}): ${stderr.trim()}`))));
   });
   closed.catch(() => {});

@@ -219,7 +219,8 @@ async function cannotCreate(target: string, dir: string, e: unknown): Promise<Io
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     const d = await stat(dir).catch((x: NodeJS.ErrnoException) => x);
     if (d instanceof Error && d.code === 'ENOENT') return new IoError(`cannot write ${target}: the directory ${dir} does not exist; create it (mkdir -p ${dir}) ${fix}`, { cause: e });
-    if (d instanceof Error ? d.code === 'ENOTDIR' : !d.isDirectory()) return new IoError(`cannot write ${target}: ${dir} is not a directory (a part of that path is a file); choose another output path`, { cause: e });
+    if (d instanceof Error ? d.code === 'ENOTDIR' : !d.isDirectory())
+      return new IoError(`cannot write ${target}: ${dir} is not a directory (a part of that path is a file); choose another output path`, { cause: e });
   }
   const why: Record<string, string> = {
     EACCES: `no permission to create a file in ${dir} (the output is written there as a temporary file, then renamed); fix the directory's permissions`,

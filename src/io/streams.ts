@@ -57,9 +57,18 @@ export async function peek(stream: Readable, n: number): Promise<Buffer> {
         stream.removeListener('end', onEnd);
         stream.removeListener('error', onError);
       };
-      const onReadable = () => (cleanup(), resolve(true));
-      const onEnd = () => (cleanup(), resolve(false));
-      const onError = (e: unknown) => (cleanup(), reject(e));
+      const onReadable = () => {
+        cleanup();
+        resolve(true);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(false);
+      };
+      const onError = (e: unknown) => {
+        cleanup();
+        reject(e);
+      };
       stream.once('readable', onReadable);
       stream.once('end', onEnd);
       stream.once('error', onError);

@@ -60,7 +60,8 @@ export function rewriteRepositories(model: ArchiveModel, owners: NameOwners): Bu
     for (const side of ['orig', 'new'] as const) {
       for (const n of owners.namesOf(t, side)) {
         const [repo, tag] = splitTag(n);
-        (out[repo] ??= {})[tag] = top;
+        out[repo] ??= {};
+        out[repo][tag] = top;
       }
     }
   }

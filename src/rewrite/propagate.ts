@@ -141,7 +141,7 @@ class Folder {
     if (nb === undefined) {
       const doc = this.request.configs.get(key);
       nb = doc ? makeBlob(doc, img.id.algorithm) : null;
-      if (nb && nb.digest.equals(img.id)) nb = null;
+      if (nb?.digest.equals(img.id)) nb = null;
       this.configMemo.set(key, nb);
       if (nb) this.replaced.set(key, nb);
     }
@@ -460,7 +460,7 @@ function referencedBefore(model: ArchiveModel): Set<EntryRecord> {
     out.add(n.entry);
     if (n.kind === 'manifest') {
       if (n.config) blob(n.config.digest);
-      n.layers.forEach((l) => blob(l.digest));
+      for (const l of n.layers) blob(l.digest);
     }
   }
   for (const img of model.images) {

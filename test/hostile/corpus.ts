@@ -88,13 +88,17 @@ export async function hostileCases(): Promise<HostileCase[]> {
   });
   add({ name: 'only zeros (an empty tar)', file: 'zeros.tar', bytes: Buffer.alloc(10240), expect: { exit: ARCHIVE, message: /is not a tar archive, or holds no entries/ } });
   const noise = Buffer.alloc(8192);
-  for (let i = 0, x = 12345; i < noise.length; i++) noise[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  let x = 12345;
+  for (let i = 0; i < noise.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    noise[i] = x >>> 24;
+  }
   add({ name: 'random bytes', file: 'noise.tar', bytes: noise, expect: { exit: ARCHIVE, message: /is not a valid tar archive/ } });
 
   // --- truncated
   const mj = headerOffset(legacy, 'manifest.json');
   add({ name: 'truncated mid-header', file: 'cut-header.tar', bytes: legacy.subarray(0, mj + 200), expect: { exit: ARCHIVE, message: /is (truncated|not a valid tar archive)/ } });
-  const firstLayer = headerOffset(legacy, legacy.subarray(0, 100).toString('latin1').split('/')[0]! + '/layer.tar');
+  const firstLayer = headerOffset(legacy, `${legacy.subarray(0, 100).toString('latin1').split('/')[0]!}/layer.tar`);
   add({
     name: 'truncated mid-layer',
     file: 'cut-layer.tar',

@@ -14,7 +14,6 @@ import { rng } from '../unit/rng.js';
 
 export { rng };
 
-
 export type NumStyle = 'octal' | 'octal-space' | 'base256' | 'lead-nul' | 'plus' | 'tab' | 'garbage' | 'blank';
 
 export interface BlockSpec {
