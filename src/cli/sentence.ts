@@ -18,6 +18,7 @@ import {
   setRuntimeString,
 } from '../edit/index.js';
 import { setCommandValue } from '../edit/command.js';
+import { argSelector, removeHistoryArgs, squashHistory } from '../edit/history.js';
 import { UsageError } from '../errors.js';
 import { commandValueWarning } from './warn.js';
 
@@ -87,8 +88,17 @@ export function parseSentence(words: readonly string[]): Sentence {
       else if (what === 'label' || what === 'labels') edits.push(removeLabel(next('a label', 'REMOVE LABEL <key|glob>')));
       else if (/^(envs?|vars?)$/.test(what)) edits.push(removeEnv(next('a variable', 'REMOVE ENV <name|glob>')));
       else if (what === 'healthcheck') edits.push(removeHealthcheck());
+      else if (what === 'history') {
+        const arg = lower('ARG after REMOVE HISTORY', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
+        if (arg !== 'arg' && arg !== 'args') unknown();
+        const a = next('a build argument', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
+        edits.push(removeHistoryArgs(argSelector(a), a));
+      }
       else if (what === 'onbuild') edits.push(removeOnbuild());
       else unknown();
+    } else if (verb === 'squash') {
+      if (lower('HISTORY after SQUASH', 'SQUASH HISTORY') !== 'history') unknown();
+      edits.push(squashHistory());
     } else if (verb === 'add' || verb === 'append') {
       const what = lower('VOLUME or PORT', 'ADD VOLUME /data or ADD PORT 8080');
       if (what === 'volume' || what === 'volumes') edits.push(addVolume(next('a volume', 'ADD VOLUME <path>, e.g. ADD VOLUME /data')));

@@ -6,6 +6,7 @@ import { keyValueSpecs } from './keyvalue.js';
 import { portSpecs } from './ports.js';
 import type { ConfigEdit, EditSpec } from './types.js';
 import { volumeSpecs } from './volumes.js';
+import { historySpecs } from './history.js';
 
 export type { ConfigEdit, EditResult, EditSpec } from './types.js';
 export * from './command.js';
@@ -14,9 +15,10 @@ export * from './fields.js';
 export * from './keyvalue.js';
 export { servicePort } from './services.js';
 export { addVolume, removeVolume } from './volumes.js';
+export { type ArgSelector, clampTimes, removeHistoryArgs, squashHistory } from './history.js';
 
 /** Every edit the CLI offers, in help order. Adding an edit means adding its spec here. */
-export const EDIT_SPECS: readonly EditSpec[] = [...volumeSpecs, ...portSpecs, ...commandSpecs, ...keyValueSpecs, ...fieldSpecs];
+export const EDIT_SPECS: readonly EditSpec[] = [...volumeSpecs, ...portSpecs, ...commandSpecs, ...keyValueSpecs, ...fieldSpecs, ...historySpecs];
 
 const byFlag = new Map(EDIT_SPECS.map((s) => [s.flag, s]));
 

@@ -1,7 +1,7 @@
 /** What a new user trips over (issue 14), and control characters from an archive (issue 9), at the CLI. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -274,5 +274,37 @@ describe('the progress line', () => {
   it('escapes control characters in the file name it shows', async () => {
     const { progressLine } = await import('../../src/cli/progress.js');
     assert.match(progressLine('a\u001b[2Jb\n.tar', 10, 100, 1), /^a\\x1b\[2Jb\\n\.tar {2}/);
+  });
+});
+
+describe('history and SOURCE_DATE_EPOCH from the command line (issue 13, part)', () => {
+  const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [BIN_HISTORY, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const BIN_HISTORY = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
+  const SAMPLE = new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname;
+  it('--history-squash, SQUASH HISTORY and REMOVE HISTORY ARG give the same archive as the flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copyedit-hist-'));
+    try {
+      const a = run(['edit', SAMPLE, '-o', join(dir, 'a.tar'), '--history-squash', '--history-rm-arg', 'TOKEN']);
+      assert.equal(a.status, 0, a.stderr);
+      const b = run(['FROM', SAMPLE, 'INTO', join(dir, 'b.tar'), 'SQUASH', 'HISTORY', 'AND', 'REMOVE', 'HISTORY', 'ARG', 'TOKEN']);
+      assert.equal(b.status, 0, b.stderr);
+      assert.ok(readFileSync(join(dir, 'a.tar')).equals(readFileSync(join(dir, 'b.tar'))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('--source-date-epoch and $SOURCE_DATE_EPOCH give the same archive; a malformed value is a usage error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copyedit-epoch-'));
+    try {
+      assert.equal(run(['edit', SAMPLE, '-o', join(dir, 'a.tar'), '--rm-volume', 'all', '--source-date-epoch', '1700000000']).status, 0);
+      assert.equal(run(['edit', SAMPLE, '-o', join(dir, 'b.tar'), '--rm-volume', 'all'], { SOURCE_DATE_EPOCH: '1700000000' }).status, 0);
+      assert.ok(readFileSync(join(dir, 'a.tar')).equals(readFileSync(join(dir, 'b.tar'))));
+      assert.ok(readFileSync(join(dir, 'a.tar')).includes('"created":"2023-11-14T22:13:20Z"'));
+      const bad = run(['edit', SAMPLE, '-o', join(dir, 'c.tar'), '--rm-volume', 'all', '--source-date-epoch', 'yesterday']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /give whole seconds since 1970/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

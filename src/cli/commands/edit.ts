@@ -31,6 +31,7 @@ export const EDIT_OPTIONS = {
   platform: { type: 'string', array: true, child: true, describe: 'edit only this platform (os/arch[/variant]) of a multi-platform image; repeatable' },
   'only-platform': { type: 'string', array: true, child: true, describe: 'keep only this platform (os/arch[/variant]) and edit it; the others leave with their blobs; repeatable' },
   'drop-absent': { type: 'boolean', default: false, child: true, describe: 'remove index entries whose manifests the archive does not hold' },
+  'source-date-epoch': { type: 'string', child: true, describe: 'clamp created times and written tar entries to these seconds since 1970 (default: $SOURCE_DATE_EPOCH)' },
   history: { type: 'boolean', default: true, child: true, describe: 'record the edit as an empty-layer history entry (--no-history: do not)' },
   annotation: { type: 'string', array: true, child: true, describe: 'set an OCI manifest annotation KEY=VALUE; repeatable' },
   'rm-annotation': { type: 'string', array: true, child: true, describe: 'remove an OCI manifest annotation; repeatable' },
@@ -84,6 +85,7 @@ export const editCommand = defineCommand({
         platforms: args.platform.map((p) => platformArg('platform', p)),
         onlyPlatforms: args['only-platform'].map((p) => platformArg('only-platform', p)),
         dropAbsent: args['drop-absent'],
+        ...epochOption(args['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH),
         history: args.history,
         annotations: { set, remove },
         dryRun: args['dry-run'],
@@ -123,4 +125,11 @@ function platformArg(flag: string, value: string): Platform {
   const p = parsePlatform(value);
   if (!p) throw new UsageError(`--${flag} ${value}: a platform is os/architecture[/variant], e.g. linux/amd64 or linux/arm64/v8`);
   return p;
+}
+
+/** SOURCE_DATE_EPOCH: whole seconds since 1970, as the reproducible-builds convention writes it. */
+function epochOption(value: string | undefined): { sourceDateEpoch?: number } {
+  if (value === undefined || value === '') return {};
+  if (!/^\d{1,15}$/.test(value.trim())) throw new UsageError(`--source-date-epoch ${value}: give whole seconds since 1970, e.g. --source-date-epoch $(git log -1 --format=%ct)`);
+  return { sourceDateEpoch: Number(value.trim()) };
 }
