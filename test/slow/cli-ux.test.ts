@@ -1,7 +1,7 @@
 /** What a new user trips over (issue 14), and control characters from an archive (issue 9), at the CLI. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -303,6 +303,41 @@ describe('history and SOURCE_DATE_EPOCH from the command line (issue 13, part)',
       const bad = run(['edit', SAMPLE, '-o', join(dir, 'c.tar'), '--rm-volume', 'all', '--source-date-epoch', 'yesterday']);
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /give whole seconds since 1970/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SOURCE_DATE_EPOCH under a faked clock (issue 13, part)', () => {
+  it('two runs a day apart with --created now --source-date-epoch give byte-identical archives', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copyedit-clock-'));
+    try {
+      // a preload that moves the process's clock by FAKE_SHIFT_MS
+      const fake = join(dir, 'fake-clock.mjs');
+      writeFileSync(
+        fake,
+        `const real = Date.now; const shift = Number(process.env.FAKE_SHIFT_MS || 0); const R = Date;
+globalThis.Date = class extends R { constructor(...a) { if (a.length === 0) super(real() + shift); else super(...a); } static now() { return real() + shift; } };`,
+      );
+      const outs = ['0', String(24 * 3600 * 1000)].map((shift, n) => {
+        const out = join(dir, `out${n}.tar`);
+        const sample = new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname;
+        const r = spawnSync(process.execPath, ['--import', fake, new URL('../../../bin/copyedit.js', import.meta.url).pathname, 'edit', sample, '-o', out, '--created', 'now', '--source-date-epoch', '1700000000'], {
+          encoding: 'utf8',
+          env: { ...process.env, FAKE_SHIFT_MS: shift },
+        });
+        assert.equal(r.status, 0, r.stderr);
+        return readFileSync(out);
+      });
+      assert.ok(outs[0]!.equals(outs[1]!), 'the two runs differ');
+      // and the clock does move the output when no epoch is given
+      const a = spawnSync(process.execPath, ['--import', fake, new URL('../../../bin/copyedit.js', import.meta.url).pathname, 'edit', new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname, '-o', join(dir, 'x.tar'), '--created', 'now'], {
+        encoding: 'utf8',
+        env: { ...process.env, FAKE_SHIFT_MS: String(24 * 3600 * 1000), SOURCE_DATE_EPOCH: '' },
+      });
+      assert.equal(a.status, 0, a.stderr);
+      assert.ok(!readFileSync(join(dir, 'x.tar')).equals(outs[0]!));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { EDIT_SPECS, splitKeyValue } from '../../edit/index.js';
 import { type Platform, parsePlatform } from '../../archive/graph.js';
+import { epochTime } from '../../edit/history.js';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExitCode, UsageError, ioError } from '../../errors.js';
@@ -48,7 +49,8 @@ export const editCommand = defineCommand({
   options: EDIT_OPTIONS,
   passthrough: EDIT_FLAGS,
   async run(args, ctx) {
-    const { edits, tokens, warnings } = extractEdits(ctx.argv);
+    const epoch = epochOption(args['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH);
+    const { edits, tokens, warnings } = extractEdits(createdNowIsEpoch(ctx.argv, epoch.sourceDateEpoch));
     if (!args.quiet) for (const w of warnings) writeStderr(`copyedit: warning: ${escapeControl(w)}\n`);
     const set = Object.fromEntries(args.annotation.map((a) => splitKeyValue('annotation', a)));
     const remove = args['rm-annotation'];
@@ -85,7 +87,7 @@ export const editCommand = defineCommand({
         platforms: args.platform.map((p) => platformArg('platform', p)),
         onlyPlatforms: args['only-platform'].map((p) => platformArg('only-platform', p)),
         dropAbsent: args['drop-absent'],
-        ...epochOption(args['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH),
+        ...epoch,
         history: args.history,
         annotations: { set, remove },
         dryRun: args['dry-run'],
@@ -132,4 +134,11 @@ function epochOption(value: string | undefined): { sourceDateEpoch?: number } {
   if (value === undefined || value === '') return {};
   if (!/^\d{1,15}$/.test(value.trim())) throw new UsageError(`--source-date-epoch ${value}: give whole seconds since 1970, e.g. --source-date-epoch $(git log -1 --format=%ct)`);
   return { sourceDateEpoch: Number(value.trim()) };
+}
+
+/** With SOURCE_DATE_EPOCH, `--created now` means the epoch (as BuildKit reads it): reruns match. */
+function createdNowIsEpoch(argv: readonly string[], epoch: number | undefined): readonly string[] {
+  if (epoch === undefined) return argv;
+  const stamp = epochTime(epoch);
+  return argv.map((a, i) => (a.toLowerCase() === 'now' && argv[i - 1] === '--created' ? stamp : a.toLowerCase() === '--created=now' ? `--created=${stamp}` : a));
 }
