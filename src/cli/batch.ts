@@ -103,7 +103,13 @@ export async function runBatch(jobs: readonly BatchJob[], childArgs: readonly st
           }
           results[i] = { job, status: 'ok', exitCode: 0, ...(report ? { report } : {}) };
         } else {
-          const msg = err.trim().split('\n').find((l) => l.startsWith('copyedit:')) ?? err.trim().split('\n')[0] ?? `exit ${code}`;
+          const msg =
+            err
+              .trim()
+              .split('\n')
+              .find((l) => l.startsWith('copyedit:')) ??
+            err.trim().split('\n')[0] ??
+            `exit ${code}`;
           results[i] = cancelled.has(child)
             ? { job, status: 'skipped', exitCode: 0, error: 'cancelled by --fail-fast; nothing was written' }
             : { job, status: 'failed', exitCode: code ?? ExitCode.INTERNAL, error: withoutPath(msg.replace(/^copyedit: (error: )?/, ''), job.input) };

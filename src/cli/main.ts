@@ -86,9 +86,10 @@ async function runSentence(argv: readonly string[]): Promise<number> {
     else if (/^-v+$/.test(a) || a === '--verbose') o.quiet = false;
     else if (a.startsWith('-') && a.length > 1) {
       const near = closest(a.replace(/^-+/, ''), SENTENCE_OPTIONS);
-      throw new UsageError(`unknown option ${a} in the sentence form${near ? `; did you mean --${near}?` : ''} It takes -z/--dryrun, -q/--quiet, --json, --debug, --docker EXE and -v (accepted, no effect)`);
-    }
-    else words.push(a);
+      throw new UsageError(
+        `unknown option ${a} in the sentence form${near ? `; did you mean --${near}?` : ''} It takes -z/--dryrun, -q/--quiet, --json, --debug, --docker EXE and -v (accepted, no effect)`,
+      );
+    } else words.push(a);
   }
   const s = parseSentence(words);
   if (!o.quiet) for (const w of s.warnings) writeStderr(`copyedit: warning: ${escapeControl(w)}\n`);
@@ -98,7 +99,9 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   const fromDaemon = isDaemonRef(s.input, 'from');
   const intoDaemon = isDaemonRef(s.output, 'into', fromDaemon);
   if ((fromDaemon || intoDaemon) && !o.quiet) {
-    const what = [fromDaemon && `reading image ${stripScheme(s.input)} with \`${docker} save\``, intoDaemon && !o.dryRun && `loading the result as ${stripScheme(s.output)} with \`${docker} load\``].filter(Boolean).join(', ');
+    const what = [fromDaemon && `reading image ${stripScheme(s.input)} with \`${docker} save\``, intoDaemon && !o.dryRun && `loading the result as ${stripScheme(s.output)} with \`${docker} load\``]
+      .filter(Boolean)
+      .join(', ');
     writeStderr(`copyedit: daemon mode: ${escapeControl(what)}${fromDaemon && !s.input.startsWith('docker:') ? ` (there is no file ${escapeControl(s.input)})` : ''}\n`);
   }
   if (!fromDaemon && !intoDaemon) return runEdit({ input: s.input, output: s.output, edits: s.edits, dryRun: o.dryRun }, o);
@@ -136,10 +139,15 @@ async function runYargs(argv: readonly string[]): Promise<number> {
     .scriptName('copyedit')
     .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.');
   for (const c of COMMANDS) {
-    parser = parser.command(c.command, c.describe, (y) => c.builder(y), async (a) => {
-      const parsed = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)]));
-      code = await c.runParsed(parsed, { argv });
-    });
+    parser = parser.command(
+      c.command,
+      c.describe,
+      (y) => c.builder(y),
+      async (a) => {
+        const parsed = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)]));
+        code = await c.runParsed(parsed, { argv });
+      },
+    );
   }
   await parser
     .demandCommand(1, 'name a command, e.g. copyedit edit in.tar -o out.tar --rm-volume all')

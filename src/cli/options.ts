@@ -27,13 +27,7 @@ export interface OptionSpec {
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
 /** The value type of one entry. */
-export type ValueOf<S extends OptionSpec> = S['array'] extends true
-  ? string[]
-  : S['type'] extends 'boolean'
-    ? boolean
-    : S['type'] extends 'number'
-      ? number | undefined
-      : string | undefined;
+export type ValueOf<S extends OptionSpec> = S['array'] extends true ? string[] : S['type'] extends 'boolean' ? boolean : S['type'] extends 'number' ? number | undefined : string | undefined;
 
 /** What a command's `run` receives: each option under its own name, typed. */
 export type Values<T extends OptionTable> = { readonly [K in keyof T]: ValueOf<T[K]> };

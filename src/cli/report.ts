@@ -17,7 +17,8 @@ export function formatReport(report: EditArchiveReport, dryRun = false): string 
     else lines.push(`${name}: ${img.oldId.short} -> ${img.newId.short}${retag} (${img.edits.join('; ')})`);
     const multi = img.platforms.length > 1;
     for (const p of img.platforms) {
-      if (multi) lines.push(`  ${p.platform ?? 'unknown platform'}: ${p.oldId.short} ${p.oldId.toString() === p.newId.toString() ? 'unchanged' : `${dryRun ? 'would become' : '->'} ${p.newId.short}`}`);
+      if (multi)
+        lines.push(`  ${p.platform ?? 'unknown platform'}: ${p.oldId.short} ${p.oldId.toString() === p.newId.toString() ? 'unchanged' : `${dryRun ? 'would become' : '->'} ${p.newId.short}`}`);
       if (dryRun) for (const c of p.configChanges) lines.push(`${multi ? '    ' : '  '}${c.path}: ${c.before ?? '(absent)'} -> ${c.after ?? '(removed)'}`);
     }
     if (img.otherNames.length) lines.push(`  note: also named ${img.otherNames.join(', ')}: ${img.otherNames.length === 1 ? 'that name keeps' : 'those names keep'} the unedited image`);
@@ -30,27 +31,25 @@ export function formatReport(report: EditArchiveReport, dryRun = false): string 
 
 /** The machine-readable report (`--json`). */
 export function jsonReport(r: EditArchiveReport): string {
-  return jsonText(
-    {
-      layout: r.layout,
-      compression: r.compression,
-      images: r.images.map((i) => ({
-        tags: i.tags,
-        newTags: i.newTags,
-        oldId: i.oldId.toString(),
-        newId: i.newId.toString(),
-        oldDigest: i.oldDigest.toString(),
-        newDigest: i.newDigest.toString(),
-        changed: i.changed,
-        platforms: i.platforms.map((p) => ({ platform: p.platform, oldId: p.oldId.toString(), newId: p.newId.toString(), configChanges: p.configChanges })),
-        otherNames: i.otherNames,
-        edits: i.edits,
-        configChanges: i.configChanges,
-        warnings: i.warnings,
-      })),
-      warnings: r.warnings,
-      droppedEntries: r.droppedEntries,
-      ...(r.verification ? { verification: { ok: r.verification.ok, counts: r.verification.counts, issues: r.verification.issues, unverified: r.verification.unverified } } : {}),
-    },
-  );
+  return jsonText({
+    layout: r.layout,
+    compression: r.compression,
+    images: r.images.map((i) => ({
+      tags: i.tags,
+      newTags: i.newTags,
+      oldId: i.oldId.toString(),
+      newId: i.newId.toString(),
+      oldDigest: i.oldDigest.toString(),
+      newDigest: i.newDigest.toString(),
+      changed: i.changed,
+      platforms: i.platforms.map((p) => ({ platform: p.platform, oldId: p.oldId.toString(), newId: p.newId.toString(), configChanges: p.configChanges })),
+      otherNames: i.otherNames,
+      edits: i.edits,
+      configChanges: i.configChanges,
+      warnings: i.warnings,
+    })),
+    warnings: r.warnings,
+    droppedEntries: r.droppedEntries,
+    ...(r.verification ? { verification: { ok: r.verification.ok, counts: r.verification.counts, issues: r.verification.issues, unverified: r.verification.unverified } } : {}),
+  });
 }

@@ -70,7 +70,9 @@ export function parseSentence(words: readonly string[]): Sentence {
     if (SEPARATORS.has(verb)) continue;
     const said = () => words.slice(start, i).join(' ');
     const unknown = (): never => {
-      throw new UsageError(`"${said()}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`);
+      throw new UsageError(
+        `"${said()}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`,
+      );
     };
     if (verb === 'from') input = next('the input after FROM', 'FROM <archive or image>, e.g. FROM in.tar');
     else if (verb === 'into') output = next('the output after INTO', 'INTO <archive or image>, e.g. INTO out.tar');
@@ -93,8 +95,7 @@ export function parseSentence(words: readonly string[]): Sentence {
         if (arg !== 'arg' && arg !== 'args') unknown();
         const a = next('a build argument', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
         edits.push(removeHistoryArgs(argSelector(a), a));
-      }
-      else if (what === 'onbuild') edits.push(removeOnbuild());
+      } else if (what === 'onbuild') edits.push(removeOnbuild());
       else unknown();
     } else if (verb === 'squash') {
       if (lower('HISTORY after SQUASH', 'SQUASH HISTORY') !== 'history') unknown();

@@ -39,7 +39,10 @@ export function closest(word: string, known: readonly string[]): string | undefi
 
 /** `--rm-volumes` -> ` (did you mean --rm-volume?)`, or '' when nothing is close. */
 export function didYouMeanFlag(flag: string, known: readonly string[]): string {
-  const s = closest(flag, known.filter((k) => k.length > 1));
+  const s = closest(
+    flag,
+    known.filter((k) => k.length > 1),
+  );
   return s ? `; did you mean --${s}?` : '';
 }
 

@@ -53,10 +53,29 @@ function noValue(flag: string, v: string | undefined): void {
 }
 
 export const commandSpecs: EditSpec[] = [
-  { flag: 'entrypoint', value: 'json-array|string', help: 'set ENTRYPOINT: a JSON array is the exec form; any other string becomes ["string"]', parse: (v) => setEntrypoint(required('entrypoint', v)) },
+  {
+    flag: 'entrypoint',
+    value: 'json-array|string',
+    help: 'set ENTRYPOINT: a JSON array is the exec form; any other string becomes ["string"]',
+    parse: (v) => setEntrypoint(required('entrypoint', v)),
+  },
   { flag: 'cmd', value: 'json-array|string', help: 'set CMD, same forms as --entrypoint', parse: (v) => setCmd(required('cmd', v)) },
   { flag: 'entrypoint-shell', value: 'string', help: 'set ENTRYPOINT to ["/bin/sh","-c",string]', parse: (v) => setEntrypointShell(required('entrypoint-shell', v)) },
   { flag: 'cmd-shell', value: 'string', help: 'set CMD to ["/bin/sh","-c",string]', parse: (v) => setCmdShell(required('cmd-shell', v)) },
-  { flag: 'no-entrypoint', help: 'clear ENTRYPOINT (null)', parse: (v) => (noValue('no-entrypoint', v), clearEntrypoint()) },
-  { flag: 'no-cmd', help: 'clear CMD (null)', parse: (v) => (noValue('no-cmd', v), clearCmd()) },
+  {
+    flag: 'no-entrypoint',
+    help: 'clear ENTRYPOINT (null)',
+    parse: (v) => {
+      noValue('no-entrypoint', v);
+      return clearEntrypoint();
+    },
+  },
+  {
+    flag: 'no-cmd',
+    help: 'clear CMD (null)',
+    parse: (v) => {
+      noValue('no-cmd', v);
+      return clearCmd();
+    },
+  },
 ];

@@ -58,7 +58,11 @@ export function removeHealthcheck(): ConfigEdit {
     description: 'remove healthcheck',
     apply(image) {
       let hits = 0;
-      const config = mapRuntime(image, (rc) => (fieldKey(rc, 'Healthcheck') !== undefined ? (hits++, withoutField(rc, 'Healthcheck')) : rc));
+      const config = mapRuntime(image, (rc) => {
+        if (fieldKey(rc, 'Healthcheck') === undefined) return rc;
+        hits++;
+        return withoutField(rc, 'Healthcheck');
+      });
       return { config: hits ? config : image, warnings: hits ? [] : ['the image has no healthcheck'] };
     },
   };
@@ -106,8 +110,22 @@ export const fieldSpecs: EditSpec[] = [
   { flag: 'hostname', value: 'name', help: 'set the default hostname', parse: (v) => setRuntimeString('hostname', v ?? '') },
   { flag: 'domainname', value: 'name', help: 'set the default domain name', parse: (v) => setRuntimeString('domainname', v ?? '') },
   { flag: 'shell', value: 'json-array', help: 'set SHELL, e.g. \'["/bin/bash","-c"]\'', parse: (v) => setShell(required('shell', v)) },
-  { flag: 'rm-healthcheck', help: 'remove HEALTHCHECK', parse: (v) => (noValue('rm-healthcheck', v), removeHealthcheck()) },
-  { flag: 'rm-onbuild', help: 'remove ONBUILD triggers', parse: (v) => (noValue('rm-onbuild', v), removeOnbuild()) },
+  {
+    flag: 'rm-healthcheck',
+    help: 'remove HEALTHCHECK',
+    parse: (v) => {
+      noValue('rm-healthcheck', v);
+      return removeHealthcheck();
+    },
+  },
+  {
+    flag: 'rm-onbuild',
+    help: 'remove ONBUILD triggers',
+    parse: (v) => {
+      noValue('rm-onbuild', v);
+      return removeOnbuild();
+    },
+  },
   { flag: 'author', value: 'text', help: 'set the author field', parse: (v) => setImageString('author', v ?? '') },
   { flag: 'arch', value: 'arch', help: 'set the architecture (amd64, arm64, ...)', parse: (v) => setImageString('arch', required('arch', v)) },
   { flag: 'os', value: 'os', help: 'set the operating system (linux, windows)', parse: (v) => setImageString('os', required('os', v)) },

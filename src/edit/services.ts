@@ -5,9 +5,30 @@ import { readFileSync } from 'node:fs';
  * services database, with a small built-in table for machines (and containers) that lack one.
  */
 const BUILTIN: Record<string, number> = {
-  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, dns: 53, http: 80, www: 80, pop3: 110, ntp: 123,
-  imap: 143, snmp: 161, ldap: 389, https: 443, submission: 587, ldaps: 636, imaps: 993, pop3s: 995,
-  mysql: 3306, postgresql: 5432, postgres: 5432, redis: 6379, 'http-alt': 8080, mongodb: 27017,
+  ftp: 21,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  dns: 53,
+  http: 80,
+  www: 80,
+  pop3: 110,
+  ntp: 123,
+  imap: 143,
+  snmp: 161,
+  ldap: 389,
+  https: 443,
+  submission: 587,
+  ldaps: 636,
+  imaps: 993,
+  pop3s: 995,
+  mysql: 3306,
+  postgresql: 5432,
+  postgres: 5432,
+  redis: 6379,
+  'http-alt': 8080,
+  mongodb: 27017,
 };
 
 let table: Map<string, number> | undefined;

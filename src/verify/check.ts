@@ -243,7 +243,9 @@ class Checker {
   checkManifestJson(mj: EntryRecord): void {
     const doc = this.json(mj, 'manifest.json');
     if (doc !== undefined && !Array.isArray(doc)) this.issue({ entry: 'manifest.json', message: 'is not a JSON list of images' });
-    (Array.isArray(doc) ? doc : []).forEach((item, i) => this.checkItem(item, `manifest.json[${i}]`));
+    (Array.isArray(doc) ? doc : []).forEach((item, i) => {
+      this.checkItem(item, `manifest.json[${i}]`);
+    });
   }
 
   private checkItem(item: Json, where: string): void {

@@ -501,7 +501,7 @@ describe('copyedit edit: every edit, docker load + docker inspect', () => {
     assert.deepEqual(refs, [TAG]);
     const got = mustInspect(e, 'docker26', TAG);
     assert.equal(got.Id, img.newId);
-    assert.equal((got.Config.Labels as Record<string, string>)['e2e'], '1');
+    assert.equal((got.Config.Labels as Record<string, string>).e2e, '1');
     // the sample's other digests untouched
     const before = JSON.parse(ok(run('tar', ['-xOf', src, 'index.json'])).stdout) as { manifests: { digest: string }[] };
     const origManifest = JSON.parse(tarFile(src, `blobs/sha256/${before.manifests[0]!.digest.slice(7)}`)) as typeof m;

@@ -32,7 +32,7 @@ describe('a leaked build argument', () => {
     copyFileSync('/bin/busybox', join(ctx, 'busybox'));
     writeFileSync(join(ctx, 'Dockerfile'), ['FROM scratch', 'COPY busybox /bin/busybox', 'ARG TOKEN', 'RUN ["/bin/busybox","true"]', 'CMD ["/bin/busybox","true"]', ''].join('\n'));
     ok(docker(e, 'docker20', ['build', '-q', '--build-arg', `TOKEN=${SECRET}`, '-t', TAG, ctx], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, timeout: 240_000 }), 'docker build');
-    (created.docker20 ??= new Set()).add(TAG);
+    created.docker20 = new Set([TAG]);
     const input = join(work, 'in.tar');
     ok(docker(e, 'docker20', ['save', '-o', input, TAG]), 'docker save');
     const history = (which: AnyDocker, ref: string) => ok(docker(e, which, ['history', '--no-trunc', ref]), 'docker history').stdout;
@@ -42,13 +42,15 @@ describe('a leaked build argument', () => {
     const output = join(work, 'out.tar');
     ok(cli(['edit', input, '-o', output, '--history-rm-arg', 'TOKEN', '--tag', `${TAG}-clean`]), 'copyedit edit');
     // nowhere in the archive but inside the layers (tar -x of every non-layer entry)
-    const names = ok(run('tar', ['-tf', output])).stdout.split('\n').filter((n) => n && !n.endsWith('/') && !n.endsWith('layer.tar'));
+    const names = ok(run('tar', ['-tf', output]))
+      .stdout.split('\n')
+      .filter((n) => n && !n.endsWith('/') && !n.endsWith('layer.tar'));
     for (const n of names) assert.ok(!ok(run('tar', ['-xOf', output, n])).stdout.includes(SECRET), `${n} still holds the value`);
 
     for (const which of ['docker20', 'docker28c'] as const) {
       const refs = loadedRefs(ok(docker(e, which, ['load', '-i', output]), `${which} load`).stdout);
       assert.ok(refs.length > 0, `${which} loaded nothing`);
-      for (const r of refs) (created[which] ??= new Set()).add(r);
+      created[which] = new Set([...(created[which] ?? []), ...refs]);
       assert.ok(!history(which, `${TAG}-clean`).includes(SECRET), `${which}: docker history still shows the value`);
       assert.ok(!ok(docker(e, which, ['image', 'inspect', `${TAG}-clean`])).stdout.includes(SECRET), `${which}: docker inspect still shows the value`);
     }

@@ -44,7 +44,10 @@ describe('batch editing', () => {
     assert.equal(existsSync(join(out, 'a.tar')), false);
   });
   it('expands quoted globs and refuses two inputs with one output name', async () => {
-    assert.deepEqual(expandInputs([join(dir, '?.tar')]).map((p) => p.slice(dir.length + 1)), ['a.tar', 'b.tar', 'c.tar']);
+    assert.deepEqual(
+      expandInputs([join(dir, '?.tar')]).map((p) => p.slice(dir.length + 1)),
+      ['a.tar', 'b.tar', 'c.tar'],
+    );
     assert.throws(() => expandInputs([join(dir, 'nope*.tar')]), /matches no file/);
     assert.throws(() => planJobs(['x/a.tar', 'y/a.tar'], 'out'), /both be written/);
     assert.throws(() => planJobs(['-'], 'out'), /standard input/);
@@ -54,7 +57,10 @@ describe('batch editing', () => {
 
 describe('compressed output and progress', () => {
   it('gzip output from --gzip or the .tar.gz name; the archive inside is consistent', async () => {
-    for (const [args, name] of [[['--gzip'], 'g1.tar'], [[], 'g2.tar.gz']] as const) {
+    for (const [args, name] of [
+      [['--gzip'], 'g1.tar'],
+      [[], 'g2.tar.gz'],
+    ] as const) {
       const out = join(dir, name);
       const r = cli(['edit', join(dir, 'a.tar'), '-o', out, '--rm-port', 'all', ...args]);
       assert.equal(r.code, 0, r.stderr);

@@ -64,7 +64,7 @@ describe('inspect --format', () => {
 });
 
 describe('completion', () => {
-  it('bash: valid syntax, lists the commands and each command\'s flags, and completes', () => {
+  it("bash: valid syntax, lists the commands and each command's flags, and completes", () => {
     const r = cli(['completion', 'bash']);
     assert.equal(r.code, 0, r.stderr);
     const file = join(dir, 'c.bash');
@@ -74,7 +74,9 @@ describe('completion', () => {
       assert.ok(r.stdout.includes(f), f);
     }
     const run = (words: string[]) =>
-      spawnSync('bash', ['-c', `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _copyedit; echo "\${COMPREPLY[*]}"`]).stdout.toString().trim();
+      spawnSync('bash', ['-c', `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _copyedit; echo "\${COMPREPLY[*]}"`])
+        .stdout.toString()
+        .trim();
     assert.equal(run(['copyedit', 'ed']), 'edit');
     assert.equal(run(['copyedit', 'edit', '--rm-vol']), '--rm-volume');
     assert.equal(run(['copyedit', 'verify', '--st']), '--strict');

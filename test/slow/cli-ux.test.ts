@@ -56,7 +56,7 @@ function cliClosedStdout(args: string[]): Promise<{ code: number | null; stderr:
 }
 
 describe('--version', () => {
-  it('installed inside a project, prints our own version, not the project\'s', async () => {
+  it("installed inside a project, prints our own version, not the project's", async () => {
     // as `npm install image-copyedit` lays it out: our package and yargs, real copies, under the
     // host's node_modules (yargs guesses the version from the directory above its node_modules)
     const host = join(dir, 'host');
@@ -83,7 +83,12 @@ async function mkdirp(d: string): Promise<string> {
 }
 
 describe('a closed standard output', () => {
-  for (const args of [['inspect', 'IN'], ['verify', 'IN'], ['diff', 'IN', 'IN'], ['inspect', 'IN', '--json']]) {
+  for (const args of [
+    ['inspect', 'IN'],
+    ['verify', 'IN'],
+    ['diff', 'IN', 'IN'],
+    ['inspect', 'IN', '--json'],
+  ]) {
     it(`${args.join(' ')} | true: exit 6 with one line, no stack`, async () => {
       const r = await cliClosedStdout(args.map((a) => (a === 'IN' ? input : a)));
       assert.equal(r.code, 6, r.stderr);
@@ -266,7 +271,10 @@ describe('packaging', () => {
     assert.equal(r.status, 0, r.stderr);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     for (const f of ['LICENSE', 'bin/copyedit.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'package.json']) assert.ok(files.includes(f), f);
-    assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('test') || f.startsWith('dist/test') || f.startsWith('src/')), []);
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.map') || f.startsWith('test') || f.startsWith('dist/test') || f.startsWith('src/')),
+      [],
+    );
   });
 });
 
@@ -323,19 +331,37 @@ globalThis.Date = class extends R { constructor(...a) { if (a.length === 0) supe
       const outs = ['0', String(24 * 3600 * 1000)].map((shift, n) => {
         const out = join(dir, `out${n}.tar`);
         const sample = new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname;
-        const r = spawnSync(process.execPath, ['--import', fake, new URL('../../../bin/copyedit.js', import.meta.url).pathname, 'edit', sample, '-o', out, '--created', 'now', '--source-date-epoch', '1700000000'], {
-          encoding: 'utf8',
-          env: { ...process.env, FAKE_SHIFT_MS: shift },
-        });
+        const r = spawnSync(
+          process.execPath,
+          ['--import', fake, new URL('../../../bin/copyedit.js', import.meta.url).pathname, 'edit', sample, '-o', out, '--created', 'now', '--source-date-epoch', '1700000000'],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, FAKE_SHIFT_MS: shift },
+          },
+        );
         assert.equal(r.status, 0, r.stderr);
         return readFileSync(out);
       });
       assert.ok(outs[0]!.equals(outs[1]!), 'the two runs differ');
       // and the clock does move the output when no epoch is given
-      const a = spawnSync(process.execPath, ['--import', fake, new URL('../../../bin/copyedit.js', import.meta.url).pathname, 'edit', new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname, '-o', join(dir, 'x.tar'), '--created', 'now'], {
-        encoding: 'utf8',
-        env: { ...process.env, FAKE_SHIFT_MS: String(24 * 3600 * 1000), SOURCE_DATE_EPOCH: '' },
-      });
+      const a = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          fake,
+          new URL('../../../bin/copyedit.js', import.meta.url).pathname,
+          'edit',
+          new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname,
+          '-o',
+          join(dir, 'x.tar'),
+          '--created',
+          'now',
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, FAKE_SHIFT_MS: String(24 * 3600 * 1000), SOURCE_DATE_EPOCH: '' },
+        },
+      );
       assert.equal(a.status, 0, a.stderr);
       assert.ok(!readFileSync(join(dir, 'x.tar')).equals(outs[0]!));
     } finally {

@@ -29,16 +29,51 @@ function cli(args: string[], stdin?: Buffer) {
 describe('argument parsing', () => {
   it('keeps the order of edit flags and takes values verbatim', () => {
     const { edits, rest } = extractEdits(['edit', 'a', '--rm-volume', 'all', '-o', 'b', '--cmd', '--serve', '--add-volume=/x', '--no-cmd']);
-    assert.deepEqual(edits.map((e) => e.name), ['rm-volume', 'cmd', 'add-volume', 'no-cmd']);
+    assert.deepEqual(
+      edits.map((e) => e.name),
+      ['rm-volume', 'cmd', 'add-volume', 'no-cmd'],
+    );
     assert.deepEqual(rest, ['edit', 'a', '-o', 'b']);
     assert.equal(edits[1]!.description, 'set cmd ["--serve"]');
   });
   it('parses the docker-copyedit sentence form', () => {
-    const words = ['FROM', 'in.tar', 'INTO', 'out.tar', 'REMOVE', 'ALL', 'VOLUMES', 'AND', 'set', 'cmd', '/start.sh', '+', 'rm', 'port', '80', ',', 'ADD', 'VOLUME', '/x', 'AND', 'SET', 'NULL', 'ENTRYPOINT', 'AND', 'SET', 'SHELL', 'CMD', 'echo hi'];
+    const words = [
+      'FROM',
+      'in.tar',
+      'INTO',
+      'out.tar',
+      'REMOVE',
+      'ALL',
+      'VOLUMES',
+      'AND',
+      'set',
+      'cmd',
+      '/start.sh',
+      '+',
+      'rm',
+      'port',
+      '80',
+      ',',
+      'ADD',
+      'VOLUME',
+      '/x',
+      'AND',
+      'SET',
+      'NULL',
+      'ENTRYPOINT',
+      'AND',
+      'SET',
+      'SHELL',
+      'CMD',
+      'echo hi',
+    ];
     const s = parseSentence(words);
     assert.equal(s.input, 'in.tar');
     assert.equal(s.output, 'out.tar');
-    assert.deepEqual(s.edits.map((e) => e.description), ['remove all volumes', 'set cmd ["/start.sh"]', 'remove port 80', 'add volume /x', 'clear entrypoint', 'set cmd ["/bin/sh","-c","echo hi"]']);
+    assert.deepEqual(
+      s.edits.map((e) => e.description),
+      ['remove all volumes', 'set cmd ["/start.sh"]', 'remove port 80', 'add volume /x', 'clear entrypoint', 'set cmd ["/bin/sh","-c","echo hi"]'],
+    );
     assert.throws(() => parseSentence(['FROM', 'a', 'INTO', 'b', 'FROB', 'IT']), /not a command/);
     assert.throws(() => parseSentence(['FROM', 'a']), /INTO/);
   });
@@ -46,11 +81,43 @@ describe('argument parsing', () => {
     const s = parseSentence('set user null and set cmd null from image1 into image2'.split(' '));
     assert.equal(s.input, 'image1');
     assert.equal(s.output, 'image2');
-    assert.deepEqual(s.edits.map((e) => e.description), ['clear user', 'clear cmd']);
-    const all = parseSentence(
-      'into o from i rm all ports + remove ports 80% + remove volumes /var/* + remove label a + remove labels org.* + set label k v + set env A 1 + set envs APP_% 2 + remove env B + remove envs C% + set workingdir /w + set hostname h + set domainname d + set arch arm64 + set architecture amd64 + set author me + set os linux + set variant v8 + set cmd NULL + set no entrypoint + remove healthcheck + set entrypoint ["/a","b"] + override user 1000'.split(' '),
+    assert.deepEqual(
+      s.edits.map((e) => e.description),
+      ['clear user', 'clear cmd'],
     );
-    assert.deepEqual(all.edits.map((e) => e.name), ['rm-port', 'rm-port', 'rm-volume', 'rm-label', 'rm-label', 'label', 'env', 'env', 'rm-env', 'rm-env', 'workdir', 'hostname', 'domainname', 'arch', 'arch', 'author', 'os', 'variant', 'no-cmd', 'no-entrypoint', 'rm-healthcheck', 'entrypoint', 'user']);
+    const all = parseSentence(
+      'into o from i rm all ports + remove ports 80% + remove volumes /var/* + remove label a + remove labels org.* + set label k v + set env A 1 + set envs APP_% 2 + remove env B + remove envs C% + set workingdir /w + set hostname h + set domainname d + set arch arm64 + set architecture amd64 + set author me + set os linux + set variant v8 + set cmd NULL + set no entrypoint + remove healthcheck + set entrypoint ["/a","b"] + override user 1000'.split(
+        ' ',
+      ),
+    );
+    assert.deepEqual(
+      all.edits.map((e) => e.name),
+      [
+        'rm-port',
+        'rm-port',
+        'rm-volume',
+        'rm-label',
+        'rm-label',
+        'label',
+        'env',
+        'env',
+        'rm-env',
+        'rm-env',
+        'workdir',
+        'hostname',
+        'domainname',
+        'arch',
+        'arch',
+        'author',
+        'os',
+        'variant',
+        'no-cmd',
+        'no-entrypoint',
+        'rm-healthcheck',
+        'entrypoint',
+        'user',
+      ],
+    );
   });
   it('normalizes references like Docker', () => {
     assert.equal(normalizeReference('busybox'), 'docker.io/library/busybox:latest');

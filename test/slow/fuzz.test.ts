@@ -26,7 +26,6 @@ const ONLY = process.env.FUZZ_ONLY === undefined ? undefined : Number(process.en
 const CASE_TIMEOUT_MS = 10000;
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 
-
 interface Seed {
   readonly name: string;
   readonly bytes: Buffer;
@@ -142,7 +141,10 @@ describe('fuzz (issue 6)', () => {
       const layersOut = await opaqueEntries(out);
       for (const [name, data] of layersIn) assert.ok(layersOut.get(name)?.equals(data), `${tag}: entry ${name} changed or went missing`);
     });
-    const refused = [...stats.refused].sort().map(([code, n]) => `exit ${code}: ${n}`).join(', ');
+    const refused = [...stats.refused]
+      .sort()
+      .map(([code, n]) => `exit ${code}: ${n}`)
+      .join(', ');
     console.log(`# fuzz seed ${SEED}: ${ids.length} cases from ${seeds.length} seeds (${stats.slow} via xz/bzip2/zstd) in ${Date.now() - started} ms; ${stats.ok} edited, refused ${refused}`);
   });
 

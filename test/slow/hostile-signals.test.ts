@@ -238,7 +238,13 @@ describe('temporaries left by SIGKILL (issue 9.4)', () => {
     const removed = await removeStaleTemporaries(d);
     assert.deepEqual(removed, [join(d, names.stale)]);
     const left = (await readdir(d)).sort();
-    assert.deepEqual(left, Object.entries(names).filter(([k]) => k !== 'stale').map(([, n]) => n).sort());
+    assert.deepEqual(
+      left,
+      Object.entries(names)
+        .filter(([k]) => k !== 'stale')
+        .map(([, n]) => n)
+        .sort(),
+    );
     assert.ok((await lstat(join(d, names.link))).isSymbolicLink());
     assert.equal(await readFile(victim, 'utf8'), 'must survive');
   });
@@ -288,4 +294,3 @@ describe('temporaries left by SIGKILL (issue 9.4)', () => {
     assert.deepEqual(await leftovers(d), []);
   });
 });
-

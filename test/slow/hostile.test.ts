@@ -35,7 +35,7 @@ describe('hostile input (issue 6)', () => {
     assert.deepEqual(await leftovers(outDir), [], `${c.name}: temporary files left behind`);
     if (!ok) {
       const now = await fileState(output);
-      if (hadOutput) assert.equal(now.exists ? (await readFile(output)).toString().slice(0, 200) : "(gone)", PREVIOUS.toString(), `${c.name}: the previous output was changed`);
+      if (hadOutput) assert.equal(now.exists ? (await readFile(output)).toString().slice(0, 200) : '(gone)', PREVIOUS.toString(), `${c.name}: the previous output was changed`);
       else assert.equal(now.exists, false, `${c.name}: an output was written for a refused input`);
     }
   }
@@ -77,8 +77,17 @@ describe('hostile input (issue 6)', () => {
         if (c.expect.exit === 0) {
           assert.equal(failure, undefined, `${c.name}: ${(failure as Error)?.stack}`);
           const warnings = [...report!.warnings, ...report!.images.flatMap((im) => im.warnings)];
-          for (const w of c.expect.warnings ?? []) assert.ok(warnings.some((x) => w.test(x)), `${c.name}: no warning ${w} in ${JSON.stringify(warnings)}`);
-          if (c.expect.tags) assert.deepEqual(report!.images.flatMap((im) => im.tags), c.expect.tags, `${c.name}: edited other images than manifest.json names`);
+          for (const w of c.expect.warnings ?? [])
+            assert.ok(
+              warnings.some((x) => w.test(x)),
+              `${c.name}: no warning ${w} in ${JSON.stringify(warnings)}`,
+            );
+          if (c.expect.tags)
+            assert.deepEqual(
+              report!.images.flatMap((im) => im.tags),
+              c.expect.tags,
+              `${c.name}: edited other images than manifest.json names`,
+            );
           await checkOutput(c, await readFile(output));
         } else {
           assert.ok(failure instanceof CopyeditError, `${c.name}: threw ${(failure as Error)?.stack ?? String(failure)}`);
@@ -169,9 +178,14 @@ describe('hostile input (issue 6)', () => {
     it('an xz archive when xz is not installed: exit 3 and what to install', async () => {
       const xz = cases.find((x) => x.file === 'cut.tar.xz');
       if (!xz) return;
-      await refused(['edit', join(dir, 'in', xz.file), '-o', join(dir, 'x.tar'), '--rm-volume', 'all'], 3, /is xz-compressed and the 'xz' program is not installed; install xz-utils or decompress the archive first/, {
-        env: { ...process.env, PATH: join(dir, 'empty-path') },
-      });
+      await refused(
+        ['edit', join(dir, 'in', xz.file), '-o', join(dir, 'x.tar'), '--rm-volume', 'all'],
+        3,
+        /is xz-compressed and the 'xz' program is not installed; install xz-utils or decompress the archive first/,
+        {
+          env: { ...process.env, PATH: join(dir, 'empty-path') },
+        },
+      );
     });
     it('a dry run of a broken archive fails the same way', async () => {
       await refused(['edit', join(dir, 'in', 'mj-null.tar'), '--dry-run', '--rm-volume', 'all'], 3, /manifest\.json: must hold a JSON array/);

@@ -144,9 +144,10 @@ describe('output: devices, FIFOs, terminals, links, names, directories (issue 9.
 
   describe('an output directory that cannot take the file says why and what to do (issue 14.8)', () => {
     const refused = async (output: string, message: RegExp, o: { uid?: number } = {}) => {
-      const r = o.uid !== undefined
-        ? spawnSync(process.execPath, [BIN, 'edit', good, '-o', output, ...EDIT], { uid: o.uid, gid: o.uid, encoding: 'utf8' })
-        : spawnSync(process.execPath, [BIN, 'edit', good, '-o', output, ...EDIT], { encoding: 'utf8' });
+      const r =
+        o.uid !== undefined
+          ? spawnSync(process.execPath, [BIN, 'edit', good, '-o', output, ...EDIT], { uid: o.uid, gid: o.uid, encoding: 'utf8' })
+          : spawnSync(process.execPath, [BIN, 'edit', good, '-o', output, ...EDIT], { encoding: 'utf8' });
       assert.equal(r.status, 6, r.stderr);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, STACK);
@@ -168,7 +169,13 @@ describe('output: devices, FIFOs, terminals, links, names, directories (issue 9.
       await chmod(d, 0o555);
       await chmod(dir, 0o755);
       await chmod(good, 0o644);
-      await refused(join(d, 'o.tar'), new RegExp(`cannot write ${d}/o\\.tar: no permission to create a file in ${d} \\(the output is written there as a temporary file, then renamed\\); fix the directory's permissions or choose another output path`), ROOT ? { uid: 65534 } : {});
+      await refused(
+        join(d, 'o.tar'),
+        new RegExp(
+          `cannot write ${d}/o\\.tar: no permission to create a file in ${d} \\(the output is written there as a temporary file, then renamed\\); fix the directory's permissions or choose another output path`,
+        ),
+        ROOT ? { uid: 65534 } : {},
+      );
       assert.deepEqual(await leftovers(d), []);
     });
     it('read-only file system (EROFS)', async (t) => {
@@ -204,7 +211,10 @@ describe('output: devices, FIFOs, terminals, links, names, directories (issue 9.
         const started = Date.now();
         const r = await runCli(['edit', big, '-o', join(full, name), ...EDIT], { timeoutMs: 20000 });
         assert.equal(r.code, 6, r.stderr);
-        assert.match(r.stderr, new RegExp(`^copyedit: error: cannot write ${full}/${name.replace(/\./g, '\\.')}: no space left on device; free some space or write the output to another file system\\n$`));
+        assert.match(
+          r.stderr,
+          new RegExp(`^copyedit: error: cannot write ${full}/${name.replace(/\./g, '\\.')}: no space left on device; free some space or write the output to another file system\\n$`),
+        );
         assert.ok(Date.now() - started < 15000, 'no hang');
         assert.equal(existsSync(join(full, name)), false);
         assert.deepEqual(await leftovers(full), []);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonNumber, parseJson, printJson, stringifyJson } from '../../src/json/lossless.js';
+import { type JsonNumber, parseJson, printJson, stringifyJson } from '../../src/json/lossless.js';
 import { rng } from '../unit/rng.js';
 
 /** A random number in JSON's grammar: sign, int part up to `maxDigits`, fraction, exponent. */

@@ -168,7 +168,10 @@ describe('tar reader: differential test against Python tarfile and Go archive/ta
       const p = py[i]!;
       const g = go?.[i];
       const pyOk = p.ok && p.clean !== false;
-      const fail = (why: string) => failures.push(`seed ${seed}: ${why}\n  copyedit: ${me.ok ? comparable(me.entries).join(' | ') : me.error}\n  python:   ${p.ok ? `${comparable(p.entries).join(' | ')}${p.clean === false ? ' (stopped early)' : ''}` : p.error}${g ? `\n  go:       ${g.ok ? comparable(g.entries).join(' | ') : g.error}` : ''}`);
+      const fail = (why: string) =>
+        failures.push(
+          `seed ${seed}: ${why}\n  copyedit: ${me.ok ? comparable(me.entries).join(' | ') : me.error}\n  python:   ${p.ok ? `${comparable(p.entries).join(' | ')}${p.clean === false ? ' (stopped early)' : ''}` : p.error}${g ? `\n  go:       ${g.ok ? comparable(g.entries).join(' | ') : g.error}` : ''}`,
+        );
       if (me.ok) {
         accepted++;
         for (const f of features[i]!) covered.set(f, (covered.get(f) ?? 0) + 1);
@@ -188,7 +191,11 @@ describe('tar reader: differential test against Python tarfile and Go archive/ta
     }
     console.log(`# ${accepted} of ${COUNT} archives read alike${go ? ' by copyedit, Python and Go' : ' by copyedit and Python'}; refusals: ${[...tally].map(([k, n]) => `${k}: ${n}`).join('; ')}`);
     console.log(`# classes among the archives read alike: ${[...covered].map(([k, n]) => `${k}: ${n}`).join('; ')}`);
-    assert.deepEqual(failures.slice(0, 15), [], `${failures.length} differences; reproduce one with COPYEDIT_TAR_SEED=<seed> COPYEDIT_TAR_COUNT=1, or write it with node dist/test/hostile/tar-gen.js <seed> DIR`);
+    assert.deepEqual(
+      failures.slice(0, 15),
+      [],
+      `${failures.length} differences; reproduce one with COPYEDIT_TAR_SEED=<seed> COPYEDIT_TAR_COUNT=1, or write it with node dist/test/hostile/tar-gen.js <seed> DIR`,
+    );
     if (COUNT >= 500) {
       assert.ok(accepted >= COUNT / 5, `only ${accepted} archives accepted: the generator makes too few valid ones`);
       // the comparison means something only if the archives read alike hold each class

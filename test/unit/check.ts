@@ -55,7 +55,10 @@ export function checkArchive(entries: Entries): string[] {
       if (diffIds.length !== it.Layers.length) problems.push(`manifest.json: ${it.Layers.length} layers, ${diffIds.length} diff_ids`);
       it.Layers.forEach((p, i) => {
         const l = get(p);
-        if (!l) return problems.push(`manifest.json: layer ${p} missing`);
+        if (!l) {
+          problems.push(`manifest.json: layer ${p} missing`);
+          return;
+        }
         const raw = l.data[0] === 0x1f && l.data[1] === 0x8b ? gunzipSync(l.data) : l.data;
         if (`sha256:${sha(raw)}` !== diffIds[i]) problems.push(`${p}: DiffID ${sha(raw)} != ${diffIds[i]}`);
       });

@@ -33,7 +33,18 @@ describe('option table', () => {
       'rm-annotation': ['old'],
       verify: true,
     });
-    assert.deepEqual(childArgv(EDIT_OPTIONS, parent), ['--no-fsync', '--gzip', '--image=app:1', '--tag=new:1', '--tag=new:2', '--keep-original', '--no-history', '--annotation=k=v=w', '--rm-annotation=old', '--verify']);
+    assert.deepEqual(childArgv(EDIT_OPTIONS, parent), [
+      '--no-fsync',
+      '--gzip',
+      '--image=app:1',
+      '--tag=new:1',
+      '--tag=new:2',
+      '--keep-original',
+      '--no-history',
+      '--annotation=k=v=w',
+      '--rm-annotation=old',
+      '--verify',
+    ]);
     assert.deepEqual(childArgv(EDIT_OPTIONS, readValues(EDIT_OPTIONS, { inputs: ['a.tar'] })), []);
   });
   it('every flag a user may type is known to suggestions and completion', () => {

@@ -26,7 +26,10 @@ describe('diff', () => {
   it('finds nothing between an archive and itself', async () => {
     const d = await diffArchives(s('docker26-multi.tar'), s('docker26-multi.tar'));
     assert.equal(d.identical, true);
-    assert.deepEqual(d.images.map((i) => i.status), ['same', 'same']);
+    assert.deepEqual(
+      d.images.map((i) => i.status),
+      ['same', 'same'],
+    );
   });
   it('shows the config change, new ID and untouched layers of an edit', async () => {
     const d = await diffArchives(s('docker20-legacy.tar'), edited);
@@ -40,7 +43,10 @@ describe('diff', () => {
     const paths = img.config.map((c) => c.path);
     assert.ok(paths.includes('config.Volumes./data'), paths.join(','));
     assert.equal(img.config.find((c) => c.path === 'config.Volumes./data')!.after, undefined);
-    assert.deepEqual(img.layers.map((l) => l.status), ['same', 'same', 'same', 'same']);
+    assert.deepEqual(
+      img.layers.map((l) => l.status),
+      ['same', 'same', 'same', 'same'],
+    );
   });
   it('same image in two layouts: same ID, recompressed layers, missing tag', async () => {
     const d = await diffArchives(s('docker20-legacy.tar'), s('containerd-gzip-index.tar'));
@@ -48,15 +54,21 @@ describe('diff', () => {
     assert.equal(img.a!.id, img.b!.id);
     assert.deepEqual(img.tagsRemoved, ['example/app:latest']);
     assert.deepEqual(img.config, []);
-    assert.deepEqual(img.layers.map((l) => l.status), ['recompressed', 'recompressed', 'recompressed', 'recompressed']);
+    assert.deepEqual(
+      img.layers.map((l) => l.status),
+      ['recompressed', 'recompressed', 'recompressed', 'recompressed'],
+    );
     assert.equal(img.b!.manifestDigest, 'sha256:895759ac8de918c23cf5d8425a78af6c1b635cf1a41087643fdcd6dbaac10bcb');
   });
   it('an image only on one side', async () => {
     const d = await diffArchives(s('docker20-multi.tar'), s('docker20-legacy.tar'));
-    assert.deepEqual(d.images.map((i) => [i.status, i.a?.tags ?? null]), [
-      ['same', ['example/app:1.0', 'example/app:latest']],
-      ['only-a', ['example/other:2']],
-    ]);
+    assert.deepEqual(
+      d.images.map((i) => [i.status, i.a?.tags ?? null]),
+      [
+        ['same', ['example/app:1.0', 'example/app:latest']],
+        ['only-a', ['example/other:2']],
+      ],
+    );
   });
   it('CLI: human and --json', () => {
     const r = spawnSync(process.execPath, [BIN, 'diff', s('docker20-legacy.tar'), edited]);

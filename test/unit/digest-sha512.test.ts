@@ -103,9 +103,12 @@ describe('streaming sha512', () => {
     assert.ok(h.sha512?.equals(d512));
     const all = new EntryHasher({ decompress: false, sha512: () => true });
     const e = entry('whatever.json', data.length, 1);
-    await all.consume(e, (async function* () {
-      yield data;
-    })());
+    await all.consume(
+      e,
+      (async function* () {
+        yield data;
+      })(),
+    );
     assert.ok(all.get(e)!.sha512?.equals(d512));
   });
 });

@@ -107,7 +107,25 @@ describe('field edits', () => {
   it('every edit flag is registered once', () => {
     const flags = EDIT_SPECS.map((s) => s.flag);
     assert.equal(new Set(flags).size, flags.length);
-    for (const f of ['env', 'rm-env', 'label', 'rm-label', 'user', 'workdir', 'stop-signal', 'rm-healthcheck', 'rm-onbuild', 'shell', 'hostname', 'domainname', 'author', 'arch', 'os', 'variant', 'created']) {
+    for (const f of [
+      'env',
+      'rm-env',
+      'label',
+      'rm-label',
+      'user',
+      'workdir',
+      'stop-signal',
+      'rm-healthcheck',
+      'rm-onbuild',
+      'shell',
+      'hostname',
+      'domainname',
+      'author',
+      'arch',
+      'os',
+      'variant',
+      'created',
+    ]) {
       assert.ok(flags.includes(f), f);
     }
   });

@@ -24,7 +24,11 @@ export async function makeTar(entries: Entry[]): Promise<Buffer> {
     await new Promise<void>((res, rej) =>
       type === 'file'
         ? pack.entry({ name: e.name, type, mtime: new Date(0), mode: 0o644 }, data, (err) => (err ? rej(err) : res()))
-        : (pack.entry({ name: e.name, type, mtime: new Date(0), mode: type === 'directory' ? 0o755 : 0o777, ...(e.linkname ? { linkname: e.linkname } : {}) }, (err) => (err ? rej(err) : res())) as unknown as { end(): void }).end(),
+        : (
+            pack.entry({ name: e.name, type, mtime: new Date(0), mode: type === 'directory' ? 0o755 : 0o777, ...(e.linkname ? { linkname: e.linkname } : {}) }, (err) =>
+              err ? rej(err) : res(),
+            ) as unknown as { end(): void }
+          ).end(),
     );
   }
   pack.finalize();
@@ -121,7 +125,7 @@ export async function craneTarball(): Promise<Fixture> {
   const config = Buffer.from(JSON.stringify(imageConfig(layers.map(sha))));
   const id = sha(config);
   const entries: Entry[] = [{ name: `sha256:${id}`, data: config }];
-  gz.forEach((g) => entries.push({ name: `${sha(g)}.tar.gz`, data: g }));
+  for (const g of gz) entries.push({ name: `${sha(g)}.tar.gz`, data: g });
   entries.push({ name: 'manifest.json', data: JSON.stringify([{ Config: `sha256:${id}`, RepoTags: ['example/app:1.0'], Layers: gz.map((g) => `${sha(g)}.tar.gz`) }]) });
   return { archive: await makeTar(entries), layers: gz, config };
 }
@@ -143,7 +147,10 @@ export async function ociLayout(o: OciOptions = {}): Promise<Fixture & { manifes
   const layers = o.gzip ? raw.map((l) => gzipSync(l)) : raw;
   const config = Buffer.from(JSON.stringify(imageConfig(raw.map(sha))));
   const blobs = new Map<string, Buffer>();
-  const put = (b: Buffer) => (blobs.set(sha(b), b), `sha256:${sha(b)}`);
+  const put = (b: Buffer) => {
+    blobs.set(sha(b), b);
+    return `sha256:${sha(b)}`;
+  };
   const layerMt = o.gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar';
   const manifest = Buffer.from(
     JSON.stringify({
@@ -156,7 +163,14 @@ export async function ociLayout(o: OciOptions = {}): Promise<Fixture & { manifes
   const mDigest = put(manifest);
   let top = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: mDigest, size: manifest.length } as Record<string, unknown>;
   if (o.multiPlatform) {
-    const attestation = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: put(Buffer.from('{}')), size: 2 }, layers: [] }));
+    const attestation = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: put(Buffer.from('{}')), size: 2 },
+        layers: [],
+      }),
+    );
     const index = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -176,8 +190,15 @@ export async function ociLayout(o: OciOptions = {}): Promise<Fixture & { manifes
     );
     top = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: put(index), size: index.length };
   }
-  const indexJson = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...top, annotations: { 'io.containerd.image.name': 'docker.io/example/app:1.0', 'org.opencontainers.image.ref.name': '1.0' } }] };
-  const entries: Entry[] = [{ name: 'blobs/', type: 'directory' }, { name: 'blobs/sha256/', type: 'directory' }];
+  const indexJson = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{ ...top, annotations: { 'io.containerd.image.name': 'docker.io/example/app:1.0', 'org.opencontainers.image.ref.name': '1.0' } }],
+  };
+  const entries: Entry[] = [
+    { name: 'blobs/', type: 'directory' },
+    { name: 'blobs/sha256/', type: 'directory' },
+  ];
   for (const [hex, b] of [...blobs].sort()) entries.push({ name: `blobs/sha256/${hex}`, data: b });
   entries.push({ name: 'index.json', data: JSON.stringify(indexJson) });
   if (!o.noManifestJson) {

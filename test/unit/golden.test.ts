@@ -30,7 +30,9 @@ describe('edited samples are byte-for-byte what they were', () => {
     for (const name of names) {
       const output = join(dir, `${name.replace('/', '_')}.out.tar`);
       await editArchive({ input: join(root, 'samples', name), output, edits: [removeVolume('all'), removePort('all'), setEntrypoint('["/bin/echo","edited"]')], fsync: false });
-      now[name] = createHash('sha256').update(await readFile(output)).digest('hex');
+      now[name] = createHash('sha256')
+        .update(await readFile(output))
+        .digest('hex');
     }
     if (process.env.COPYEDIT_UPDATE_GOLDEN === '1') {
       await writeFile(goldenPath, `${JSON.stringify(now, null, 2)}\n`);

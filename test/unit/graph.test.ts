@@ -47,7 +47,10 @@ describe('the archive graph', () => {
     const { report, out, json, index } = await edit(await b.archive([top], mj), { ...EDIT, tags: ['example/fixed:2'] });
     assert.deepEqual(checkArchive(out), []);
     assert.equal(report.images.length, 1, 'one image, not one per platform');
-    assert.deepEqual(report.images[0]!.platforms.map((p) => p.platform), ['linux/amd64', 'linux/arm64']);
+    assert.deepEqual(
+      report.images[0]!.platforms.map((p) => p.platform),
+      ['linux/amd64', 'linux/arm64'],
+    );
     assert.equal(index.manifests.length, 1);
     assert.equal(index.manifests[0]!.annotations!['io.containerd.image.name'], 'docker.io/example/fixed:2');
     const idx = json(index.manifests[0]!.digest);
@@ -74,7 +77,9 @@ describe('the archive graph', () => {
     const archive = await b.archive([top]);
     const narrowed = await edit(archive, { ...EDIT, platforms: [parsePlatform('linux/arm64')!] });
     const idx = narrowed.json(narrowed.index.manifests[0]!.digest);
-    const byArch = Object.fromEntries(idx.manifests.filter((m: Desc) => m.platform?.architecture !== 'unknown').map((m: Desc) => [m.platform!.architecture, narrowed.json(narrowed.json(m.digest).config.digest).config]));
+    const byArch = Object.fromEntries(
+      idx.manifests.filter((m: Desc) => m.platform?.architecture !== 'unknown').map((m: Desc) => [m.platform!.architecture, narrowed.json(narrowed.json(m.digest).config.digest).config]),
+    );
     assert.deepEqual(byArch.arm64.Entrypoint, ['/x']);
     assert.deepEqual(byArch.amd64.Entrypoint, ['/app/run'], 'amd64 left as it was');
     assert.equal(idx.manifests.length, 3, "amd64's attestation stays: it is still true");
@@ -82,7 +87,10 @@ describe('the archive graph', () => {
     const only = await edit(archive, { ...EDIT, onlyPlatforms: [parsePlatform('linux/amd64')!] });
     assert.deepEqual(checkArchive(only.out), []);
     const oidx = only.json(only.index.manifests[0]!.digest);
-    assert.deepEqual(oidx.manifests.map((m: Desc) => m.platform!.architecture), ['amd64']);
+    assert.deepEqual(
+      oidx.manifests.map((m: Desc) => m.platform!.architecture),
+      ['amd64'],
+    );
     assert.ok(!only.out.has(`blobs/sha256/${arm.layers[0]!.digest.slice(7)}`), 'arm64 layer blob left out');
     assert.ok(!only.out.has(`blobs/sha256/${arm.desc.digest.slice(7)}`), 'arm64 manifest left out');
     assert.equal((await verifyArchive(only.output)).ok, true);
@@ -157,7 +165,10 @@ describe('the archive graph', () => {
     const v = await verifyArchive(input);
     assert.deepEqual(v.issues, []);
     assert.equal(v.ok, true);
-    assert.ok(v.unverified.some((u) => /non-distributable and absent/.test(u)), 'the absent foreign layer is reported as such');
+    assert.ok(
+      v.unverified.some((u) => /non-distributable and absent/.test(u)),
+      'the absent foreign layer is reported as such',
+    );
     // and edit --verify passes on it
     const r = await edit(await b.archive(roots, mj), { ...EDIT, verify: true, images: ['example/win:1'] });
     assert.equal(r.report.verification?.ok, true);
@@ -225,7 +236,10 @@ describe('inspect of the graph', () => {
     assert.equal(r.targets.length, 1);
     const t = r.targets[0]!;
     assert.deepEqual([t.kind, t.digest, t.names], ['index', top.digest, ['docker.io/example/multi:1']]);
-    assert.deepEqual(t.platforms.map((p) => p.platform), ['linux/amd64']);
+    assert.deepEqual(
+      t.platforms.map((p) => p.platform),
+      ['linux/amd64'],
+    );
     assert.deepEqual(t.absentPlatforms, [{ platform: 'linux/arm64', manifest: arm.desc.digest }]);
     assert.equal(t.attestations.length, 1);
     assert.deepEqual(r.artifacts, [{ digest: art.digest, mediaType: MT.manifest, artifactType: 'application/spdx+json', subject: top.digest, present: true }]);

@@ -65,7 +65,11 @@ describe('squashed history and SOURCE_DATE_EPOCH', () => {
   it('squash keeps one entry per layer (moby: non-empty entries = layers), with no build steps', () => {
     const cfg = json({
       rootfs: { type: 'layers', diff_ids: ['sha256:a', 'sha256:b'] },
-      history: [{ created: '2020-01-01T00:00:00Z', created_by: 'ADD x' }, { created_by: 'ENV A=1', empty_layer: true }, { created: '2020-01-02T00:00:00Z', created_by: 'RUN secret-step' }],
+      history: [
+        { created: '2020-01-01T00:00:00Z', created_by: 'ADD x' },
+        { created_by: 'ENV A=1', empty_layer: true },
+        { created: '2020-01-02T00:00:00Z', created_by: 'RUN secret-step' },
+      ],
     });
     const h = squashHistory().apply(cfg).config.history as JsonObject[];
     assert.equal(h.length, 2);
@@ -112,7 +116,11 @@ describe('a leaked build argument leaves the whole archive', () => {
     const f = await dockerLegacy(leak);
     // the legacy json of the top layer repeats the build container's config, as Docker <= 24 writes it
     const tar = await readTar(f.archive);
-    const entries = [...tar].map(([name, e]) => ({ name, data: name.endsWith('/json') ? JSON.stringify({ id: name.slice(0, 64), container_config: leak.container_config }) : e.data, ...(e.header.type === 'directory' ? { type: 'directory' as const } : {}) }));
+    const entries = [...tar].map(([name, e]) => ({
+      name,
+      data: name.endsWith('/json') ? JSON.stringify({ id: name.slice(0, 64), container_config: leak.container_config }) : e.data,
+      ...(e.header.type === 'directory' ? { type: 'directory' as const } : {}),
+    }));
     const input = join(dir, 'leak.tar');
     await writeFile(input, await makeTar(entries));
     assert.ok((await readFile(input)).includes('s3cr3t-value'));

@@ -26,7 +26,10 @@ describe('inspect matches what the engines reported (samples/expected.json)', ()
         const got = r.images.find((i) => i.id === want.imageId)!;
         assert.equal(got.shortId, want.imageId.slice(7, 19));
         assert.deepEqual(norm(got.tags), norm(want.repoTags));
-        assert.deepEqual(got.layers.map((l) => l.diffId), want.diffIds);
+        assert.deepEqual(
+          got.layers.map((l) => l.diffId),
+          want.diffIds,
+        );
         assert.equal(got.architecture, want.architecture);
         assert.equal(got.os, want.os);
         assert.deepEqual(got.config.entrypoint, want.entrypoint);
@@ -39,9 +42,21 @@ describe('inspect matches what the engines reported (samples/expected.json)', ()
         assert.equal(got.config.workingDir, want.workingDir);
         if ('manifestDigest' in want) assert.equal(got.manifestDigest, want.manifestDigest);
         if ('indexDigest' in want) assert.equal(got.indexDigest, want.indexDigest);
-        if (want.layerDigests) assert.deepEqual(got.layers.map((l) => l.blobDigest), want.layerDigests);
-        if (want.layerMediaTypes) assert.deepEqual(got.layers.map((l) => l.mediaType), want.layerMediaTypes);
-        if (want.absentManifests) assert.deepEqual(r.absentManifests.map((a) => ({ digest: a.digest, platform: a.platform })), want.absentManifests);
+        if (want.layerDigests)
+          assert.deepEqual(
+            got.layers.map((l) => l.blobDigest),
+            want.layerDigests,
+          );
+        if (want.layerMediaTypes)
+          assert.deepEqual(
+            got.layers.map((l) => l.mediaType),
+            want.layerMediaTypes,
+          );
+        if (want.absentManifests)
+          assert.deepEqual(
+            r.absentManifests.map((a) => ({ digest: a.digest, platform: a.platform })),
+            want.absentManifests,
+          );
         // ChainIDs by the image-spec formula, computed here independently
         let chain = '';
         got.layers.forEach((l, i) => {
@@ -49,7 +64,11 @@ describe('inspect matches what the engines reported (samples/expected.json)', ()
           assert.equal(l.chainId, chain);
         });
         // uncompressed layouts: the stored blob is the DiffID's tar
-        if (!want.layerDigests) assert.deepEqual(got.layers.map((l) => l.blobDigest), want.diffIds);
+        if (!want.layerDigests)
+          assert.deepEqual(
+            got.layers.map((l) => l.blobDigest),
+            want.diffIds,
+          );
       }
     });
   }
@@ -58,21 +77,27 @@ describe('inspect matches what the engines reported (samples/expected.json)', ()
     assert.equal(r.layout, 'docker-legacy');
     assert.equal(r.images[0]!.manifestDigest, null);
     assert.equal(r.images[0]!.indexDigest, null);
-    assert.deepEqual(r.images[0]!.layers.map((l) => [l.size, l.compression, l.mediaType]), [
-      [6144, 'none', null],
-      [2048, 'none', null],
-      [2048, 'none', null],
-      [2048, 'none', null],
-    ]);
+    assert.deepEqual(
+      r.images[0]!.layers.map((l) => [l.size, l.compression, l.mediaType]),
+      [
+        [6144, 'none', null],
+        [2048, 'none', null],
+        [2048, 'none', null],
+        [2048, 'none', null],
+      ],
+    );
   });
   it('reports the layer sizes from the manifest for gzip layers', async () => {
     const r = await inspectArchive(join(SAMPLES, 'containerd-gzip-index.tar'));
-    assert.deepEqual(r.images[0]!.layers.map((l) => [l.size, l.compression]), [
-      [344, 'gzip'],
-      [129, 'gzip'],
-      [130, 'gzip'],
-      [129, 'gzip'],
-    ]);
+    assert.deepEqual(
+      r.images[0]!.layers.map((l) => [l.size, l.compression]),
+      [
+        [344, 'gzip'],
+        [129, 'gzip'],
+        [130, 'gzip'],
+        [129, 'gzip'],
+      ],
+    );
     assert.equal(r.images[0]!.manifests[0]!.platform, 'linux/amd64');
     assert.deepEqual(r.images[0]!.manifests[0]!.indexes, ['sha256:0581389f6de18b0f56562364ec26669dda291d4617a8def12484811027445534']);
   });
@@ -90,12 +115,31 @@ describe('inspect: attestations and the JSON shape', () => {
     assert.equal(img.attestations[0]!.present, true);
     assert.equal(img.attestations[0]!.refersTo, img.manifestDigest);
     assert.equal(img.attestations[0]!.index, img.indexDigest);
-    assert.deepEqual(r.absentManifests.map((a) => a.platform), [{ os: 'linux', architecture: 'arm64' }]);
+    assert.deepEqual(
+      r.absentManifests.map((a) => a.platform),
+      [{ os: 'linux', architecture: 'arm64' }],
+    );
   });
   it('keeps every documented key, null when unknown', async () => {
     const r = await inspectArchive(join(SAMPLES, 'podman.tar'));
     assert.deepEqual(Object.keys(r), ['schemaVersion', 'archive', 'compression', 'layout', 'images', 'targets', 'artifacts', 'absentManifests', 'notes']);
-    assert.deepEqual(Object.keys(r.images[0]!), ['id', 'shortId', 'tags', 'configEntry', 'configSize', 'created', 'architecture', 'os', 'variant', 'config', 'manifestDigest', 'indexDigest', 'manifests', 'layers', 'attestations']);
+    assert.deepEqual(Object.keys(r.images[0]!), [
+      'id',
+      'shortId',
+      'tags',
+      'configEntry',
+      'configSize',
+      'created',
+      'architecture',
+      'os',
+      'variant',
+      'config',
+      'manifestDigest',
+      'indexDigest',
+      'manifests',
+      'layers',
+      'attestations',
+    ]);
     assert.deepEqual(Object.keys(r.images[0]!.config), ['entrypoint', 'cmd', 'env', 'volumes', 'exposedPorts', 'user', 'workingDir', 'labels', 'stopSignal', 'healthcheck']);
     assert.deepEqual(Object.keys(r.images[0]!.layers[0]!), ['entry', 'size', 'mediaType', 'compression', 'blobDigest', 'diffId', 'chainId']);
     assert.equal(r.images[0]!.variant, null);

@@ -51,7 +51,7 @@ function objectAt(v: Plain, path: string): { [k: string]: Plain } {
 function caseVariant(k: string, r: () => number): string {
   if (!/[A-Za-z]/.test(k)) return k;
   for (;;) {
-    const v = [...k].map((c) => (c === 'k' || c === 'K') && r() < 0.2 ? '\u212a' : (c === 's' || c === 'S') && r() < 0.2 ? '\u017f' : r() < 0.5 ? c.toUpperCase() : c.toLowerCase()).join('');
+    const v = [...k].map((c) => ((c === 'k' || c === 'K') && r() < 0.2 ? '\u212a' : (c === 's' || c === 'S') && r() < 0.2 ? '\u017f' : r() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('');
     if (v !== k) return v;
   }
 }
@@ -106,13 +106,16 @@ describe('Go struct-key ambiguity (generated corpus)', () => {
         assert.ok(found, label);
         assert.equal(found.path, path, label);
         assert.deepEqual(new Set(found.keys), new Set(keys.length ? [base, key] : [key]), label);
-        assert.throws(() => checkGoAmbiguity(parsed, d.schema, 'some/entry', d.what), (e: unknown) => {
-          assert.ok(e instanceof ArchiveError && e.exitCode === 3, label);
-          assert.ok(e.message.startsWith(`some/entry: ${d.what} has `), e.message);
-          assert.ok(e.message.includes(JSON.stringify(key)), e.message);
-          assert.ok(e.message.includes(path === '' ? 'at its top level' : `in ${path}`), e.message);
-          return true;
-        });
+        assert.throws(
+          () => checkGoAmbiguity(parsed, d.schema, 'some/entry', d.what),
+          (e: unknown) => {
+            assert.ok(e instanceof ArchiveError && e.exitCode === 3, label);
+            assert.ok(e.message.startsWith(`some/entry: ${d.what} has `), e.message);
+            assert.ok(e.message.includes(JSON.stringify(key)), e.message);
+            assert.ok(e.message.includes(path === '' ? 'at its top level' : `in ${path}`), e.message);
+            return true;
+          },
+        );
         n++;
       }
     }
@@ -208,7 +211,17 @@ describe('edits see a field under any spelling Go accepts (generated corpus)', (
       }
       const config = parseJson(JSON.stringify(doc)) as JsonObject;
       assert.equal(findGoAmbiguity(config, IMAGE_CONFIG), undefined);
-      const out = applyEdits(config, [removeVolume('all'), removePort('8080'), addPort('443'), setEnv('APP_MODE', 'dev'), removeLabel('all'), setCmd('["/x"]'), removeHealthcheck(), setRuntimeString('user', 'root'), setImageString('arch', 'arm64')]).config;
+      const out = applyEdits(config, [
+        removeVolume('all'),
+        removePort('8080'),
+        addPort('443'),
+        setEnv('APP_MODE', 'dev'),
+        removeLabel('all'),
+        setCmd('["/x"]'),
+        removeHealthcheck(),
+        setRuntimeString('user', 'root'),
+        setImageString('arch', 'arm64'),
+      ]).config;
       const label = `seed 31337 round ${round}: ${stringifyJson(config).slice(0, 200)}`;
       // nothing new was added under a second spelling: Go would read the result as we do
       assert.equal(findGoAmbiguity(parseJson(printJson(out)), IMAGE_CONFIG), undefined, label);
@@ -223,7 +236,8 @@ describe('edits see a field under any spelling Go accepts (generated corpus)', (
         assert.equal(field(rc, 'Healthcheck'), undefined, label);
         assert.equal(field(rc, 'User'), 'root', label);
         // an existing key keeps its spelling
-        for (const f of ['ExposedPorts', 'Env', 'Cmd']) if (fieldKey(config[fieldKey(config, rcName)!] as JsonObject, f)) assert.equal(fieldKey(rc, f), fieldKey(config[fieldKey(config, rcName)!] as JsonObject, f), label);
+        for (const f of ['ExposedPorts', 'Env', 'Cmd'])
+          if (fieldKey(config[fieldKey(config, rcName)!] as JsonObject, f)) assert.equal(fieldKey(rc, f), fieldKey(config[fieldKey(config, rcName)!] as JsonObject, f), label);
       }
       assert.equal(field(out, 'architecture'), 'arm64', label);
       assert.equal(fieldKey(out, 'architecture'), fieldKey(config, 'architecture'), label);
@@ -235,4 +249,3 @@ describe('edits see a field under any spelling Go accepts (generated corpus)', (
     assert.equal(stringifyJson(r.config), '{"architecture":"amd64","Config":{"Env":[]},"os":"linux"}');
   });
 });
-

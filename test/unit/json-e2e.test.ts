@@ -112,7 +112,6 @@ describe('numbers of any length through an edit (seeded corpus)', () => {
   });
 });
 
-
 describe('documents Go reads ambiguously are refused (seeded corpus)', () => {
   it('case-folded or repeated struct keys in a config, manifest.json, a manifest or index.json: exit 3 naming the entry and both keys', async () => {
     const r = rng(909);

@@ -130,9 +130,15 @@ describe('every layout', () => {
     const input = join(dir, 'range.tar');
     await writeFile(input, f.archive);
     const kept = await editArchive({ input, output: join(dir, 'range-a.tar'), edits: [removeVolume('all')] });
-    assert.ok(kept.warnings.some((w) => /"8000-8010\/tcp" is a port range/.test(w)), kept.warnings.join('\n'));
+    assert.ok(
+      kept.warnings.some((w) => /"8000-8010\/tcp" is a port range/.test(w)),
+      kept.warnings.join('\n'),
+    );
     const fixed = await editArchive({ input, output: join(dir, 'range-b.tar'), edits: [removePort('8000-8010*')] });
-    assert.deepEqual(fixed.warnings.filter((w) => /port range/.test(w)), []);
+    assert.deepEqual(
+      fixed.warnings.filter((w) => /port range/.test(w)),
+      [],
+    );
   });
 
   it('an edit that changes nothing writes an unchanged copy and says so', async () => {
@@ -169,7 +175,10 @@ describe('every layout', () => {
     assert.equal(afterSt.mtimeMs, before.mtimeMs);
     assert.ok((await readFile(input)).equals(f.archive));
     const { readdir } = await import('node:fs/promises');
-    assert.deepEqual((await readdir(dir)).filter((n) => n.includes('copyedit-tmp')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.includes('copyedit-tmp')),
+      [],
+    );
   });
 
   it('-o naming the input replaces it only once the new archive is complete', async () => {

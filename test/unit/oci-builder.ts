@@ -48,7 +48,10 @@ export class OciBuilder {
 
   /** A BuildKit-style provenance attestation for `subject` (a manifest descriptor). */
   attestation(subject: Desc): Desc {
-    const statement = this.blob({ _type: 'https://in-toto.io/Statement/v0.1', subject: [{ digest: { sha256: subject.digest.slice(7) } }], predicateType: 'https://slsa.dev/provenance/v0.2', predicate: {} }, MT.intoto);
+    const statement = this.blob(
+      { _type: 'https://in-toto.io/Statement/v0.1', subject: [{ digest: { sha256: subject.digest.slice(7) } }], predicateType: 'https://slsa.dev/provenance/v0.2', predicate: {} },
+      MT.intoto,
+    );
     const cfg = this.blob({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [statement.digest] } }, MT.config);
     const m = { schemaVersion: 2, mediaType: MT.manifest, config: cfg, layers: [{ ...statement, annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } }] };
     return {

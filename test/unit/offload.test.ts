@@ -67,6 +67,9 @@ describe('sha256 on a worker thread', () => {
     await writeFile(badPath, bad);
     const v = await verifyArchive(badPath);
     assert.equal(v.ok, false);
-    assert.ok(v.issues.some((i) => /aaaa\/layer\.tar/.test(JSON.stringify(i)) && /DiffID|diff/i.test(JSON.stringify(i))), JSON.stringify(v.issues));
+    assert.ok(
+      v.issues.some((i) => /aaaa\/layer\.tar/.test(JSON.stringify(i)) && /DiffID|diff/i.test(JSON.stringify(i))),
+      JSON.stringify(v.issues),
+    );
   });
 });

@@ -43,8 +43,14 @@ describe('tags, history, annotations, dry run', () => {
     assert.deepEqual(checkArchive(out), []);
     const items = json(out, 'manifest.json');
     assert.equal(items.length, 2);
-    assert.deepEqual(items.map((i: any) => i.RepoTags), [['example/app:1.0'], ['example/fixed:2']]);
-    assert.ok([...out.values()].some((e) => e.data.equals(f.config)), 'original config kept');
+    assert.deepEqual(
+      items.map((i: any) => i.RepoTags),
+      [['example/app:1.0'], ['example/fixed:2']],
+    );
+    assert.ok(
+      [...out.values()].some((e) => e.data.equals(f.config)),
+      'original config kept',
+    );
     assert.deepEqual(Object.keys(json(out, 'repositories')), ['example/app', 'example/fixed']);
   });
   it('--keep-original in an OCI layout keeps the old manifest referenced from index.json', async () => {

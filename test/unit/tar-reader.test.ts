@@ -42,10 +42,19 @@ async function refusal(p: Promise<unknown>): Promise<CopyeditError> {
 describe('tar reader: bounded costs (issue 9)', () => {
   it(`refuses more than ${MAX_ENTRIES} entries (directories, empty files: any kind), exit 3`, async () => {
     const kinds = ['5', '0', '2'];
-    const e = await refusal(scanArchive(lazyTar(MAX_ENTRIES + 1, (i) => block({ name: `d/${i}`, flag: kinds[i % 3]!, size: 0, linkname: i % 3 === 2 ? 'x' : '' })), drain, 'big.tar'));
+    const e = await refusal(
+      scanArchive(
+        lazyTar(MAX_ENTRIES + 1, (i) => block({ name: `d/${i}`, flag: kinds[i % 3]!, size: 0, linkname: i % 3 === 2 ? 'x' : '' })),
+        drain,
+        'big.tar',
+      ),
+    );
     assert.equal(e.exitCode, 3);
     assert.match(e.message, new RegExp(`^big\\.tar: holds more than ${MAX_ENTRIES} entries; a docker save archive holds a few thousand at most`));
-    const ok = await scanArchive(lazyTar(2000, (i) => block({ name: `d/${i}`, flag: '5', size: 0 })), drain);
+    const ok = await scanArchive(
+      lazyTar(2000, (i) => block({ name: `d/${i}`, flag: '5', size: 0 })),
+      drain,
+    );
     assert.equal(ok.length, 2000);
   });
 
@@ -67,7 +76,13 @@ describe('tar reader: bounded costs (issue 9)', () => {
 
   it(`refuses more than ${MAX_KEPT_EXTENSIONS >> 20} MiB of PAX headers on kept (metadata) entries`, async () => {
     const comment = paxRecord('comment', 'c'.repeat((1 << 20) - 40));
-    const e = await refusal(scanArchive(lazyTar(40, (i) => Buffer.concat([extension('x', comment), entry({ name: `e${i}.json`, flag: '0', size: 2 }, Buffer.from('{}'))])), drain, 'pax.tar'));
+    const e = await refusal(
+      scanArchive(
+        lazyTar(40, (i) => Buffer.concat([extension('x', comment), entry({ name: `e${i}.json`, flag: '0', size: 2 }, Buffer.from('{}'))])),
+        drain,
+        'pax.tar',
+      ),
+    );
     assert.match(e.message, /pax\.tar: holds more than 16 MiB of PAX or GNU long-name headers on its small entries/);
   });
 
@@ -75,7 +90,13 @@ describe('tar reader: bounded costs (issue 9)', () => {
     const g = extension('g', paxRecord('comment', 'made by git'));
     const ok = await scanArchive(Readable.from([Buffer.concat([g, g, entry({ name: 'a.json', flag: '0', size: 2 }, Buffer.from('{}')), END])]), drain);
     assert.equal(ok[0]!.raw!.length, 512, 'the global headers are not kept with the entry');
-    const e = await refusal(scanArchive(lazyTar(MAX_ENTRIES + 1, () => g), drain, 'g.tar'));
+    const e = await refusal(
+      scanArchive(
+        lazyTar(MAX_ENTRIES + 1, () => g),
+        drain,
+        'g.tar',
+      ),
+    );
     assert.match(e.message, /g\.tar: holds more than 50000 entries/);
   });
 
@@ -87,7 +108,13 @@ describe('tar reader: bounded costs (issue 9)', () => {
       return out.join('');
     };
     // 100 KiB of records per entry, but 12,000 keys: refused long before 16 MiB of header bytes
-    const e = await refusal(scanArchive(lazyTar(40, (i) => Buffer.concat([extension('x', records()), entry({ name: `e${i}.json`, flag: '0', size: 2 }, Buffer.from('{}'))])), drain, 'keys.tar'));
+    const e = await refusal(
+      scanArchive(
+        lazyTar(40, (i) => Buffer.concat([extension('x', records()), entry({ name: `e${i}.json`, flag: '0', size: 2 }, Buffer.from('{}'))])),
+        drain,
+        'keys.tar',
+      ),
+    );
     assert.match(e.message, /keys\.tar: holds more than 16 MiB of PAX or GNU long-name headers on its small entries/);
   });
 
@@ -133,14 +160,21 @@ describe('tar headers: formats (issue 9)', () => {
 });
 
 describe('tar headers: PAX values as Go reads them (issue 9)', () => {
-  const one = (pax: string, flag: string, data = Buffer.alloc(0)) => scanArchive(Readable.from([Buffer.concat([extension('x', pax), entry({ name: 'e', flag, size: data.length }, data), END])]), drain);
+  const one = (pax: string, flag: string, data = Buffer.alloc(0)) =>
+    scanArchive(Readable.from([Buffer.concat([extension('x', pax), entry({ name: 'e', flag, size: data.length }, data), END])]), drain);
   it('a negative PAX size: refused on a file (Go: ErrHeader), ignored on a directory or link (no data either way)', async () => {
     for (const flag of ['5', '2', '1']) assert.equal((await one(paxRecord('size', '-1'), flag))[0]!.header.size, 0);
     assert.match((await refusal(one(paxRecord('size', '-1'), '0'))).message, /a negative PAX size/);
   });
   it('a negative size in the header block is refused where data could follow, before PAX records apply (as Go checks it)', async () => {
     const neg = (flag: string, name = 'e') => scanArchive(Readable.from([Buffer.concat([extension('x', paxRecord('size', '0')), entry({ name, flag, size: -1, sizeStyle: 'base256' }), END])]), drain);
-    for (const [flag, name] of [['0', 'e'], ['\0', 'e'], ['\0', 'dir/'], ['7', 'e']] as const) assert.match((await refusal(neg(flag, name))).message, /a negative size/, `${JSON.stringify(flag)} ${name}`);
+    for (const [flag, name] of [
+      ['0', 'e'],
+      ['\0', 'e'],
+      ['\0', 'dir/'],
+      ['7', 'e'],
+    ] as const)
+      assert.match((await refusal(neg(flag, name))).message, /a negative size/, `${JSON.stringify(flag)} ${name}`);
     for (const flag of ['5', '2', '1', '6']) assert.equal((await neg(flag))[0]!.header.size, 0);
   });
   it('PAX times: Go takes 64-bit seconds and digits after a dot; anything else is refused', async () => {
@@ -164,7 +198,13 @@ describe('tar headers: decoding and encoding numbers (issue 9)', () => {
 
   it('a written header never holds text a reader cannot parse: mtimes and ids out of ustar range go to PAX', () => {
     const base: Header = { name: 'manifest.json', size: 3, mode: 0o644, mtime: new Date(0), type: 'file', linkname: '', uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 };
-    for (const [mtime, pax] of [[-1, 'mtime=-1'], [-1e9, 'mtime=-1000000000'], [2 ** 40, `mtime=${2 ** 40}`], [NaN, undefined], [1e20, undefined]] as const) {
+    for (const [mtime, pax] of [
+      [-1, 'mtime=-1'],
+      [-1e9, 'mtime=-1000000000'],
+      [2 ** 40, `mtime=${2 ** 40}`],
+      [NaN, undefined],
+      [1e20, undefined],
+    ] as const) {
       const out = encodeHeader({ ...base, mtime: new Date(mtime * 1000), uid: 2 ** 22, gid: 5 });
       assert.ok(!out.includes('NaN'), `mtime ${mtime}`);
       if (pax) assert.ok(out.includes(`${pax}\n`), `mtime ${mtime}: no PAX record`);

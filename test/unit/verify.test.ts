@@ -84,7 +84,10 @@ describe('verify: damaged archives', () => {
     assert.equal(named.expected, 'sha256:64a0393d5022462261a78c3585acde3f50dcb3a5e0718824975d38a3b37228ef');
     assert.equal(named.actual, `sha256:${sha(flipped)}`);
     // the inflated bytes no longer hash to the DiffID, or the gzip CRC catches it first
-    assert.ok(r.issues.some((i) => i.entry === blob && /gzip/.test(i.message)), JSON.stringify(r.issues));
+    assert.ok(
+      r.issues.some((i) => i.entry === blob && /gzip/.test(i.message)),
+      JSON.stringify(r.issues),
+    );
   });
 
   it('a config edited without renaming it (Docker <= 24 <id>.json)', async () => {
@@ -175,7 +178,10 @@ describe('verify: damaged archives', () => {
     const r = await verifyBuf(bad);
     const counts = r.issues.find((i) => i.entry === 'manifest.json[0]');
     assert.match(counts!.message, /^lists 3 layers but its config [0-9a-f]{64}\.json has 4 DiffIDs; docker load refuses this$/);
-    assert.ok(r.issues.some((i) => i.message === 'is a link to "../../etc/passwd", outside the archive'), JSON.stringify(r.issues));
+    assert.ok(
+      r.issues.some((i) => i.message === 'is a link to "../../etc/passwd", outside the archive'),
+      JSON.stringify(r.issues),
+    );
   });
 
   it('reports a zstd layer as not verified (not as failed) where Node has no zstd', { skip: canDecompressZstd() }, async () => {

@@ -20,7 +20,7 @@ export const inspectCommand = defineCommand({
   },
   async run(args) {
     const format = args.format !== undefined ? parseTemplate(args.format) : undefined;
-    if (format && args.json) throw new UsageError('choose one of --format and --json ({{json .Inspect}} gives one image\'s JSON per line)');
+    if (format && args.json) throw new UsageError("choose one of --format and --json ({{json .Inspect}} gives one image's JSON per line)");
     const report = await inspectArchive(String(args.archive));
     if (format) await writeStdout(report.images.map((img) => `${renderTemplate(format, dockerView(img))}\n`).join(''));
     else if (args.json) await writeStdout(`${jsonText(report)}\n`);

@@ -13,7 +13,10 @@ import { closest } from '../suggest.js';
 type Value = unknown;
 /** Objects that are maps in Go (any key may be asked for); every other object is a struct (a typo is an error). */
 const MAPS = new WeakSet<object>();
-const asMap = <T extends object>(o: T): T => (MAPS.add(o), o);
+const asMap = <T extends object>(o: T): T => {
+  MAPS.add(o);
+  return o;
+};
 
 /** A Docker-like view of one image (the names `docker inspect` uses), plus our whole inspect object under `.Inspect`. */
 export function dockerView(img: InspectImage): Record<string, Value> {
@@ -45,7 +48,7 @@ export function dockerView(img: InspectImage): Record<string, Value> {
 
 /** In our own JSON, `labels` objects are maps; the rest are structs. Generic over the shape. */
 function markMaps<T>(v: T, key = ''): T {
-  if (Array.isArray(v)) v.forEach((x) => markMaps(x));
+  if (Array.isArray(v)) for (const x of v) markMaps(x);
   else if (v !== null && typeof v === 'object') {
     if (/labels|annotations/i.test(key)) MAPS.add(v);
     for (const [k, x] of Object.entries(v)) markMaps(x, k);
@@ -66,9 +69,7 @@ export function parseTemplate(t: string): Part[] {
     const body = m[1]!;
     const am = /^(json\s+)?(\.|(?:\.[A-Za-z_][\w-]*)+)$/.exec(body);
     if (!am) {
-      throw new UsageError(
-        `--format: {{${body}}} is outside the supported subset: {{.Field.Path}} and {{json .Field.Path}} (no range, if, pipes or other functions); for more, use --json with jq`,
-      );
+      throw new UsageError(`--format: {{${body}}} is outside the supported subset: {{.Field.Path}} and {{json .Field.Path}} (no range, if, pipes or other functions); for more, use --json with jq`);
     }
     parts.push({ path: am[2] === '.' ? [] : am[2]!.slice(1).split('.'), json: am[1] !== undefined, source: body });
   }
@@ -96,7 +97,7 @@ function lookup(view: Value, path: readonly string[], source: string): Value {
     if (v === null || v === undefined || v === MISSING) return MISSING;
     if (typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`--format {{${source}}}: .${path.slice(0, i).join('.')} has no fields`);
     const o = v as Record<string, Value>;
-    if (Object.prototype.hasOwnProperty.call(o, k)) v = o[k];
+    if (Object.hasOwn(o, k)) v = o[k];
     else if (MAPS.has(o)) v = MISSING;
     else {
       const where = i === 0 ? 'an image' : `.${path.slice(0, i).join('.')}`;

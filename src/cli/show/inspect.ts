@@ -36,7 +36,8 @@ export function formatInspect(r: InspectReport, s: Style, full: boolean): string
   for (const img of r.images) out.push('', ...formatImage(img, s, full));
   if (r.artifacts.length) {
     out.push('', s.bold('artifacts and referrers (never edited):'));
-    for (const a of r.artifacts) out.push(`  ${digestText(a.digest, full)}  ${a.artifactType ?? a.mediaType ?? ''}${a.subject ? `  refers to ${digestText(a.subject, full)}` : ''}${a.present ? '' : '  (not in this archive)'}`);
+    for (const a of r.artifacts)
+      out.push(`  ${digestText(a.digest, full)}  ${a.artifactType ?? a.mediaType ?? ''}${a.subject ? `  refers to ${digestText(a.subject, full)}` : ''}${a.present ? '' : '  (not in this archive)'}`);
   }
   if (r.absentManifests.length) {
     out.push('', s.bold('not in this archive (named by an index, e.g. other platforms):'));
@@ -55,7 +56,9 @@ function formatImage(img: InspectImage, s: Style, full: boolean): string[] {
   const add = (k: string, v: string | readonly string[] | undefined | null) => {
     if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) return;
     const vs = typeof v === 'string' ? [v] : v;
-    vs.forEach((x, i) => rows.push([i === 0 ? s.dim(k) : '', x]));
+    vs.forEach((x, i) => {
+      rows.push([i === 0 ? s.dim(k) : '', x]);
+    });
   };
   add('image ID', `${img.id}  ${s.dim(`(docker images: ${img.shortId})`)}`);
   add('config', `${img.configEntry}  ${s.dim(humanSize(img.configSize))}`);
@@ -72,14 +75,25 @@ function formatImage(img: InspectImage, s: Style, full: boolean): string[] {
   add('ports', c.exposedPorts.join('  '));
   add('user', c.user);
   add('workdir', c.workingDir);
-  add('labels', Object.entries(c.labels).map(([k, v]) => `${k}=${v}`));
+  add(
+    'labels',
+    Object.entries(c.labels).map(([k, v]) => `${k}=${v}`),
+  );
   if (c.healthcheck) {
     const h = c.healthcheck;
-    const opts = [duration(h.interval) && `interval ${duration(h.interval)}`, duration(h.timeout) && `timeout ${duration(h.timeout)}`, duration(h.startPeriod) && `start period ${duration(h.startPeriod)}`, h.retries ? `retries ${h.retries}` : undefined].filter(Boolean);
+    const opts = [
+      duration(h.interval) && `interval ${duration(h.interval)}`,
+      duration(h.timeout) && `timeout ${duration(h.timeout)}`,
+      duration(h.startPeriod) && `start period ${duration(h.startPeriod)}`,
+      h.retries ? `retries ${h.retries}` : undefined,
+    ].filter(Boolean);
     add('healthcheck', `${h.test.join(' ')}${opts.length ? `  ${s.dim(`(${opts.join(', ')})`)}` : ''}`);
   }
   add('stop signal', c.stopSignal);
-  add('attestations', img.attestations.map((a) => `${a.digest}  ${s.dim([a.present ? 'present' : 'not in archive', ...a.predicateTypes].join(', '))}`));
+  add(
+    'attestations',
+    img.attestations.map((a) => `${a.digest}  ${s.dim([a.present ? 'present' : 'not in archive', ...a.predicateTypes].join(', '))}`),
+  );
   const total = img.layers.reduce((n, l) => n + (l.size ?? 0), 0);
   add('layers', `${img.layers.length}, ${humanSize(total)} as stored`);
   const head = img.tags.length ? img.tags.join(', ') : `<untagged ${img.shortId}>`;

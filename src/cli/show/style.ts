@@ -28,8 +28,19 @@ export function visibleWidth(s: string): number {
 /** Rows of cells as aligned columns, two spaces apart; the last column is not padded. */
 export function table(rows: readonly (readonly string[])[], indent = ''): string[] {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleWidth(c))));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - visibleWidth(c)))).join('  ').trimEnd());
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, visibleWidth(c));
+    });
+  }
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - visibleWidth(c))))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 /** `1.5 KiB`, like docker's sizes but binary units, so they add up. */
