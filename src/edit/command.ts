@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { type Json, parseJson } from '../json/lossless.js';
 import { mapRuntime, withField } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
-import { required } from './volumes.js';
+import { required, switchSpec } from './volumes.js';
 
 type Field = 'Entrypoint' | 'Cmd';
 const FLAG: Record<Field, string> = { Entrypoint: 'entrypoint', Cmd: 'cmd' };
@@ -48,10 +48,6 @@ export const setCmdShell = (v: string) => setCommandValue('Cmd', ['/bin/sh', '-c
 export const clearEntrypoint = () => setCommandValue('Entrypoint', null, 'no-entrypoint');
 export const clearCmd = () => setCommandValue('Cmd', null, 'no-cmd');
 
-function noValue(flag: string, v: string | undefined): void {
-  if (v !== undefined && v !== '' && v !== 'true') throw new UsageError(`--${flag} takes no value`);
-}
-
 export const commandSpecs: EditSpec[] = [
   {
     flag: 'entrypoint',
@@ -62,20 +58,6 @@ export const commandSpecs: EditSpec[] = [
   { flag: 'cmd', value: 'json-array|string', help: 'set CMD, same forms as --entrypoint', parse: (v) => setCmd(required('cmd', v)) },
   { flag: 'entrypoint-shell', value: 'string', help: 'set ENTRYPOINT to ["/bin/sh","-c",string]', parse: (v) => setEntrypointShell(required('entrypoint-shell', v)) },
   { flag: 'cmd-shell', value: 'string', help: 'set CMD to ["/bin/sh","-c",string]', parse: (v) => setCmdShell(required('cmd-shell', v)) },
-  {
-    flag: 'no-entrypoint',
-    help: 'clear ENTRYPOINT (null)',
-    parse: (v) => {
-      noValue('no-entrypoint', v);
-      return clearEntrypoint();
-    },
-  },
-  {
-    flag: 'no-cmd',
-    help: 'clear CMD (null)',
-    parse: (v) => {
-      noValue('no-cmd', v);
-      return clearCmd();
-    },
-  },
+  switchSpec('no-entrypoint', 'clear ENTRYPOINT (null)', clearEntrypoint),
+  switchSpec('no-cmd', 'clear CMD (null)', clearCmd),
 ];

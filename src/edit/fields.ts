@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { type Json, field, fieldKey, parseJson } from '../json/lossless.js';
 import { mapRuntime, withField, withoutField } from './runtime.js';
 import type { ConfigEdit, EditSpec } from './types.js';
-import { required } from './volumes.js';
+import { required, switchSpec } from './volumes.js';
 
 /** Runtime settings that are plain strings (Dockerfile USER, WORKDIR, STOPSIGNAL; docker run -h). */
 const RUNTIME_STRINGS = {
@@ -99,10 +99,6 @@ export function setShell(value: string): ConfigEdit {
   return { name: 'shell', arg: value, description: `set shell ${JSON.stringify(v)}`, apply: (image) => ({ config: mapRuntime(image, (rc) => withField(rc, 'Shell', v), true), warnings: [] }) };
 }
 
-const noValue = (flag: string, v: string | undefined) => {
-  if (v !== undefined && v !== '' && v !== 'true') throw new UsageError(`--${flag} takes no value`);
-};
-
 export const fieldSpecs: EditSpec[] = [
   { flag: 'user', value: 'user[:group]', help: 'set USER ("" clears it)', parse: (v) => setRuntimeString('user', v ?? '') },
   { flag: 'workdir', value: 'path', help: 'set WORKDIR', parse: (v) => setRuntimeString('workdir', v ?? '') },
@@ -110,22 +106,8 @@ export const fieldSpecs: EditSpec[] = [
   { flag: 'hostname', value: 'name', help: 'set the default hostname', parse: (v) => setRuntimeString('hostname', v ?? '') },
   { flag: 'domainname', value: 'name', help: 'set the default domain name', parse: (v) => setRuntimeString('domainname', v ?? '') },
   { flag: 'shell', value: 'json-array', help: 'set SHELL, e.g. \'["/bin/bash","-c"]\'', parse: (v) => setShell(required('shell', v)) },
-  {
-    flag: 'rm-healthcheck',
-    help: 'remove HEALTHCHECK',
-    parse: (v) => {
-      noValue('rm-healthcheck', v);
-      return removeHealthcheck();
-    },
-  },
-  {
-    flag: 'rm-onbuild',
-    help: 'remove ONBUILD triggers',
-    parse: (v) => {
-      noValue('rm-onbuild', v);
-      return removeOnbuild();
-    },
-  },
+  switchSpec('rm-healthcheck', 'remove HEALTHCHECK', removeHealthcheck),
+  switchSpec('rm-onbuild', 'remove ONBUILD triggers', removeOnbuild),
   { flag: 'author', value: 'text', help: 'set the author field', parse: (v) => setImageString('author', v ?? '') },
   { flag: 'arch', value: 'arch', help: 'set the architecture (amd64, arm64, ...)', parse: (v) => setImageString('arch', required('arch', v)) },
   { flag: 'os', value: 'os', help: 'set the operating system (linux, windows)', parse: (v) => setImageString('os', required('os', v)) },

@@ -11,7 +11,7 @@ import { type Json, type JsonObject, field, fieldKey, isJsonObject, jsonObject }
 import { shallow } from './runtime.js';
 import { globToRegExp, isPattern } from './glob.js';
 import type { ConfigEdit, EditSpec } from './types.js';
-import { required } from './volumes.js';
+import { required, switchSpec } from './volumes.js';
 
 /** Which build arguments: every one, names, or names matching an expression. */
 export type ArgSelector = 'all' | readonly string[] | RegExp;
@@ -188,5 +188,5 @@ export const historySpecs: EditSpec[] = [
     help: 'remove a build argument (|N NAME=value ...) from the history and container_config, so its value is left nowhere outside the layers',
     parse: (v) => removeHistoryArgs(argSelector(required('history-rm-arg', v)), v),
   },
-  { flag: 'history-squash', help: 'replace the history with one entry per layer (the build steps go)', parse: () => squashHistory() },
+  switchSpec('history-squash', 'replace the history with one entry per layer (the build steps go)', squashHistory),
 ];

@@ -45,3 +45,15 @@ export function required(flag: string, v: string | undefined): string {
   if (v === undefined || v === '') throw new UsageError(`--${flag} needs a value`);
   return v;
 }
+
+/** The spec of a switch (a flag without a value): `--flag` alone, or `--flag=true`. */
+export function switchSpec(flag: string, help: string, make: () => ConfigEdit): EditSpec {
+  return {
+    flag,
+    help,
+    parse: (v) => {
+      if (v !== undefined && v !== '' && v !== 'true') throw new UsageError(`--${flag} takes no value`);
+      return make();
+    },
+  };
+}
