@@ -64,8 +64,8 @@ export function derivedHeader(h: Header, name: string, size?: number): Header {
   if (pax) {
     // the encoder writes path/linkpath from name/linkname and size from the header
     const { path: _p, linkpath: _l, size: _s, ...rest } = pax;
-    out.pax = Object.keys(rest).length ? rest : undefined;
-    if (!out.pax) delete out.pax;
+    if (Object.keys(rest).length) out.pax = rest;
+    else delete out.pax;
   }
   return out;
 }

@@ -290,7 +290,7 @@ function targetsFromIndex(graph: ArchiveGraph, configs: ConfigReader, notes: str
     const platforms = under.manifests.flatMap((pm) => {
       const draft = configs.forManifest(pm.manifest, notes);
       if (!draft) return [];
-      draft.platform ??= pm.platform;
+      if (!draft.platform && pm.platform) draft.platform = pm.platform;
       return [{ draft, manifest: pm.manifest, platform: pm.platform, indexes: pm.indexes }];
     });
     byDigest.set(key, { names: descriptorNames(desc), descriptors: [desc], node, platforms, absent: node ? under.absent : [], attestations: under.attestations, items: [] });

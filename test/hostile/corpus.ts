@@ -343,7 +343,7 @@ export async function hostileCases(): Promise<HostileCase[]> {
     add({
       name: 'layer is a hard link',
       file: 'hardlink.tar',
-      bytes: await makeTar([...p.layerEntries, { name: 'v1/layer.tar', type: 'link', linkname: p.item.Layers[1] }, p.configEntry, { name: 'manifest.json', data: JSON.stringify([viaHardlink]) }]),
+      bytes: await makeTar([...p.layerEntries, { name: 'v1/layer.tar', type: 'link', linkname: p.item.Layers[1]! }, p.configEntry, { name: 'manifest.json', data: JSON.stringify([viaHardlink]) }]),
       expect: {
         exit: 0,
         sameProblems: true /* check.ts does not follow hard links */,

@@ -45,7 +45,7 @@ async function rewrite(archive: Buffer, fn: (name: string, text: string) => stri
   const meta = new Map<string, Entry>();
   for (const [name, e] of files) {
     if (e.header.type === 'file') data.set(name, e.data);
-    else meta.set(name, { name, type: e.header.type as Entry['type'], ...(e.header.linkname ? { linkname: e.header.linkname } : {}) });
+    else meta.set(name, { name, type: e.header.type as NonNullable<Entry['type']>, ...(e.header.linkname ? { linkname: e.header.linkname } : {}) });
   }
   const isJson = (b: Buffer) => b[0] === 0x7b || b[0] === 0x5b;
   const pending: string[] = [];
@@ -158,7 +158,7 @@ async function sha512Archive(corrupt = false): Promise<Buffer> {
       entries.push({ name: 'blobs/sha512/', type: 'directory' }, { name: d512.blobPath, data: corrupt ? Buffer.from(e.data.toString().replace('"schemaVersion":2', '"schemaVersion": 2')) : e.data });
     } else if (name === 'index.json') entries.push({ name, data: e.data.toString().replace(old.toString(), d512.toString()) });
     else if (e.header.type === 'file') entries.push({ name, data: e.data });
-    else entries.push({ name, type: e.header.type as Entry['type'] });
+    else entries.push({ name, type: e.header.type as NonNullable<Entry['type']> });
   }
   return makeTar(entries);
 }

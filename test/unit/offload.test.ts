@@ -62,7 +62,8 @@ describe('sha256 on a worker thread', () => {
     const r = await editArchive({ input, output, edits: [removeVolume('all')], verify: true });
     assert.equal(r.verification?.ok, true);
     const bad = Buffer.from(archive);
-    bad[layerOffset + 512 + (10 << 20)] ^= 0xff; // inside big.bin's data, past the layer's own header
+    const at = layerOffset + 512 + (10 << 20); // inside big.bin's data, past the layer's own header
+    bad[at] = bad[at]! ^ 0xff;
     const badPath = join(dir, 'bad.tar');
     await writeFile(badPath, bad);
     const v = await verifyArchive(badPath);
