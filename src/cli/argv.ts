@@ -1,4 +1,5 @@
-import { type ConfigEdit, EDIT_SPECS, editSpec } from '../edit/index.js';
+import type { ConfigEdit } from '../edit/index.js';
+import { EDIT_SPECS, editSpec } from './edit-specs.js';
 import { UsageError } from '../errors.js';
 import { commandValueWarning } from './warn.js';
 

@@ -1,24 +1,22 @@
 import {
   type ConfigEdit,
-  addPort,
-  addVolume,
+  type Selector,
   clearCmd,
   clearEntrypoint,
-  parseCommand,
   removeEnv,
   removeHealthcheck,
-  removeLabel,
+  removeHistoryArgs,
+  removeLabels,
   removeOnbuild,
-  removePort,
-  removeVolume,
-  setEnv,
+  removeVolumes,
   setEnvs,
   setImageString,
   setLabel,
   setRuntimeString,
+  squashHistory,
 } from '../edit/index.js';
 import { setCommandValue } from '../edit/command.js';
-import { argSelector, removeHistoryArgs, squashHistory } from '../edit/history.js';
+import { parseAddPort, parseAddVolume, parseCommand, parseRemovePort, parseSetEnv, selectorOf } from './edit-specs.js';
 import { UsageError } from '../errors.js';
 import { commandValueWarning } from './warn.js';
 
@@ -80,21 +78,21 @@ export function parseSentence(words: readonly string[]): Sentence {
       const what = lower('what to remove', 'REMOVE ALL VOLUMES, REMOVE VOLUME /data, REMOVE PORT 80, REMOVE LABEL k, REMOVE ENV K, REMOVE HEALTHCHECK');
       if (what === 'all') {
         const kind = lower('VOLUMES or PORTS after REMOVE ALL', 'REMOVE ALL VOLUMES (or PORTS, LABELS, ENVS)');
-        if (/^volumes?$/.test(kind)) edits.push(removeVolume('all'));
-        else if (/^ports?$/.test(kind)) edits.push(removePort('all'));
-        else if (/^labels?$/.test(kind)) edits.push(removeLabel('all'));
+        if (/^volumes?$/.test(kind)) edits.push(removeVolumes('all'));
+        else if (/^ports?$/.test(kind)) edits.push(parseRemovePort('all'));
+        else if (/^labels?$/.test(kind)) edits.push(removeLabels('all'));
         else if (/^(envs?|vars?)$/.test(kind)) edits.push(removeEnv('all'));
         else unknown();
-      } else if (what === 'volume' || what === 'volumes') edits.push(removeVolume(next('a volume', 'REMOVE VOLUME <path|glob>, e.g. REMOVE VOLUME /data')));
-      else if (what === 'port' || what === 'ports') edits.push(removePort(next('a port', 'REMOVE PORT <port>, e.g. REMOVE PORT 80')));
-      else if (what === 'label' || what === 'labels') edits.push(removeLabel(next('a label', 'REMOVE LABEL <key|glob>')));
-      else if (/^(envs?|vars?)$/.test(what)) edits.push(removeEnv(next('a variable', 'REMOVE ENV <name|glob>')));
+      } else if (what === 'volume' || what === 'volumes') edits.push(removeBy(removeVolumes, next('a volume', 'REMOVE VOLUME <path|glob>, e.g. REMOVE VOLUME /data')));
+      else if (what === 'port' || what === 'ports') edits.push(parseRemovePort(next('a port', 'REMOVE PORT <port>, e.g. REMOVE PORT 80')));
+      else if (what === 'label' || what === 'labels') edits.push(removeBy(removeLabels, next('a label', 'REMOVE LABEL <key|glob>')));
+      else if (/^(envs?|vars?)$/.test(what)) edits.push(removeBy(removeEnv, next('a variable', 'REMOVE ENV <name|glob>')));
       else if (what === 'healthcheck') edits.push(removeHealthcheck());
       else if (what === 'history') {
         const arg = lower('ARG after REMOVE HISTORY', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
         if (arg !== 'arg' && arg !== 'args') unknown();
         const a = next('a build argument', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
-        edits.push(removeHistoryArgs(argSelector(a), a));
+        edits.push(removeHistoryArgs(selectorOf(a), a));
       } else if (what === 'onbuild') edits.push(removeOnbuild());
       else unknown();
     } else if (verb === 'squash') {
@@ -102,8 +100,8 @@ export function parseSentence(words: readonly string[]): Sentence {
       edits.push(squashHistory());
     } else if (verb === 'add' || verb === 'append') {
       const what = lower('VOLUME or PORT', 'ADD VOLUME /data or ADD PORT 8080');
-      if (what === 'volume' || what === 'volumes') edits.push(addVolume(next('a volume', 'ADD VOLUME <path>, e.g. ADD VOLUME /data')));
-      else if (what === 'port' || what === 'ports') edits.push(addPort(next('a port', 'ADD PORT <port>, e.g. ADD PORT 8080')));
+      if (what === 'volume' || what === 'volumes') edits.push(parseAddVolume(next('a volume', 'ADD VOLUME <path>, e.g. ADD VOLUME /data')));
+      else if (what === 'port' || what === 'ports') edits.push(parseAddPort(next('a port', 'ADD PORT <port>, e.g. ADD PORT 8080')));
       else unknown();
     } else if (verb === 'set' || verb === 'override') {
       let target = lower('what to set', 'SET CMD <value>, SET ENTRYPOINT <value>, SET USER <user>, SET LABEL <key> <value>, SET ENV <name> <value>');
@@ -120,10 +118,10 @@ export function parseSentence(words: readonly string[]): Sentence {
         edits.push(setLabel(k, next('a label value', 'SET LABEL <key> <value>')));
       } else if (/^(env|var)$/.test(target)) {
         const k = next('a variable name', 'SET ENV <name> <value>');
-        edits.push(setEnv(k, next('a value', 'SET ENV <name> <value>')));
+        edits.push(parseSetEnv(k, next('a value', 'SET ENV <name> <value>')));
       } else if (/^(envs|vars)$/.test(target)) {
         const k = next('a variable pattern', 'SET ENVS <glob> <value>');
-        edits.push(setEnvs(k, next('a value', 'SET ENV <name> <value>')));
+        edits.push(setEnvs(selectorOf(k), next('a value', 'SET ENV <name> <value>'), k));
       } else {
         const v = next(`a value for ${target}`, valueForm(target));
         edits.push(setTo(target, v.toLowerCase() === NULL || v === '' ? null : v, unknown));
@@ -150,4 +148,9 @@ function setTo(target: string, value: string | null, unknown: () => never): Conf
   if (RUNTIME[target]) return setRuntimeString(RUNTIME[target]!, value);
   if (META[target]) return setImageString(META[target]!, value);
   return unknown();
+}
+
+/** REMOVE VOLUME|LABEL|ENV <spec>: `all`, a glob or an exact key, spelled in the report as given. */
+function removeBy(make: (sel: Selector, shown?: string) => ConfigEdit, spec: string): ConfigEdit {
+  return make(selectorOf(spec), spec.toLowerCase() === 'all' ? undefined : spec);
 }

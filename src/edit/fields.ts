@@ -1,8 +1,6 @@
-import { UsageError } from '../errors.js';
-import { type Json, field, fieldKey, parseJson } from '../json/lossless.js';
+import { field, fieldKey } from '../json/lossless.js';
 import { mapRuntime, withField, withoutField } from './runtime.js';
-import type { ConfigEdit, EditSpec } from './types.js';
-import { required, switchSpec } from './volumes.js';
+import type { ConfigEdit } from './types.js';
 
 /** Runtime settings that are plain strings (Dockerfile USER, WORKDIR, STOPSIGNAL; docker run -h). */
 const RUNTIME_STRINGS = {
@@ -41,14 +39,13 @@ export function setImageString(flag: keyof typeof IMAGE_STRINGS, value: string |
   };
 }
 
+export const isRfc3339 = (v: string): boolean => RFC3339.test(v) && !Number.isNaN(Date.parse(v));
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-/** `--created 2024-01-02T03:04:05Z` or `now` (then the value is fixed when the edit is parsed). */
-export function setCreated(value: string, now: () => Date = () => new Date()): ConfigEdit {
-  const v = value.toLowerCase() === 'now' ? now().toISOString() : value;
-  if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new UsageError(`--created ${value}: expected an RFC 3339 time such as 2024-01-02T03:04:05Z, or "now"`);
-  }
+/** The creation time: a Date, or an RFC 3339 string such as 2024-01-02T03:04:05Z (a RangeError otherwise). */
+export function setCreated(time: Date | string): ConfigEdit {
+  const v = typeof time === 'string' ? time : time.toISOString();
+  if (!isRfc3339(v)) throw new RangeError(`expected an RFC 3339 time such as 2024-01-02T03:04:05Z, not ${JSON.stringify(v)}`);
   return { name: 'created', arg: v, description: `set created ${v}`, apply: (image) => ({ config: withField(image, 'created', v), warnings: [] }) };
 }
 
@@ -85,32 +82,24 @@ export function removeOnbuild(): ConfigEdit {
   };
 }
 
-/** `--shell '["/bin/bash","-c"]'`: the SHELL used by RUN/CMD/ENTRYPOINT shell forms in child builds. */
-export function setShell(value: string): ConfigEdit {
-  let v: Json;
-  try {
-    v = parseJson(value);
-  } catch {
-    v = undefined as unknown as Json;
-  }
-  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string')) {
-    throw new UsageError(`--shell ${value}: expected a JSON array of strings, e.g. '["/bin/bash","-c"]'`);
-  }
-  return { name: 'shell', arg: value, description: `set shell ${JSON.stringify(v)}`, apply: (image) => ({ config: mapRuntime(image, (rc) => withField(rc, 'Shell', v), true), warnings: [] }) };
+/** SHELL (`['/bin/bash', '-c']`): used by RUN/CMD/ENTRYPOINT shell forms in child builds. */
+export function setShell(shell: readonly string[]): ConfigEdit {
+  if (shell.length === 0) throw new RangeError('SHELL needs at least one element, e.g. ["/bin/bash","-c"]');
+  const v = [...shell];
+  return {
+    name: 'shell',
+    arg: JSON.stringify(v),
+    description: `set shell ${JSON.stringify(v)}`,
+    apply: (image) => ({ config: mapRuntime(image, (rc) => withField(rc, 'Shell', v), true), warnings: [] }),
+  };
 }
 
-export const fieldSpecs: EditSpec[] = [
-  { flag: 'user', value: 'user[:group]', help: 'set USER ("" clears it)', parse: (v) => setRuntimeString('user', v ?? '') },
-  { flag: 'workdir', value: 'path', help: 'set WORKDIR', parse: (v) => setRuntimeString('workdir', v ?? '') },
-  { flag: 'stop-signal', value: 'signal', help: 'set STOPSIGNAL, e.g. SIGTERM', parse: (v) => setRuntimeString('stop-signal', required('stop-signal', v)) },
-  { flag: 'hostname', value: 'name', help: 'set the default hostname', parse: (v) => setRuntimeString('hostname', v ?? '') },
-  { flag: 'domainname', value: 'name', help: 'set the default domain name', parse: (v) => setRuntimeString('domainname', v ?? '') },
-  { flag: 'shell', value: 'json-array', help: 'set SHELL, e.g. \'["/bin/bash","-c"]\'', parse: (v) => setShell(required('shell', v)) },
-  switchSpec('rm-healthcheck', 'remove HEALTHCHECK', removeHealthcheck),
-  switchSpec('rm-onbuild', 'remove ONBUILD triggers', removeOnbuild),
-  { flag: 'author', value: 'text', help: 'set the author field', parse: (v) => setImageString('author', v ?? '') },
-  { flag: 'arch', value: 'arch', help: 'set the architecture (amd64, arm64, ...)', parse: (v) => setImageString('arch', required('arch', v)) },
-  { flag: 'os', value: 'os', help: 'set the operating system (linux, windows)', parse: (v) => setImageString('os', required('os', v)) },
-  { flag: 'variant', value: 'variant', help: 'set the CPU variant (v7, v8; "" clears it)', parse: (v) => setImageString('variant', v ?? '') },
-  { flag: 'created', value: 'RFC3339|now', help: 'set the creation time', parse: (v) => setCreated(required('created', v)) },
-];
+export const setUser = (user: string) => setRuntimeString('user', user);
+export const setWorkdir = (dir: string) => setRuntimeString('workdir', dir);
+export const setStopSignal = (signal: string) => setRuntimeString('stop-signal', signal);
+export const setHostname = (name: string) => setRuntimeString('hostname', name);
+export const setDomainname = (name: string) => setRuntimeString('domainname', name);
+export const setAuthor = (author: string | null) => setImageString('author', author);
+export const setArchitecture = (arch: string) => setImageString('arch', arch);
+export const setOs = (os: string) => setImageString('os', os);
+export const setVariant = (variant: string | null) => setImageString('variant', variant);

@@ -9,19 +9,8 @@
  */
 import { type Json, type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
 import { shallow } from './runtime.js';
-import { globToRegExp, isPattern } from './glob.js';
-import type { ConfigEdit, EditSpec } from './types.js';
-import { required, switchSpec } from './volumes.js';
-
-/** Which build arguments: every one, names, or names matching an expression. */
-export type ArgSelector = 'all' | readonly string[] | RegExp;
-
-function argMatcher(sel: ArgSelector): (name: string) => boolean {
-  if (sel === 'all') return () => true;
-  if (sel instanceof RegExp) return (n) => sel.test(n);
-  const set = new Set(sel);
-  return (n) => set.has(n);
-}
+import { type Selector, selects } from './selector.js';
+import type { ConfigEdit } from './types.js';
 
 const ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
@@ -56,8 +45,8 @@ export function stripArgsFromCmd(cmd: readonly Json[], drop: (name: string) => b
  * Remove build arguments from the history (`created_by`) and from `container_config.Cmd`, so their
  * values appear nowhere in the config. The number of non-empty history entries does not change.
  */
-export function removeHistoryArgs(sel: ArgSelector, shown?: string): ConfigEdit {
-  const drop = argMatcher(sel);
+export function removeHistoryArgs(sel: Selector, shown?: string): ConfigEdit {
+  const drop = selects(sel);
   const what = sel === 'all' ? 'all build arguments' : sel instanceof RegExp ? `build arguments matching ${shown ?? String(sel)}` : `build argument${sel.length === 1 ? '' : 's'} ${sel.join(', ')}`;
   return {
     name: 'history-rm-arg',
@@ -174,19 +163,3 @@ export function clampTimes(epochSeconds: number): ConfigEdit {
     },
   };
 }
-
-/** `all`, a glob (`*`, `%`, `?`) or a name, as the command line and the sentence form give them. */
-export function argSelector(spec: string): ArgSelector {
-  if (spec.toLowerCase() === 'all') return 'all';
-  return isPattern(spec) ? globToRegExp(spec) : [spec];
-}
-
-export const historySpecs: EditSpec[] = [
-  {
-    flag: 'history-rm-arg',
-    value: 'NAME|glob|all',
-    help: 'remove a build argument (|N NAME=value ...) from the history and container_config, so its value is left nowhere outside the layers',
-    parse: (v) => removeHistoryArgs(argSelector(required('history-rm-arg', v)), v),
-  },
-  switchSpec('history-squash', 'replace the history with one entry per layer (the build steps go)', squashHistory),
-];

@@ -1,32 +1,32 @@
-import { UsageError } from '../errors.js';
 import { type JsonObject, jsonEqual } from '../json/lossless.js';
-import { commandSpecs } from './command.js';
-import { fieldSpecs } from './fields.js';
-import { keyValueSpecs } from './keyvalue.js';
-import { portSpecs } from './ports.js';
-import type { ConfigEdit, EditSpec } from './types.js';
-import { volumeSpecs } from './volumes.js';
-import { historySpecs } from './history.js';
+import type { ConfigEdit } from './types.js';
 
-export type { ConfigEdit, EditResult, EditSpec } from './types.js';
-export * from './command.js';
-export * from './ports.js';
-export * from './fields.js';
-export * from './keyvalue.js';
+export type { ConfigEdit, EditResult } from './types.js';
+export type { Selector } from './selector.js';
+export { clearCmd, clearEntrypoint, setCmd, setCmdShell, setEntrypoint, setEntrypointShell } from './command.js';
+export { type Protocol, addPort, removePorts } from './ports.js';
+export {
+  isRfc3339,
+  removeHealthcheck,
+  removeOnbuild,
+  setArchitecture,
+  setAuthor,
+  setCreated,
+  setDomainname,
+  setHostname,
+  setImageString,
+  setOs,
+  setRuntimeString,
+  setShell,
+  setStopSignal,
+  setUser,
+  setVariant,
+  setWorkdir,
+} from './fields.js';
+export { removeEnv, removeLabels, setEnv, setEnvs, setLabel } from './keyvalue.js';
 export { servicePort } from './services.js';
-export { addVolume, removeVolume } from './volumes.js';
-export { type ArgSelector, clampTimes, removeHistoryArgs, squashHistory } from './history.js';
-
-/** Every edit the CLI offers, in help order. Adding an edit means adding its spec here. */
-export const EDIT_SPECS: readonly EditSpec[] = [...volumeSpecs, ...portSpecs, ...commandSpecs, ...keyValueSpecs, ...fieldSpecs, ...historySpecs];
-
-const byFlag = new Map(EDIT_SPECS.map((s) => [s.flag, s]));
-
-export function editSpec(flag: string): EditSpec {
-  const s = byFlag.get(flag);
-  if (!s) throw new UsageError(`unknown edit --${flag}`);
-  return s;
-}
+export { addVolume, removeVolumes } from './volumes.js';
+export { clampTimes, epochTime, removeHistoryArgs, squashHistory } from './history.js';
 
 /** Apply edits in order. `changed` is false when the result equals the input. */
 export function applyEdits(config: JsonObject, edits: readonly ConfigEdit[]): { config: JsonObject; changed: boolean; warnings: string[] } {

@@ -1,20 +1,11 @@
-import { UsageError } from '../errors.js';
 import { type Json, field } from '../json/lossless.js';
-import { matcher } from './glob.js';
 import { mapRuntime, removeMapKeys, setMapKey, withField } from './runtime.js';
-import type { ConfigEdit, EditSpec } from './types.js';
-import { required } from './volumes.js';
-
-/** Split `K=V`; V may be empty and may contain `=`. */
-export function splitKeyValue(flag: string, s: string): [string, string] {
-  const i = s.indexOf('=');
-  if (i <= 0) throw new UsageError(`--${flag} ${s}: expected KEY=VALUE`);
-  return [s.slice(0, i), s.slice(i + 1)];
-}
+import { type Selector, selectorLabel, selects } from './selector.js';
+import type { ConfigEdit } from './types.js';
 
 /** ENV: set K=V, replacing an existing K in place (Docker keeps the order of Env). */
 export function setEnv(key: string, value: string): ConfigEdit {
-  if (!/^[^=\s]+$/.test(key)) throw new UsageError(`--env ${key}=...: an environment variable name has no '=' or blanks`);
+  if (!/^[^=\s]+$/.test(key)) throw new RangeError(`an environment variable name has no '=' or blanks: ${JSON.stringify(key)}`);
   const entry = `${key}=${value}`;
   return {
     name: 'env',
@@ -39,9 +30,10 @@ export function setEnv(key: string, value: string): ConfigEdit {
   };
 }
 
-/** ENV: set every existing variable whose name matches `pattern` to `value` (docker-copyedit SET ENVS). */
-export function setEnvs(pattern: string, value: string): ConfigEdit {
-  const match = matcher(pattern);
+/** ENV: set every existing variable whose name `sel` selects to `value` (docker-copyedit SET ENVS). */
+export function setEnvs(sel: Selector, value: string, shown?: string): ConfigEdit {
+  const match = selects(sel);
+  const pattern = selectorLabel(sel, shown);
   return {
     name: 'env',
     arg: `${pattern}=${value}`,
@@ -68,12 +60,14 @@ export function setEnvs(pattern: string, value: string): ConfigEdit {
   };
 }
 
-export function removeEnv(spec: string): ConfigEdit {
-  const match = matcher(spec);
+/** Remove environment variables by name: `'all'`, exact names, or a pattern. */
+export function removeEnv(sel: Selector, shown?: string): ConfigEdit {
+  const match = selects(sel);
+  const spec = selectorLabel(sel, shown);
   return {
     name: 'rm-env',
     arg: spec,
-    description: spec.toLowerCase() === 'all' ? 'remove all env' : `remove env ${spec}`,
+    description: sel === 'all' ? 'remove all env' : `remove env ${spec}`,
     apply(image) {
       let hits = 0;
       const config = mapRuntime(image, (rc) => {
@@ -82,7 +76,7 @@ export function removeEnv(spec: string): ConfigEdit {
         const kept = env.filter((e) => !(typeof e === 'string' && match(e.split('=')[0]!) && ++hits));
         return withField(rc, 'Env', kept);
       });
-      return { config: hits ? config : image, warnings: hits || spec.toLowerCase() === 'all' ? [] : [`no environment variable matches ${spec}`] };
+      return { config: hits ? config : image, warnings: hits || sel === 'all' ? [] : [`no environment variable matches ${spec}`] };
     },
   };
 }
@@ -99,22 +93,17 @@ export function setLabel(key: string, value: string): ConfigEdit {
   };
 }
 
-export function removeLabel(spec: string): ConfigEdit {
-  const match = matcher(spec);
+/** Remove labels by key: `'all'`, exact keys, or a pattern. */
+export function removeLabels(sel: Selector, shown?: string): ConfigEdit {
+  const match = selects(sel);
+  const spec = selectorLabel(sel, shown);
   return {
     name: 'rm-label',
     arg: spec,
-    description: spec.toLowerCase() === 'all' ? 'remove all labels' : `remove label ${spec}`,
+    description: sel === 'all' ? 'remove all labels' : `remove label ${spec}`,
     apply(image) {
       const { config, hits } = removeMapKeys(image, 'Labels', match);
-      return { config, warnings: hits || spec.toLowerCase() === 'all' ? [] : [`no label matches ${spec}`] };
+      return { config, warnings: hits || sel === 'all' ? [] : [`no label matches ${spec}`] };
     },
   };
 }
-
-export const keyValueSpecs: EditSpec[] = [
-  { flag: 'env', value: 'KEY=VALUE', help: 'set an environment variable (replaces it in place if present)', parse: (v) => setEnv(...splitKeyValue('env', required('env', v))) },
-  { flag: 'rm-env', value: 'KEY|glob|all', help: 'remove environment variables by name', parse: (v) => removeEnv(required('rm-env', v)) },
-  { flag: 'label', value: 'KEY=VALUE', help: 'set a label', parse: (v) => setLabel(...splitKeyValue('label', required('label', v))) },
-  { flag: 'rm-label', value: 'KEY|glob|all', help: 'remove labels by key', parse: (v) => removeLabel(required('rm-label', v)) },
-];

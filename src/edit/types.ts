@@ -20,15 +20,3 @@ export interface ConfigEdit {
   readonly description: string;
   apply(config: JsonObject): EditResult;
 }
-
-/** How an edit is spelled on the command line, and how to build it from there. */
-export interface EditSpec {
-  /** Flag name without dashes. */
-  readonly flag: string;
-  /** Help text. */
-  readonly help: string;
-  /** Placeholder for the value in help, or undefined for a switch that takes no value. */
-  readonly value?: string;
-  /** Build the edit; throws UsageError on a malformed value. */
-  parse(value: string | undefined): ConfigEdit;
-}

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { diffArchives, editArchive, removeVolume } from '../../src/index.js';
+import { diffArchives, editArchive, removeVolumes } from '../../src/index.js';
 
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 const BIN = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
@@ -17,7 +17,7 @@ let newId: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'copyedit-diff-'));
   edited = join(dir, 'edited.tar');
-  const r = await editArchive({ input: s('docker20-legacy.tar'), output: edited, edits: [removeVolume('/data')] });
+  const r = await editArchive({ input: s('docker20-legacy.tar'), output: edited, edits: [removeVolumes(['/data'])] });
   newId = r.images[0]!.newId.toString();
 });
 after(() => rm(dir, { recursive: true, force: true }));

@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  parseJson,
-  removeEnv,
-  removeHealthcheck,
-  removeLabel,
-  removeOnbuild,
-  servicePort,
-  setCreated,
-  setEnv,
-  setEnvs,
-  setImageString,
-  setLabel,
-  setRuntimeString,
-  setShell,
-  stringifyJson,
-  UsageError,
-  addPort,
-  EDIT_SPECS,
-  type JsonObject,
-} from '../../src/index.js';
+import { parseJson, removeHealthcheck, removeOnbuild, servicePort, setImageString, setRuntimeString, stringifyJson, UsageError, type JsonObject } from '../../src/index.js';
+import { parseCreated, parseEdit, selectorOf, EDIT_SPECS } from '../../src/cli/edit-specs.js';
+import { setEnvs as setEnvsTyped } from '../../src/edit/index.js';
+// the command line's spellings, parsed as the CLI parses them (src/cli/edit-specs.ts)
+const addPort = (v: string) => parseEdit('add-port', v);
+const setEnv = (k: string, v: string) => parseEdit('env', `${k}=${v}`);
+const setEnvs = (p: string, v: string) => setEnvsTyped(selectorOf(p), v, p);
+const removeEnv = (v: string) => parseEdit('rm-env', v);
+const setLabel = (k: string, v: string) => parseEdit('label', `${k}=${v}`);
+const removeLabel = (v: string) => parseEdit('rm-label', v);
+const setCreated = (v: string, now?: () => Date) => parseCreated(v, now);
+const setShell = (v: string) => parseEdit('shell', v);
 
 const base = () =>
   parseJson(

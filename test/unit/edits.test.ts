@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  addPort,
-  addVolume,
-  applyEdits,
-  clearCmd,
-  clearEntrypoint,
-  normalizePort,
-  parseJson,
-  removePort,
-  removeVolume,
-  setCmd,
-  setCmdShell,
-  setEntrypoint,
-  setEntrypointShell,
-  stringifyJson,
-  UsageError,
-  type JsonObject,
-} from '../../src/index.js';
+import { applyEdits, clearCmd, clearEntrypoint, parseJson, stringifyJson, UsageError, type JsonObject } from '../../src/index.js';
+import { parseEdit, normalizePort } from '../../src/cli/edit-specs.js';
+// the command line's spellings, parsed as the CLI parses them (src/cli/edit-specs.ts)
+const removeVolume = (v: string) => parseEdit('rm-volume', v);
+const addVolume = (v: string) => parseEdit('add-volume', v);
+const removePort = (v: string) => parseEdit('rm-port', v);
+const addPort = (v: string) => parseEdit('add-port', v);
+const setEntrypoint = (v: string) => parseEdit('entrypoint', v);
+const setCmd = (v: string) => parseEdit('cmd', v);
+const setEntrypointShell = (v: string) => parseEdit('entrypoint-shell', v);
+const setCmdShell = (v: string) => parseEdit('cmd-shell', v);
 
 const base = () =>
   parseJson(

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, removePort, removeVolume, setEntrypoint } from '../../src/index.js';
+import { editArchive, removePorts, removeVolumes, setEntrypoint } from '../../src/index.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const goldenPath = join(root, 'test', 'unit', 'golden.json');
@@ -29,7 +29,7 @@ describe('edited samples are byte-for-byte what they were', () => {
     const now: Record<string, string> = {};
     for (const name of names) {
       const output = join(dir, `${name.replace('/', '_')}.out.tar`);
-      await editArchive({ input: join(root, 'samples', name), output, edits: [removeVolume('all'), removePort('all'), setEntrypoint('["/bin/echo","edited"]')], fsync: false });
+      await editArchive({ input: join(root, 'samples', name), output, edits: [removeVolumes('all'), removePorts('all'), setEntrypoint(['/bin/echo', 'edited'])], fsync: false });
       now[name] = createHash('sha256')
         .update(await readFile(output))
         .digest('hex');

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, type EditArchiveOptions, inspectArchive, parsePlatform, removeVolume, setEntrypoint, verifyArchive } from '../../src/index.js';
+import { editArchive, type EditArchiveOptions, inspectArchive, parsePlatform, removeVolumes, setEntrypoint, verifyArchive } from '../../src/index.js';
 import { checkArchive } from './check.js';
 import { readTar } from './fixtures.js';
 import { type Desc, MT, OciBuilder, named } from './oci-builder.js';
@@ -30,7 +30,7 @@ async function edit(archive: Buffer, opts: Omit<EditArchiveOptions, 'input' | 'o
   const index = JSON.parse(out.get('index.json')!.data.toString()) as { manifests: Desc[] };
   return { report, out, json, index, output, input };
 }
-const EDIT = { edits: [removeVolume('all'), setEntrypoint('["/x"]')] };
+const EDIT = { edits: [removeVolumes('all'), setEntrypoint(['/x'])] };
 
 /** A BuildKit-like two-platform image with provenance attestations, named `example/multi:1`. */
 async function multiPlatform(b = new OciBuilder()) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Digest } from '../../src/digest.js';
-import { CopyeditError, editArchive, removeVolume } from '../../src/index.js';
+import { CopyeditError, editArchive, removeVolumes } from '../../src/index.js';
 import { verifyArchive } from '../../src/verify/index.js';
 import { checkArchive } from './check.js';
 import { type Entry, dockerLegacy, makeTar, ociLayout, readTar, sha } from './fixtures.js';
@@ -26,7 +26,7 @@ async function edit(archive: Buffer, name: string): Promise<{ out?: Buffer; erro
   const output = join(dir, `${name}.out.tar`);
   await writeFile(input, archive);
   try {
-    await editArchive({ input, output, edits: [removeVolume('all')], fsync: false });
+    await editArchive({ input, output, edits: [removeVolumes('all')], fsync: false });
     return { out: await readFile(output) };
   } catch (e) {
     if (e instanceof CopyeditError) return { error: e };

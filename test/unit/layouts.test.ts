@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { editArchive, removePort, removeVolume, setEntrypoint, EditError } from '../../src/index.js';
+import { editArchive, removePorts, removeVolumes, setEntrypoint, EditError } from '../../src/index.js';
 import { checkArchive } from './check.js';
 import { craneTarball, dockerLegacy, type Fixture, ociLayout, podmanArchive, readTar, sha } from './fixtures.js';
+import { parseEdit } from '../../src/cli/edit-specs.js';
 
 let dir: string;
 before(async () => {
@@ -17,7 +18,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const EDITS = () => [removeVolume('all'), removePort('all'), setEntrypoint('["/bin/echo","edited"]')];
+const EDITS = () => [removeVolumes('all'), removePorts('all'), setEntrypoint(['/bin/echo', 'edited'])];
 
 async function run(f: Fixture, name: string) {
   const input = join(dir, `${name}.tar`);
@@ -129,12 +130,12 @@ describe('every layout', () => {
     const f = await dockerLegacy({ config: { Cmd: ['x'], ExposedPorts: { '8000-8010/tcp': {}, '80/tcp': {} } } });
     const input = join(dir, 'range.tar');
     await writeFile(input, f.archive);
-    const kept = await editArchive({ input, output: join(dir, 'range-a.tar'), edits: [removeVolume('all')] });
+    const kept = await editArchive({ input, output: join(dir, 'range-a.tar'), edits: [removeVolumes('all')] });
     assert.ok(
       kept.warnings.some((w) => /"8000-8010\/tcp" is a port range/.test(w)),
       kept.warnings.join('\n'),
     );
-    const fixed = await editArchive({ input, output: join(dir, 'range-b.tar'), edits: [removePort('8000-8010*')] });
+    const fixed = await editArchive({ input, output: join(dir, 'range-b.tar'), edits: [parseEdit('rm-port', '8000-8010*')] });
     assert.deepEqual(
       fixed.warnings.filter((w) => /port range/.test(w)),
       [],
@@ -146,7 +147,7 @@ describe('every layout', () => {
     const input = join(dir, 'noop.tar');
     const output = join(dir, 'noop.out.tar');
     await writeFile(input, f.archive);
-    const report = await editArchive({ input, output, edits: [removeVolume('/not-there')] });
+    const report = await editArchive({ input, output, edits: [removeVolumes(['/not-there'])] });
     assert.equal(report.images[0]!.changed, false);
     assert.deepEqual(report.images[0]!.warnings, ['no volume matches /not-there']);
     const out = await readTar(await readFile(output));

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, removeVolume } from '../../src/index.js';
+import { editArchive, removeVolumes } from '../../src/index.js';
 import { ShaOffload } from '../../src/verify/offload.js';
 import { verifyArchive } from '../../src/verify/index.js';
 import { imageConfig, makeTar, sha } from './fixtures.js';
@@ -59,7 +59,7 @@ describe('sha256 on a worker thread', () => {
     const input = join(dir, 'big.tar');
     const output = join(dir, 'big-out.tar');
     await writeFile(input, archive);
-    const r = await editArchive({ input, output, edits: [removeVolume('all')], verify: true });
+    const r = await editArchive({ input, output, edits: [removeVolumes('all')], verify: true });
     assert.equal(r.verification?.ok, true);
     const bad = Buffer.from(archive);
     const at = layerOffset + 512 + (10 << 20); // inside big.bin's data, past the layer's own header

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, removeVolume, setCreated, UsageError, EditError } from '../../src/index.js';
+import { editArchive, removeVolumes, setCreated, UsageError, EditError } from '../../src/index.js';
 import { checkTag } from '../../src/reference.js';
 import { checkArchive } from './check.js';
 import { dockerLegacy, type Fixture, ociLayout, readTar } from './fixtures.js';
@@ -26,7 +26,7 @@ const json = (out: Awaited<ReturnType<typeof readTar>>, name: string) => JSON.pa
 
 describe('tags, history, annotations, dry run', () => {
   it('--tag replaces RepoTags, index.json names and repositories entries', async () => {
-    const { out, report } = await edit(await ociLayout({ docker: true }), { edits: [removeVolume('all')], tags: ['example/fixed:2', 'registry.example.com:5000/team/app'] });
+    const { out, report } = await edit(await ociLayout({ docker: true }), { edits: [removeVolumes('all')], tags: ['example/fixed:2', 'registry.example.com:5000/team/app'] });
     assert.deepEqual(checkArchive(out), []);
     assert.deepEqual(json(out, 'manifest.json')[0].RepoTags, ['example/fixed:2', 'registry.example.com:5000/team/app:latest']);
     const names = json(out, 'index.json').manifests.map((d: any) => [d.annotations['io.containerd.image.name'], d.annotations['org.opencontainers.image.ref.name']]);
@@ -39,7 +39,7 @@ describe('tags, history, annotations, dry run', () => {
   });
   it('--keep-original keeps the old image, config and tags next to the new one', async () => {
     const f = await dockerLegacy();
-    const { out } = await edit(f, { edits: [removeVolume('all')], tags: ['example/fixed:2'], keepOriginal: true });
+    const { out } = await edit(f, { edits: [removeVolumes('all')], tags: ['example/fixed:2'], keepOriginal: true });
     assert.deepEqual(checkArchive(out), []);
     const items = json(out, 'manifest.json');
     assert.equal(items.length, 2);
@@ -55,7 +55,7 @@ describe('tags, history, annotations, dry run', () => {
   });
   it('--keep-original in an OCI layout keeps the old manifest referenced from index.json', async () => {
     const f = await ociLayout({ docker: true });
-    const { out } = await edit(f, { edits: [removeVolume('all')], tags: ['example/fixed:2'], keepOriginal: true });
+    const { out } = await edit(f, { edits: [removeVolumes('all')], tags: ['example/fixed:2'], keepOriginal: true });
     assert.deepEqual(checkArchive(out), []);
     const idx = json(out, 'index.json').manifests;
     assert.equal(idx.length, 2);
@@ -67,19 +67,19 @@ describe('tags, history, annotations, dry run', () => {
     assert.ok('error' in checkTag('x@sha256:abc'));
     assert.deepEqual(checkTag('busybox'), { tag: 'busybox:latest' });
     const f = await dockerLegacy();
-    await assert.rejects(edit(f, { edits: [removeVolume('all')], tags: ['Bad:1'] }), UsageError);
-    await assert.rejects(edit(f, { edits: [removeVolume('all')], keepOriginal: true }), /--keep-original needs --tag/);
+    await assert.rejects(edit(f, { edits: [removeVolumes('all')], tags: ['Bad:1'] }), UsageError);
+    await assert.rejects(edit(f, { edits: [removeVolumes('all')], keepOriginal: true }), /--keep-original needs --tag/);
     void EditError;
   });
   it('appends one empty_layer history entry, deterministic, unless --no-history', async () => {
     const f = await dockerLegacy();
     const cfgOf = (out: Awaited<ReturnType<typeof readTar>>) => json(out, json(out, 'manifest.json')[0].Config);
-    const a = cfgOf((await edit(f, { edits: [removeVolume('all')] })).out);
-    const b = cfgOf((await edit(f, { edits: [removeVolume('all')] })).out);
+    const a = cfgOf((await edit(f, { edits: [removeVolumes('all')] })).out);
+    const b = cfgOf((await edit(f, { edits: [removeVolumes('all')] })).out);
     assert.deepEqual(a, b);
     assert.equal(a.history.length, 3);
     assert.deepEqual(a.history[2], { created: '2026-11-01T00:00:00Z', created_by: 'copyedit: remove all volumes', comment: 'image-copyedit', empty_layer: true });
-    const c = cfgOf((await edit(f, { edits: [removeVolume('all')], history: false })).out);
+    const c = cfgOf((await edit(f, { edits: [removeVolumes('all')], history: false })).out);
     assert.equal(c.history.length, 2);
     const d = cfgOf((await edit(f, { edits: [setCreated('2030-01-01T00:00:00Z')] })).out);
     assert.equal(d.history[2].created, '2030-01-01T00:00:00Z');
@@ -97,7 +97,7 @@ describe('tags, history, annotations, dry run', () => {
     const input = join(dir, 'dry.tar');
     await writeFile(input, f.archive);
     const output = join(dir, 'dry-out.tar');
-    const r = await editArchive({ input, output, edits: [removeVolume('/data')], dryRun: true });
+    const r = await editArchive({ input, output, edits: [removeVolumes(['/data'])], dryRun: true });
     await assert.rejects(readFile(output), { code: 'ENOENT' });
     assert.deepEqual(
       r.images[0]!.configChanges.filter((c) => c.path.includes('Volumes')).map((c) => [c.path, c.before, c.after]),

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { VerifyError, canDecompressZstd, editArchive, removeVolume, verifyArchive } from '../../src/index.js';
+import { VerifyError, canDecompressZstd, editArchive, removeVolumes, verifyArchive } from '../../src/index.js';
 import type { VerifyReport } from '../../src/index.js';
 import { dockerLegacy, sha } from './fixtures.js';
 import { item, mutateTar } from './mutate.js';
@@ -201,7 +201,7 @@ describe('edit --verify', () => {
   for (const f of SAMPLE_FILES) {
     it(`verifies its own output for ${f}`, async () => {
       const output = join(dir, `${f}.out.tar`);
-      const r = await editArchive({ input: join(SAMPLES, f), output, edits: [removeVolume('all')], verify: true });
+      const r = await editArchive({ input: join(SAMPLES, f), output, edits: [removeVolumes('all')], verify: true });
       assert.equal(r.verification?.ok, true, JSON.stringify(r.verification?.issues));
       assert.ok(r.verification!.counts.diffIds >= 4);
       assert.notEqual(r.images[0]!.newId.hex, r.images[0]!.oldId.hex);
@@ -215,7 +215,7 @@ describe('edit --verify', () => {
       l.data[700] = l.data[700]! ^ 0x01;
     });
     const output = join(dir, 'bad-out.tar');
-    await assert.rejects(editArchive({ input: Readable.from([bad]), output, edits: [removeVolume('all')], verify: true }), (e: unknown) => {
+    await assert.rejects(editArchive({ input: Readable.from([bad]), output, edits: [removeVolumes('all')], verify: true }), (e: unknown) => {
       assert.ok(e instanceof VerifyError);
       assert.match(e.message, /[12] digest checks? failed:\n {2}[0-9a-f]{64}\/layer\.tar: its content does not match DiffID [0-9] of /);
       return true;

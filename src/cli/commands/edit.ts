@@ -1,4 +1,4 @@
-import { EDIT_SPECS, splitKeyValue } from '../../edit/index.js';
+import { EDIT_SPECS, splitKeyValue } from '../edit-specs.js';
 import { type Platform, parsePlatform } from '../../archive/graph.js';
 import { epochTime } from '../../edit/history.js';
 import { mkdir } from 'node:fs/promises';
