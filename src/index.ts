@@ -4,7 +4,11 @@
  *     import { editArchive, removeVolume, setEntrypoint } from 'image-copyedit';
  *     await editArchive({ input: 'in.tar', output: 'out.tar', edits: [removeVolume('all'), setEntrypoint('["/app"]')] });
  */
-export { editArchive, editModel, type EditArchiveOptions, type EditArchiveReport, type ImageReport, type PlatformReport, type EditModelOptions } from './pipeline.js';
+export { editArchive, editModel, type EditArchiveOptions, type EditArchiveReport, type ImageReport, type PlatformReport, type EditModelOptions, type DraftReport } from './pipeline.js';
+export { TarWriter } from './archive/write.js';
+export { type ByteTarget, FdTarget, StreamTarget } from './io/target.js';
+export type { EntryRecord } from './archive/entry.js';
+export type { Header } from './archive/tar/header.js';
 export * from './edit/index.js';
 export { Digest, chainIds } from './digest.js';
 export * from './errors.js';
@@ -12,7 +16,7 @@ export { buildModel } from './archive/layout.js';
 export { scanArchive } from './archive/scan.js';
 export type { ArchiveModel, ImageModel, ImageTarget, PlatformImage, LayerInfo, LayoutName, ManifestJsonItem } from './archive/model.js';
 export { buildGraph, parsePlatform, platformString, type ArchiveGraph, type Descriptor, type GraphNode, type IndexNode, type ManifestNode, type ManifestRole, type Platform } from './archive/graph.js';
-export { planRewrite, type RewritePlan, type RewriteRequest, type TargetChange } from './rewrite/propagate.js';
+export { planRewrite, type OutputEntry, type RewritePlan, type RewriteRequest, type TargetChange } from './rewrite/propagate.js';
 export { openInput, type Compression, type InputSource } from './io/source.js';
 export { selectTargets, type TargetSelection } from './select.js';
 export { normalizeReference } from './reference.js';

@@ -263,7 +263,8 @@ export interface EditModelOptions {
   readonly dropAbsent?: boolean;
 }
 
-type DraftReport = Omit<ImageReport, 'newId' | 'changed' | 'newDigest' | 'platforms'> & { readonly platforms: readonly Omit<PlatformReport, 'newId'>[] };
+/** What editModel reports per image before the rewrite gives it its new digests. */
+export type DraftReport = Omit<ImageReport, 'newId' | 'changed' | 'newDigest' | 'platforms'> & { readonly platforms: readonly Omit<PlatformReport, 'newId'>[] };
 
 /** Decide what changes for each selected image; pure apart from the returned values. */
 export function editModel(model: ArchiveModel, edits: readonly ConfigEdit[], o: EditModelOptions = {}): { request: RewriteRequest; reports: DraftReport[] } {
