@@ -28,8 +28,10 @@ for (const suite of want) {
   const dir = join(root, 'dist', 'test', suite);
   // only tests whose source still exists: an incremental build leaves moved tests' old output behind
   const src = join(root, 'test', suite);
+  // the unit tree mirrors src/ (test/unit/archive, rewrite, ...): files one level down count too
   const files = existsSync(dir)
-    ? readdirSync(dir)
+    ? readdirSync(dir, { recursive: true })
+        .map(String)
         .filter((f) => f.endsWith('.test.js') && existsSync(join(src, f.replace(/\.js$/, '.ts'))))
         .sort()
         .map((f) => join(dir, f))

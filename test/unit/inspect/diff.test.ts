@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { diffArchives, editArchive, removeVolumes } from '../../src/index.js';
+import { diffArchives, editArchive, removeVolumes } from '../../../src/index.js';
 
-const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
-const BIN = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
+const SAMPLES = new URL('../../../../samples/', import.meta.url).pathname;
+const BIN = new URL('../../../../bin/copyedit.js', import.meta.url).pathname;
 const s = (f: string) => join(SAMPLES, f);
 const ID = 'sha256:e78d9c8f3911879a28f1c28fdfcb4f07391a5b65da20664a2dbbe7e174d265c8';
 

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { editArchive, removePorts, removeVolumes, setEntrypoint, EditError } from '../../src/index.js';
-import { checkArchive } from './check.js';
-import { craneTarball, dockerLegacy, type Fixture, ociLayout, podmanArchive, readTar, sha } from './fixtures.js';
-import { parseEdit } from '../../src/cli/edit-specs.js';
+import { editArchive, removePorts, removeVolumes, setEntrypoint, EditError } from '../../../src/index.js';
+import { checkArchive } from '../check.js';
+import { craneTarball, dockerLegacy, type Fixture, ociLayout, podmanArchive, readTar, sha } from '../fixtures.js';
+import { parseEdit } from '../../../src/cli/edit-specs.js';
 
 let dir: string;
 before(async () => {

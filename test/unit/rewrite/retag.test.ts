@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, removeVolumes, setCreated, UsageError, EditError } from '../../src/index.js';
-import { checkTag } from '../../src/reference.js';
-import { checkArchive } from './check.js';
-import { dockerLegacy, type Fixture, ociLayout, readTar } from './fixtures.js';
+import { editArchive, removeVolumes, setCreated, UsageError, EditError } from '../../../src/index.js';
+import { checkTag } from '../../../src/reference.js';
+import { checkArchive } from '../check.js';
+import { dockerLegacy, type Fixture, ociLayout, readTar } from '../fixtures.js';
 
 let dir: string;
 before(async () => {

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { type ArchiveModel, buildModel, editModel, planRewrite, removeVolumes, scanArchive } from '../../src/index.js';
-import { OciBuilder, named } from './oci-builder.js';
+import { type ArchiveModel, buildModel, editModel, planRewrite, removeVolumes, scanArchive } from '../../../src/index.js';
+import { OciBuilder, named } from '../oci-builder.js';
 
 async function model(archive: Buffer): Promise<ArchiveModel> {
   const entries = await scanArchive(Readable.from([archive]), async (_e, body) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonNumber, parseJson, stringifyJson } from '../../src/index.js';
-import { cloneJson, jsonEqual } from '../../src/json/lossless.js';
+import { JsonNumber, parseJson, stringifyJson } from '../../../src/index.js';
+import { cloneJson, jsonEqual } from '../../../src/json/lossless.js';
 
 describe('lossless JSON', () => {
   it('keeps integers beyond 2^53 and exponent forms byte-exact', () => {

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyEdits, removeHealthcheck, setImageString, setRuntimeString } from '../../src/edit/index.js';
-import { ArchiveError } from '../../src/errors.js';
-import { type JsonObject, field, fieldKey, foldKey, isJsonObject, jsonEqual, parseJson, printJson, stringifyJson } from '../../src/json/lossless.js';
-import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, type Schema, checkGoAmbiguity, findGoAmbiguity } from '../../src/json/schemas.js';
-import { dockerLegacy, imageConfig, ociLayout, readTar } from './fixtures.js';
-import { rng } from './rng.js';
-import { parseEdit } from '../../src/cli/edit-specs.js';
+import { applyEdits, removeHealthcheck, setImageString, setRuntimeString } from '../../../src/edit/index.js';
+import { ArchiveError } from '../../../src/errors.js';
+import { type JsonObject, field, fieldKey, foldKey, isJsonObject, jsonEqual, parseJson, printJson, stringifyJson } from '../../../src/json/lossless.js';
+import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, type Schema, checkGoAmbiguity, findGoAmbiguity } from '../../../src/json/schemas.js';
+import { dockerLegacy, imageConfig, ociLayout, readTar } from '../fixtures.js';
+import { rng } from '../rng.js';
+import { parseEdit } from '../../../src/cli/edit-specs.js';
 // the command line's spellings, parsed as the CLI parses them (src/cli/edit-specs.ts)
 const removeVolume = (v: string) => parseEdit('rm-volume', v);
 const removePort = (v: string) => parseEdit('rm-port', v);

@@ -9,10 +9,10 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, removePorts, removeVolumes, setEntrypoint } from '../../src/index.js';
+import { editArchive, removePorts, removeVolumes, setEntrypoint } from '../../../src/index.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const goldenPath = join(root, 'test', 'unit', 'golden.json');
+const root = new URL('../../../../', import.meta.url).pathname;
+const goldenPath = join(root, 'test', 'unit', 'rewrite', 'golden.json');
 let dir: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'copyedit-golden-'));

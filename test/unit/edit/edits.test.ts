@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyEdits, clearCmd, clearEntrypoint, parseJson, stringifyJson, UsageError, type JsonObject } from '../../src/index.js';
-import { parseEdit, normalizePort } from '../../src/cli/edit-specs.js';
+import { applyEdits, clearCmd, clearEntrypoint, parseJson, stringifyJson, UsageError, type JsonObject } from '../../../src/index.js';
+import { parseEdit, normalizePort } from '../../../src/cli/edit-specs.js';
 // the command line's spellings, parsed as the CLI parses them (src/cli/edit-specs.ts)
 const removeVolume = (v: string) => parseEdit('rm-volume', v);
 const addVolume = (v: string) => parseEdit('add-volume', v);

@@ -7,12 +7,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clampTimes, removeHistoryArgs, squashHistory, stripArgsFromCmd, stripArgsFromText } from '../../src/edit/history.js';
-import { editArchive } from '../../src/index.js';
-import { type JsonObject, parseJson, stringifyJson } from '../../src/json/lossless.js';
-import { checkArchive } from './check.js';
-import { dockerLegacy, makeTar, readTar } from './fixtures.js';
-import { rng } from './rng.js';
+import { clampTimes, removeHistoryArgs, squashHistory, stripArgsFromCmd, stripArgsFromText } from '../../../src/edit/history.js';
+import { editArchive } from '../../../src/index.js';
+import { type JsonObject, parseJson, stringifyJson } from '../../../src/json/lossless.js';
+import { checkArchive } from '../check.js';
+import { dockerLegacy, makeTar, readTar } from '../fixtures.js';
+import { rng } from '../rng.js';
 
 let dir: string;
 before(async () => {
@@ -90,7 +90,7 @@ describe('squashed history and SOURCE_DATE_EPOCH', () => {
     assert.throws(() => clampTimes(-1), RangeError);
   });
   it('editArchive with sourceDateEpoch: created clamped, written headers no later than the epoch, reruns identical', async () => {
-    const input = new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname;
+    const input = new URL('../../../../samples/docker20-legacy.tar', import.meta.url).pathname;
     const outs: Buffer[] = [];
     for (const n of [1, 2]) {
       const output = join(dir, `out${n}.tar`);

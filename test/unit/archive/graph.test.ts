@@ -8,10 +8,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, type EditArchiveOptions, inspectArchive, parsePlatform, removeVolumes, setEntrypoint, verifyArchive } from '../../src/index.js';
-import { checkArchive } from './check.js';
-import { readTar } from './fixtures.js';
-import { type Desc, MT, OciBuilder, named } from './oci-builder.js';
+import { editArchive, type EditArchiveOptions, inspectArchive, parsePlatform, removeVolumes, setEntrypoint, verifyArchive } from '../../../src/index.js';
+import { checkArchive } from '../check.js';
+import { readTar } from '../fixtures.js';
+import { type Desc, MT, OciBuilder, named } from '../oci-builder.js';
 
 let dir: string;
 before(async () => {
@@ -275,7 +275,7 @@ describe('sha512 digests', () => {
       { name: 'index.json', data: JSON.stringify({ schemaVersion: 2, manifests: [named(md, 'docker.io/example/sha512:1')] }) },
       { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
     ];
-    const { makeTar } = await import('./fixtures.js');
+    const { makeTar } = await import('../fixtures.js');
     return { archive: await makeTar(entries), h512 };
   }
   it('a rewritten blob keeps its algorithm: stored under blobs/sha512/ with its sha512 name', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseJson, removeHealthcheck, removeOnbuild, servicePort, setImageString, setRuntimeString, stringifyJson, UsageError, type JsonObject } from '../../src/index.js';
-import { parseCreated, parseEdit, selectorOf, EDIT_SPECS } from '../../src/cli/edit-specs.js';
-import { setEnvs as setEnvsTyped } from '../../src/edit/index.js';
+import { parseJson, removeHealthcheck, removeOnbuild, servicePort, setImageString, setRuntimeString, stringifyJson, UsageError, type JsonObject } from '../../../src/index.js';
+import { parseCreated, parseEdit, selectorOf, EDIT_SPECS } from '../../../src/cli/edit-specs.js';
+import { setEnvs as setEnvsTyped } from '../../../src/edit/index.js';
 // the command line's spellings, parsed as the CLI parses them (src/cli/edit-specs.ts)
 const addPort = (v: string) => parseEdit('add-port', v);
 const setEnv = (k: string, v: string) => parseEdit('env', `${k}=${v}`);

@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { editArchive, removeVolumes } from '../../src/index.js';
-import { ShaOffload } from '../../src/verify/offload.js';
-import { verifyArchive } from '../../src/verify/index.js';
-import { imageConfig, makeTar, sha } from './fixtures.js';
+import { editArchive, removeVolumes } from '../../../src/index.js';
+import { ShaOffload } from '../../../src/verify/offload.js';
+import { verifyArchive } from '../../../src/verify/index.js';
+import { imageConfig, makeTar, sha } from '../fixtures.js';
 
 let dir: string;
 before(async () => {

@@ -8,12 +8,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Digest } from '../../src/digest.js';
-import { CopyeditError, editArchive, removeVolumes } from '../../src/index.js';
-import { verifyArchive } from '../../src/verify/index.js';
-import { checkArchive } from './check.js';
-import { type Entry, dockerLegacy, makeTar, ociLayout, readTar, sha } from './fixtures.js';
-import { rng } from './rng.js';
+import { Digest } from '../../../src/digest.js';
+import { CopyeditError, editArchive, removeVolumes } from '../../../src/index.js';
+import { verifyArchive } from '../../../src/verify/index.js';
+import { checkArchive } from '../check.js';
+import { type Entry, dockerLegacy, makeTar, ociLayout, readTar, sha } from '../fixtures.js';
+import { rng } from '../rng.js';
 
 let dir: string;
 before(async () => {

@@ -1,15 +1,15 @@
-import { loadExpected } from '../samples.js';
+import { loadExpected } from '../../samples.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { Digest, inspectArchive, normalizeReference } from '../../src/index.js';
-import { ociLayout, sha } from './fixtures.js';
+import { Digest, inspectArchive, normalizeReference } from '../../../src/index.js';
+import { ociLayout, sha } from '../fixtures.js';
 
-const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
-const BIN = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
+const SAMPLES = new URL('../../../../samples/', import.meta.url).pathname;
+const BIN = new URL('../../../../bin/copyedit.js', import.meta.url).pathname;
 
 const loaded = loadExpected();
 if ('error' in loaded) throw new Error(loaded.error);
