@@ -9,7 +9,7 @@ import type { Digest } from './digest.js';
 import { type ConfigEdit, applyEdits } from './edit/index.js';
 import { clampTimes } from './edit/history.js';
 import type { Header } from './archive/tar/header.js';
-import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './errors.js';
+import { ArchiveError, CopyeditError, EditError, ioError } from './errors.js';
 import { type OutputCompression, compressInto, outputCompression } from './io/compress.js';
 import { type Compression, type InputSource, openInput } from './io/source.js';
 import { openOutput } from './io/sink.js';
@@ -113,7 +113,7 @@ export interface EditArchiveReport {
  */
 export async function editArchive(opts: EditArchiveOptions): Promise<EditArchiveReport> {
   const tags = checkTags(opts.tags);
-  if (opts.keepOriginal && !tags) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
+  if (opts.keepOriginal && !tags) throw new RangeError('keepOriginal needs tags: the edited copy must be told apart from the original');
   const source = await openInput(opts.input);
   opts.onInput?.(source);
   const sink = opts.dryRun
@@ -244,7 +244,7 @@ function checkTags(tags: readonly string[] | undefined): string[] | undefined {
   if (!tags || tags.length === 0) return undefined;
   return tags.map((t) => {
     const r = checkTag(t);
-    if ('error' in r) throw new UsageError(`--tag ${r.error}`);
+    if ('error' in r) throw new RangeError(`tag ${r.error}`);
     return r.tag;
   });
 }

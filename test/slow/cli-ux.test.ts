@@ -369,3 +369,21 @@ globalThis.Date = class extends R { constructor(...a) { if (a.length === 0) supe
     }
   });
 });
+
+describe('argument errors the library reports as RangeError are usage errors on the command line', () => {
+  it('--tag with a bad name and --keep-original without --tag: exit 2 with the flag named', () => {
+    const BIN_TAG = new URL('../../../bin/copyedit.js', import.meta.url).pathname;
+    const SAMPLE = new URL('../../../samples/docker20-legacy.tar', import.meta.url).pathname;
+    const dir = mkdtempSync(join(tmpdir(), 'copyedit-tagerr-'));
+    try {
+      const bad = spawnSync(process.execPath, [BIN_TAG, 'edit', SAMPLE, '-o', join(dir, 'a.tar'), '--rm-volume', 'all', '--tag', 'Bad:1'], { encoding: 'utf8' });
+      assert.equal(bad.status, 2, bad.stderr);
+      assert.match(bad.stderr, /--tag Bad:1: "Bad" must be lowercase/);
+      const keep = spawnSync(process.execPath, [BIN_TAG, 'edit', SAMPLE, '-o', join(dir, 'b.tar'), '--rm-volume', 'all', '--keep-original'], { encoding: 'utf8' });
+      assert.equal(keep.status, 2, keep.stderr);
+      assert.match(keep.stderr, /--keep-original needs --tag/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { epochTime } from '../../edit/history.js';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExitCode, UsageError, ioError } from '../../errors.js';
+import { checkTag } from '../../reference.js';
 import { batchExitCode, expandInputs, formatBatch, planJobs, runBatch } from '../batch.js';
 import { type Progress, startProgress } from '../progress.js';
 import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
@@ -107,6 +108,12 @@ export async function runEdit(opts: EditArchiveOptions & { output: string | impo
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
   }
   if (!opts.dryRun && opts.output === '') throw new UsageError('name the output with -o FILE (or -o - for standard output), or use --dry-run');
+  // the library refuses these with a RangeError; on the command line they are usage errors (exit 2)
+  if (opts.keepOriginal && !opts.tags?.length) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
+  for (const t of opts.tags ?? []) {
+    const r = checkTag(t);
+    if ('error' in r) throw new UsageError(`--tag ${r.error}`);
+  }
   let progress: Progress | undefined;
   const report = await editArchive({
     ...opts,
