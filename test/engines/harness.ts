@@ -25,6 +25,9 @@ import type { TestContext } from 'node:test';
 export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 export const BIN = join(ROOT, 'bin', 'copyedit.js');
 export const SAMPLES = join(ROOT, 'samples');
+/** The edit every sample goes through in the engine suite, and the entrypoint it sets. */
+export const EDITS = ['--rm-volume', 'all', '--rm-port', 'all', '--entrypoint', '["/bin/echo","edited"]'];
+export const NEW_ENTRYPOINT = ['/bin/echo', 'edited'];
 export const STATE = process.env.COPYEDIT_TEST_ENGINE_STATE ?? '/tmp/copyedit-etest';
 
 /** A random suffix for names made by this run (tags, namespaces, temp dirs). */

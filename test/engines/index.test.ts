@@ -36,10 +36,10 @@ import {
   removeDir,
   requireEngines,
   tempDir,
+  EDITS,
+  NEW_ENTRYPOINT,
 } from './harness.js';
 
-const EDITS = ['--rm-volume', 'all', '--rm-port', 'all', '--entrypoint', '["/bin/echo","edited"]'];
-const NEW_EP = ['/bin/echo', 'edited'];
 const MULTI = join(SAMPLES, 'docker28c-multi.tar');
 
 let work = '';
@@ -82,7 +82,7 @@ function configOf(e: Engines, digest: string): { Entrypoint?: string[]; Volumes?
 }
 
 function assertEditedConfig(c: ReturnType<typeof configOf>, where: string): void {
-  assert.deepEqual(c.Entrypoint, NEW_EP, `${where}: Entrypoint not edited`);
+  assert.deepEqual(c.Entrypoint, NEW_ENTRYPOINT, `${where}: Entrypoint not edited`);
   assert.deepEqual(Object.keys(c.Volumes ?? {}), [], `${where}: volumes left`);
   assert.deepEqual(Object.keys(c.ExposedPorts ?? {}), [], `${where}: ports left`);
   assert.deepEqual(c.Cmd, ['--serve'], `${where}: Cmd changed`);
@@ -128,7 +128,7 @@ describe('case 5: --tag T --keep-original where T is already a tag of the origin
       const tl = d28cConfigs(e, 'example/app:latest');
       assertEditedConfig(configOf(e, [...t1.values()][0]!), 'example/app:1.0');
       assert.deepEqual(configOf(e, [...tl.values()][0]!).Entrypoint, ['/app/run'], 'example/app:latest (the original) was changed');
-      assert.deepEqual(dockerInspect(e, 'docker28c', 'example/app:1.0')?.Config.Entrypoint, NEW_EP, 'docker image inspect example/app:1.0');
+      assert.deepEqual(dockerInspect(e, 'docker28c', 'example/app:1.0')?.Config.Entrypoint, NEW_ENTRYPOINT, 'docker image inspect example/app:1.0');
     } finally {
       dockerRmi(e, 'docker28c', ['example/app:1.0', 'example/app:latest']);
     }
@@ -170,7 +170,7 @@ describe('case 5: --tag T --keep-original where T is already a tag of the origin
       const t1 = podmanInspect(e, names[0]!) ?? podmanInspect(e, names[2]!);
       const tl = podmanInspect(e, names[1]!) ?? podmanInspect(e, names[3]!);
       assert.ok(t1 && tl, 'podman: both tags loaded');
-      assert.deepEqual(t1.Config.Entrypoint, NEW_EP, 'podman: example/app:1.0 is not the edited image');
+      assert.deepEqual(t1.Config.Entrypoint, NEW_ENTRYPOINT, 'podman: example/app:1.0 is not the edited image');
       assert.deepEqual(Object.keys(t1.Config.Volumes ?? {}), [], 'podman: example/app:1.0 volumes');
       assert.deepEqual(tl.Config.Entrypoint, ['/app/run'], 'podman: example/app:latest (the original) changed');
     } finally {
@@ -199,7 +199,7 @@ describe('case 6: the BuildKit two-platform save (Docker 28, containerd store)',
         assertEditedConfig(configOf(e, d), `${T} ${p}`);
         const i = dockerInspect(e, 'docker28c', T, p);
         assert.ok(i, `docker image inspect --platform ${p} ${T}`);
-        assert.deepEqual(i.Config.Entrypoint, NEW_EP, `docker inspect --platform ${p}: Entrypoint`);
+        assert.deepEqual(i.Config.Entrypoint, NEW_ENTRYPOINT, `docker inspect --platform ${p}: Entrypoint`);
         assert.equal(i.Architecture, p.split('/')[1]);
       }
     } finally {

@@ -56,10 +56,9 @@ import {
   tarFile,
   tarNames,
   tempDir,
+  EDITS,
+  NEW_ENTRYPOINT,
 } from './harness.js';
-
-const EDITS = ['--rm-volume', 'all', '--rm-port', 'all', '--entrypoint', '["/bin/echo","edited"]'];
-const NEW_ENTRYPOINT = ['/bin/echo', 'edited'];
 
 /** The samples this suite expects (samples/make-samples.sh writes them all). */
 const SAMPLE_FILES = [
