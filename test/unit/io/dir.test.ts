@@ -232,6 +232,35 @@ describe('an OCI layout directory as input', () => {
   });
 });
 
+describe('an unnamed image (skopeo oci:DIR:tag writes only ref.name) edited to no effect', () => {
+  it('keeps its index.json entry and its blobs, in a seeded corpus, from a tar and from a directory', async () => {
+    for (let seed = 40; seed < 46; seed++) {
+      const r = rng(seed);
+      const b = new OciBuilder();
+      const roots: Desc[] = [];
+      for (let i = 0; i < 1 + Math.floor(r() * 3); i++) {
+        const img = await b.image('linux', r() < 0.5 ? 'amd64' : 'arm64', { config: { Labels: { same: 'yes' } }, container_config: { Labels: { same: 'yes' } } }, `u${i}.txt`);
+        const ref = r() < 0.5 ? { annotations: { 'org.opencontainers.image.ref.name': `t${i}` } } : {};
+        roots.push({ ...(r() < 0.5 ? img.desc : b.index([img.desc])), ...ref });
+      }
+      const dir = await writeLayout(b, roots);
+      const tar = join(tmp, `unnamed${seed}.tar`);
+      await writeFile(tar, await b.archive(roots));
+      for (const input of [dir, tar]) {
+        const out = fresh();
+        const report = await editArchive({ input, output: { dir: out }, edits: [setLabel('same', 'yes')] });
+        assert.ok(
+          report.images.every((i) => !i.changed),
+          `seed ${seed}: ${JSON.stringify(report.images)}`,
+        );
+        assert.deepEqual(report.droppedEntries, [], `seed ${seed} ${input}`);
+        assert.deepEqual(JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).manifests, roots, `seed ${seed} ${input}`);
+        assert.deepEqual(files(out), files(dir), `seed ${seed} ${input}`);
+      }
+    }
+  });
+});
+
 describe('an OCI layout directory as output', () => {
   it('dir -> dir: only oci-layout, index.json and blobs named by their sha256; verifies; the edit is there', async () => {
     for (let seed = 20; seed < 24; seed++) {
