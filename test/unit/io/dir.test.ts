@@ -134,6 +134,9 @@ describe('an OCI layout directory as input', () => {
     const w = report.warnings.find((x) => x.includes('outside the OCI layout'));
     assert.ok(w, report.warnings.join('\n'));
     assert.match(w, /2 names .*: README, blobs\/sha256\/notes\.txt$/);
+    // inspect and verify say it too
+    assert.ok((await readArchive(dir)).model.notes.includes(w));
+    assert.ok((await verifyArchive(dir)).notes.includes(w));
   });
 
   describe('refuses (ArchiveError, exit 3, naming the path)', () => {
