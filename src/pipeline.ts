@@ -125,7 +125,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   const fsync = { fsync: opts.fsync !== false };
   const sink: OutputSink | DirSink | undefined = opts.dryRun
     ? undefined
-    : await (dirOut !== undefined ? openDirOutput(dirOut, fsync) : openOutput(opts.output as string | Writable, fsync)).catch((e: unknown) => {
+    : await (dirOut !== undefined ? openDirOutput(dirOut, { ...fsync, inputLabel: source.label }) : openOutput(opts.output as string | Writable, fsync)).catch((e: unknown) => {
         source.close(); // stop the input (and any decompressor child) before reporting
         throw e;
       });

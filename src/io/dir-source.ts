@@ -116,7 +116,7 @@ function refuseKind(dir: string, rel: string, st: Stats): never {
   const what =
     rel.startsWith('blobs/') && rel.split('/').length === 3 ? 'a blob must be a regular file' : `${rel} must be a ${rel === 'blobs' || rel.split('/').length === 2 ? 'directory' : 'regular file'}`;
   throw new ArchiveError(
-    `is ${kind} in an OCI layout directory; ${what} (copyedit never follows links out of the directory). Copy the layout with skopeo copy oci:DIR oci:NEWDIR, or fix it`,
+    `is ${kind} in an OCI layout directory; ${what}, and copyedit never follows links out of the directory: replace it with a copy of the file it stands for, or remove it if index.json does not need it`,
     join(dir, rel),
   );
 }
@@ -252,5 +252,6 @@ export class DirSource implements ByteSource {
 }
 
 function changed(f: Listed, what: string): ArchiveError {
-  return new ArchiveError(`${what}; something else is writing the OCI layout directory: run again when it is done`, f.path);
+  // the tar reader puts the directory's name in front, as for an entry of an archive
+  return new ArchiveError(`${what}; something else is writing the OCI layout directory: run again when it is done`, f.name);
 }

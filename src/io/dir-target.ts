@@ -63,7 +63,7 @@ export async function dirOutputPath(output: string | Writable | DirOutput): Prom
 }
 
 /** Where the layout will go: checked, and a fresh temporary sibling directory made for it. */
-export async function openDirOutput(path: string, options: { readonly fsync?: boolean } = {}): Promise<DirSink> {
+export async function openDirOutput(path: string, options: { readonly fsync?: boolean; readonly inputLabel?: string } = {}): Promise<DirSink> {
   const label = path;
   const target = resolve(path);
   if (target === '/' || path === '') throw new UsageError(`cannot write an OCI layout directory to ${path || 'an empty name'}; name a new directory, e.g. -o ./image-oci/`);
@@ -79,7 +79,7 @@ export async function openDirOutput(path: string, options: { readonly fsync?: bo
     throw ioError('create a temporary directory in', parent, e);
   }
   pending.add(temp);
-  const writer = new DirWriter(temp, options.fsync !== false);
+  const writer = new DirWriter(temp, options.fsync !== false, label, options.inputLabel);
   let state: 'open' | 'committed' | 'aborted' = 'open';
   const sink: DirSink = {
     label,
@@ -152,6 +152,8 @@ class DirWriter implements ArchiveWriter {
   constructor(
     private readonly root: string,
     private readonly durable: boolean,
+    private readonly label: string,
+    private readonly inputLabel: string | undefined,
   ) {
     this.dirs.add('');
   }
@@ -185,7 +187,7 @@ class DirWriter implements ArchiveWriter {
   async finish(): Promise<void> {
     if (!this.written.has('index.json')) {
       throw new UsageError(
-        'the archive has no index.json (a Docker <= 24, podman or skopeo docker-archive layout): an OCI layout directory needs a conversion to OCI (--format oci), which this version does not make; write an archive file instead',
+        `cannot write ${this.label}: the archive has no index.json (a Docker <= 24, podman or skopeo docker-archive layout): an OCI layout directory needs a conversion to OCI (--format oci), which this version does not make; write an archive file instead`,
       );
     }
     if (!this.written.has('oci-layout')) {
@@ -195,6 +197,11 @@ class DirWriter implements ArchiveWriter {
       this.notes.push('the archive had no oci-layout file; the directory gets the standard one ({"imageLayoutVersion":"1.0.0"})');
     }
     if (this.durable) for (const d of [...this.dirs].sort().reverse()) fsyncDir(join(this.root, d));
+  }
+
+  /** An entry named as the reader's errors name it: `in.tar: blobs/sha256/...`. */
+  private where(name: string): string {
+    return this.inputLabel === undefined ? name : `${this.inputLabel}: ${name}`;
   }
 
   close(): void {
@@ -216,7 +223,7 @@ class DirWriter implements ArchiveWriter {
     if (layoutFile) {
       throw new ArchiveError(
         `is a ${h.type === 'symlink' ? 'symbolic' : h.type === 'link' ? 'hard' : h.type} ${h.type === 'symlink' || h.type === 'link' ? 'link' : 'entry'}; an OCI layout directory holds each of its files as a regular file, and copyedit makes no links; write an archive file instead`,
-        name,
+        this.where(name),
       );
     }
     this.leftOut.push(name);
@@ -224,7 +231,7 @@ class DirWriter implements ArchiveWriter {
   }
 
   private create(path: string): void {
-    if (this.written.has(path)) throw new ArchiveError('appears twice in the archive; an OCI layout directory can hold it once', path);
+    if (this.written.has(path)) throw new ArchiveError('appears twice in the archive; an OCI layout directory can hold it once', this.where(path));
     const dir = dirname(path) === '.' ? '' : dirname(path);
     const chain: string[] = [];
     for (let d = dir; d !== '' && !this.dirs.has(d); d = dirname(d) === '.' ? '' : dirname(d)) chain.unshift(d);
