@@ -61,11 +61,11 @@ export function listLayout(dir: string): DirectoryListing {
   for (const n of top) if (n !== 'blobs' && !(LAYOUT_FILES as readonly string[]).includes(n)) extra.push(n);
   if (top.includes('blobs')) {
     const blobs = join(dir, 'blobs');
-    const st = lstatSync(blobs);
+    const st = lstatListed(blobs);
     if (!st.isDirectory()) refuseKind(dir, 'blobs', st);
     for (const alg of readNames(blobs)) {
       const rel = `blobs/${alg}`;
-      const st = lstatSync(join(blobs, alg));
+      const st = lstatListed(join(blobs, alg));
       if (!ALGORITHM.test(alg) || !st.isDirectory()) {
         if (st.isSymbolicLink() || !st.isDirectory()) refuseKind(dir, rel, st);
         extra.push(`${rel}/`);
@@ -73,7 +73,7 @@ export function listLayout(dir: string): DirectoryListing {
       }
       for (const enc of readNames(join(blobs, alg))) {
         if (!ENCODED.test(enc)) {
-          const st2 = lstatSync(join(blobs, alg, enc));
+          const st2 = lstatListed(join(blobs, alg, enc));
           if (!st2.isFile()) refuseKind(dir, `${rel}/${enc}`, st2);
           extra.push(`${rel}/${enc}`);
           continue;
@@ -103,10 +103,16 @@ function lstatOrUndefined(p: string): Stats | undefined {
   }
 }
 
+/** lstat of a name just read from its directory: gone meanwhile is the writer's doing, not ours. */
+function lstatListed(p: string): Stats {
+  const st = lstatOrUndefined(p);
+  if (!st) throw new ArchiveError('vanished while the directory was listed; run again when nothing else writes the directory', p);
+  return st;
+}
+
 function listed(dir: string, rel: string): Listed {
   const path = join(dir, rel);
-  const st = lstatOrUndefined(path);
-  if (!st) throw new ArchiveError('vanished while the directory was listed; run again when nothing else writes the directory', path);
+  const st = lstatListed(path);
   if (!st.isFile()) refuseKind(dir, rel, st);
   return { name: rel, path, size: st.size, dev: st.dev, ino: st.ino };
 }

@@ -102,7 +102,14 @@ export async function openDirOutput(path: string, options: { readonly fsync?: bo
         }
         throw ioError('write', label, e);
       }
-      if (options.fsync !== false) fsyncDir(parent);
+      // the rename's own durability; best effort: the layout is in place whatever this says
+      if (options.fsync !== false) {
+        try {
+          fsyncDir(parent);
+        } catch {
+          /* a parent we may write but not read: nothing more to do */
+        }
+      }
     },
     async abort() {
       if (state !== 'open') return;

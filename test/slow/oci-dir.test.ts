@@ -149,7 +149,7 @@ describe('OCI layout directories with skopeo and umoci (issue 13)', { skip: TOOL
       assert.deepEqual(temporaries(base), []);
     });
 
-    it('a Docker <= 24 archive (no index.json): exit 2 naming --format oci; --gzip with a directory: exit 2', async () => {
+    it('exit 2: a Docker <= 24 archive (no index.json) naming --format oci; --gzip, -o - or a batch with a directory output', async () => {
       const base = join(dir, 'legacy');
       await mkdir(base);
       let r = await runCli(['edit', join(SAMPLES, 'docker20-legacy.tar'), '-o', join(base, 'out/'), '--label', 'a=b']);
@@ -158,6 +158,12 @@ describe('OCI layout directories with skopeo and umoci (issue 13)', { skip: TOOL
       r = await runCli(['edit', join(SAMPLES, 'docker26-oci.tar'), '-o', join(base, 'out/'), '--gzip', '--label', 'a=b']);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /--gzip compresses an archive file; an OCI image layout directory/);
+      r = await runCli(['edit', join(SAMPLES, 'docker26-oci.tar'), '--format', 'oci-dir', '-o', '-', '--label', 'a=b']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--format oci-dir writes a directory, not standard output/);
+      r = await runCli(['edit', join(SAMPLES, 'docker26-oci.tar'), join(SAMPLES, 'docker28c-amd64.tar'), '--format', 'oci-dir', '--out-dir', join(base, 'b'), '--label', 'a=b']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--format oci-dir writes one directory: edit one archive at a time/);
       assert.deepEqual(readdirSync(base), []);
     });
 
