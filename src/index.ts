@@ -18,6 +18,7 @@ export type { ArchiveModel, ImageModel, ImageTarget, PlatformImage, LayerInfo, L
 export { buildGraph, parsePlatform, platformString, type ArchiveGraph, type Descriptor, type GraphNode, type IndexNode, type ManifestNode, type ManifestRole, type Platform } from './archive/graph.js';
 export { planRewrite, type OutputEntry, type RewritePlan, type RewriteRequest, type TargetChange } from './rewrite/propagate.js';
 export { openInput, type Compression, type InputSource } from './io/source.js';
+export type { DirOutput } from './io/dir-target.js';
 export { selectTargets, type TargetSelection } from './select.js';
 export { normalizeReference } from './reference.js';
 export { parseJson, stringifyJson, JsonNumber, type Json, type JsonObject } from './json/lossless.js';

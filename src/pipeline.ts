@@ -12,7 +12,8 @@ import type { Header } from './archive/tar/header.js';
 import { ArchiveError, CopyeditError, EditError, ioError } from './errors.js';
 import { type OutputCompression, compressInto, outputCompression } from './io/compress.js';
 import { type Compression, type InputSource, openInput } from './io/source.js';
-import { openOutput } from './io/sink.js';
+import { type OutputSink, openOutput } from './io/sink.js';
+import { type DirOutput, type DirSink, dirOutputPath, openDirOutput } from './io/dir-target.js';
 import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from './json/lossless.js';
 import { type JsonChange, diffJson } from './json/diff.js';
 import { checkTag } from './reference.js';
@@ -23,8 +24,11 @@ import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from '.
 export interface EditArchiveOptions {
   /** A path, `-` for standard input, or a readable stream of the (possibly compressed) archive. */
   readonly input: string | Readable;
-  /** A path (written atomically), `-` for standard output, or a writable stream. */
-  readonly output: string | Writable;
+  /**
+   * A path (written atomically), `-` for standard output, or a writable stream; `{ dir }`, a path
+   * ending in `/` or an existing empty directory: an OCI image layout directory (atomic too).
+   */
+  readonly output: string | Writable | DirOutput;
   /** Edits, applied in order to every selected image. */
   readonly edits: readonly ConfigEdit[];
   /** Which images to edit: tags, references or image IDs (prefixes). Default: all. */
@@ -114,20 +118,25 @@ export interface EditArchiveReport {
 export async function editArchive(opts: EditArchiveOptions): Promise<EditArchiveReport> {
   const tags = checkTags(opts.tags);
   if (opts.keepOriginal && !tags) throw new RangeError('keepOriginal needs tags: the edited copy must be told apart from the original');
+  const dirOut = opts.dryRun ? undefined : await dirOutputPath(opts.output);
+  if (dirOut !== undefined && opts.compress && opts.compress !== 'none') throw new RangeError('an OCI layout directory is not compressed as a whole: drop compress, or write an archive file');
   const source = await openInput(opts.input);
   opts.onInput?.(source);
-  const sink = opts.dryRun
+  const fsync = { fsync: opts.fsync !== false };
+  const sink: OutputSink | DirSink | undefined = opts.dryRun
     ? undefined
-    : await openOutput(opts.output, { fsync: opts.fsync !== false }).catch((e: unknown) => {
+    : await (dirOut !== undefined ? openDirOutput(dirOut, { ...fsync, inputLabel: source.label }) : openOutput(opts.output as string | Writable, fsync)).catch((e: unknown) => {
         source.close(); // stop the input (and any decompressor child) before reporting
         throw e;
       });
-  const compression = outputCompression(opts.compress, opts.output);
-  const stage = sink && compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
+  const tarSink = sink && 'stream' in sink ? sink : undefined;
+  const compression = tarSink ? outputCompression(opts.compress, opts.output) : 'none';
+  const stage = tarSink && compression !== 'none' ? compressInto(compression, tarSink.stream) : undefined;
   // a plain file output takes write(2) calls directly; streams get copies of reused chunks
   const target =
-    sink && (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, source.reader.reusesBuffers));
-  const writer = target && new TarWriter(target);
+    tarSink &&
+    (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : tarSink.fd !== undefined ? new FdTarget(tarSink.fd) : new StreamTarget(tarSink.stream, source.reader.reusesBuffers));
+  const writer = sink && 'writer' in sink ? sink.writer : target && new TarWriter(target);
   const edits = opts.sourceDateEpoch === undefined ? opts.edits : [...opts.edits, clampTimes(opts.sourceDateEpoch)];
   const editOpts: EditModelOptions = {
     images: opts.images ?? [],
@@ -190,8 +199,8 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       compression: source.compression,
       outputCompression: sink ? compression : 'none',
       images,
-      warnings: [...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...notes],
-      droppedEntries: [...plan.dropped, ...(skip ?? [])],
+      warnings: [...(source.warnings ?? []), ...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...notes, ...dirNotes(sink)],
+      droppedEntries: [...plan.dropped, ...(skip ?? []), ...(sink && 'leftOut' in sink ? sink.leftOut : [])],
       ...(verification ? { verification } : {}),
     };
   } catch (e) {
@@ -203,6 +212,15 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     if (sink && (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO' || code === 'EDQUOT' || code === 'EFBIG')) throw ioError('write', sink.label, e);
     throw e;
   }
+}
+
+/** What an OCI layout directory output left out of the archive (manifest.json and the like), in one line. */
+function dirNotes(sink: OutputSink | DirSink | undefined): string[] {
+  if (!sink || !('leftOut' in sink)) return [];
+  const left = sink.leftOut;
+  if (left.length === 0) return [...sink.notes];
+  const shown = left.slice(0, 5).join(', ') + (left.length > 5 ? `, and ${left.length - 5} more` : '');
+  return [...sink.notes, `${left.length} entr${left.length === 1 ? 'y' : 'ies'} an OCI layout directory does not have (read by docker load only) left out of ${sink.label}: ${shown}`];
 }
 
 /** Edits that must reach the legacy `<v1id>/json` files too: build arguments they repeat. */

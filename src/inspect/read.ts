@@ -19,5 +19,8 @@ export async function readArchive(input: string | Readable): Promise<ReadArchive
   // the stored digest is cheap and names a legacy layer's blob; DiffIDs come from the config
   const hashes = new EntryHasher({ decompress: false });
   const entries = await scanArchive(source.reader, (entry, body) => hashes.consume(entry, body), source.label).finally(() => source.close());
-  return { model: buildModel(entries, source.label), hashes, label: source.label, compression: source.compression };
+  const model = buildModel(entries, source.label);
+  // an OCI layout directory's names outside the layout: said, never ignored silently
+  const notes = source.warnings?.length ? { notes: [...source.warnings, ...model.notes] } : {};
+  return { model: { ...model, ...notes }, hashes, label: source.label, compression: source.compression };
 }

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { IoError, UsageError, ioError } from '../errors.js';
+import { removePendingDirsSync } from './dir-target.js';
 
 /**
  * Where the output goes. A regular file is written to a temporary name in the target's directory
@@ -35,6 +36,7 @@ export interface OutputSink {
 const pending = new Set<string>();
 
 export function removePendingOutputsSync(): void {
+  removePendingDirsSync();
   for (const p of pending) {
     try {
       unlinkSync(p);

@@ -6,6 +6,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ArchiveError, IoError, ioError } from '../errors.js';
 import { type ByteSource, FdSource, StreamSource } from './bytes.js';
+import { openDirectory } from './dir-source.js';
 import { peek } from './streams.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
@@ -21,6 +22,8 @@ export interface InputSource {
   readonly size?: number;
   /** Bytes read from the input so far (before decompression), for progress display. */
   readonly bytesRead: () => number;
+  /** What the reader left out and the user should know (names outside an OCI layout directory). */
+  readonly warnings?: readonly string[];
   /** Stop reading: close the file, end any decompressor. Safe to call twice. */
   close(): void;
 }
@@ -47,7 +50,7 @@ async function openFile(path: string): Promise<InputSource> {
   } catch (e) {
     throw ioError('read', path, e);
   }
-  if (kind.isDirectory()) throw ioError('read', path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+  if (kind.isDirectory()) return fromDirectory(path);
   if (!kind.isFile()) return openSpecial(path, kind);
   let fd: number;
   let size: number;
@@ -87,6 +90,12 @@ async function openFile(path: string): Promise<InputSource> {
   // an open error surfaces on first read; attach now so it is not unhandled
   raw.on('error', () => {});
   return fromStream(raw, path, size);
+}
+
+/** An OCI image layout directory, read as the tar archive of it (src/io/dir-source.ts). */
+function fromDirectory(path: string): InputSource {
+  const { source, size, warnings } = openDirectory(path);
+  return { reader: source, compression: 'none', label: path, size, warnings, bytesRead: () => source.bytesRead, close: () => source.close() };
 }
 
 /**

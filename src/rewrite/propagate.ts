@@ -310,7 +310,8 @@ function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Fol
     if (names.length === 0) {
       // unnamed: the original stays when it is kept, the edited one when the image is edited as a whole
       if (!ch || request.keepOriginal || ch.moving !== 'all') out.push(raw);
-      if (ch && ch.moving === 'all' && !ch.newNames && r.kind === 'new') out.push(edited);
+      // (`edited` is the original itself when the edit changed nothing: it must not vanish then)
+      if (ch && ch.moving === 'all' && !ch.newNames && r.kind !== 'drop') out.push(edited);
     } else {
       const owner = owners.ownerOf(names[0]!);
       if (owner?.target === t && owner.side === 'orig') out.push(raw);

@@ -21,7 +21,8 @@ export async function verifyArchive(input: string | Readable): Promise<VerifyRep
   const source = await openInput(input);
   const hasher = new EntryHasher({ decompress: true });
   const entries = await scanArchive(source.reader, (entry, body) => hasher.consume(entry, body), source.label).finally(() => source.close());
-  return { ...verifyEntries(entries, hasher, source.label), compression: source.compression };
+  const report = verifyEntries(entries, hasher, source.label);
+  return { ...report, notes: [...(source.warnings ?? []), ...report.notes], compression: source.compression };
 }
 
 /** Throw a VerifyError (exit 5) listing the problems unless every check held. */

@@ -149,9 +149,9 @@ describe('hostile input (issue 6)', () => {
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
       return r;
     };
-    it('missing input, input is a directory: exit 6', async () => {
+    it('missing input: exit 6; a directory that is no OCI layout: exit 3', async () => {
       await refused(['edit', join(dir, 'nope.tar'), '-o', join(dir, 'x.tar'), '--rm-volume', 'all'], 6, /copyedit: error: cannot read .*nope\.tar: no such file or directory/);
-      await refused(['edit', dir, '-o', join(dir, 'x.tar'), '--rm-volume', 'all'], 6, /cannot read .*: is a directory/);
+      await refused(['edit', dir, '-o', join(dir, 'x.tar'), '--rm-volume', 'all'], 3, /: is a directory without oci-layout and index\.json; copyedit reads a docker save archive/);
     });
     it('output directory missing, or a file where the directory should be: exit 6, nothing written', async () => {
       await refused(['edit', good, '-o', join(dir, 'no-such-dir', 'x.tar'), '--rm-volume', 'all'], 6, /cannot write .*no-such-dir\/x\.tar: the directory .*no-such-dir does not exist; create it/);

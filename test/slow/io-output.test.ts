@@ -160,8 +160,11 @@ describe('output: devices, FIFOs, terminals, links, names, directories (issue 9.
     it('a file where the directory should be (ENOTDIR)', async () => {
       await refused(join(good, 'o.tar'), new RegExp(`^copyedit: error: cannot write ${good}/o\\.tar: ${good} is not a directory \\(a part of that path is a file\\); choose another output path\\n$`));
     });
-    it('the output is a directory', async () => {
-      await refused(dir, /cannot write .*: is a directory; name the output file, e\.g\. -o .*\/out\.tar/);
+    it('the output is a non-empty directory: exit 2 (an empty one takes an OCI layout directory)', async () => {
+      const r = spawnSync(process.execPath, [BIN, 'edit', good, '-o', dir, ...EDIT], { encoding: 'utf8' });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /cannot write .*: the directory is not empty .*remove it or name another \(or name an archive file, e\.g\. -o .*\/out\.tar\)/);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
     });
     it('directory not writable (EACCES)', { skip: ROOT || process.getuid?.() !== undefined ? false : 'no uids here' }, async () => {
       const d = join(dir, 'ro');

@@ -9,6 +9,7 @@ import { batchExitCode, expandInputs, formatBatch, planJobs, runBatch } from '..
 import { type Progress, startProgress } from '../progress.js';
 import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
 import { extractEdits } from '../argv.js';
+import { type DirOutput, dirOutputPath } from '../../io/dir-target.js';
 import { formatReport, jsonReport } from '../report.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
@@ -20,7 +21,8 @@ const EDITS = 'Edits (applied in the order given):';
 /** The edit command's options; edit flags themselves come from the edit library's table (EDIT_SPECS). */
 export const EDIT_OPTIONS = {
   inputs: { positional: true, type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone)' },
-  output: { type: 'string', alias: 'o', describe: 'output archive, or - for standard output (required unless --dry-run or --out-dir)' },
+  output: { type: 'string', alias: 'o', describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory (required unless --dry-run or --out-dir)' },
+  format: { type: 'string', choices: ['oci-dir'], describe: 'oci-dir: write -o as an OCI image layout directory (as -o DIR/ does)' },
   'out-dir': { type: 'string', describe: 'batch: write each edited archive under this directory, same file name' },
   jobs: { type: 'number', alias: 'j', describe: 'batch: archives edited at once (default: number of CPUs)' },
   'fail-fast': { type: 'boolean', default: false, describe: 'batch: stop at the first failure (default: edit the others, report at the end)' },
@@ -61,6 +63,7 @@ export const editCommand = defineCommand({
     const outDir = args['out-dir'];
     if (inputs.length > 1 || outDir !== undefined) {
       if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
+      if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
       if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
       if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length) {
@@ -80,7 +83,7 @@ export const editCommand = defineCommand({
     return runEdit(
       {
         input: inputs[0]!,
-        output: args.output ?? '',
+        output: args.format === 'oci-dir' && args.output !== undefined ? ociDirOutput(args.output) : (args.output ?? ''),
         edits,
         images: args.image,
         tags: args.tag,
@@ -102,12 +105,17 @@ export const editCommand = defineCommand({
 });
 
 /** Shared by the flag form, the sentence form and daemon mode. */
-export async function runEdit(opts: EditArchiveOptions & { output: string | import('node:stream').Writable }, o: CommonOptions): Promise<number> {
+export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promise<number> {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
   }
   if (!opts.dryRun && opts.output === '') throw new UsageError('name the output with -o FILE (or -o - for standard output), or use --dry-run');
+  if (opts.compress && !opts.dryRun && (await dirOutputPath(opts.output)) !== undefined) {
+    throw new UsageError(
+      `--${opts.compress} compresses an archive file; an OCI image layout directory (${outputName(opts.output)}) is written as it is: drop --${opts.compress}, or name an archive file`,
+    );
+  }
   // the library refuses these with a RangeError; on the command line they are usage errors (exit 2)
   if (opts.keepOriginal && !opts.tags?.length) throw new UsageError('--keep-original needs --tag: the edited copy must be told apart from the original');
   for (const t of opts.tags ?? []) {
@@ -127,6 +135,16 @@ export async function runEdit(opts: EditArchiveOptions & { output: string | impo
   else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true)}\n`, opts.dryRun === true && stdoutFree);
   if (report.verification && !o.quiet && !o.json) writeStderr(`${formatVerifiedLine(escapeDeep(report.verification))}\n`);
   return ExitCode.OK;
+}
+
+/** `--format oci-dir -o DIR`: the directory, whether or not its name ends in `/`. */
+function ociDirOutput(output: string): DirOutput {
+  if (output === '-') throw new UsageError('--format oci-dir writes a directory, not standard output: name it with -o DIR');
+  return { dir: output };
+}
+
+function outputName(output: EditArchiveOptions['output']): string {
+  return typeof output === 'string' ? output : 'dir' in output ? output.dir : 'stream';
 }
 
 /** `linux/arm64/v8` from the command line; a usage error with the form otherwise. */
