@@ -24,6 +24,13 @@ export function formatReport(report: EditArchiveReport, dryRun = false): string 
     if (img.otherNames.length) lines.push(`  note: also named ${img.otherNames.join(', ')}: ${img.otherNames.length === 1 ? 'that name keeps' : 'those names keep'} the unedited image`);
     for (const w of img.warnings) lines.push(`  warning: ${w}`);
   });
+  const c = r.conversion;
+  if (c) {
+    const recompressed = c.layerCompression
+      ? `; ${c.layersRecompressed} layer${c.layersRecompressed === 1 ? '' : 's'} ${dryRun ? 'would be' : ''}${dryRun ? ' ' : ''}recompressed to ${c.layerCompression}`
+      : '';
+    lines.push(`layout: ${c.from} -> ${c.to}${recompressed}`);
+  }
   for (const w of r.warnings) lines.push(`note: ${w}`);
   if (dryRun) lines.push('dry run: nothing was written');
   return lines.join('\n');
@@ -50,6 +57,7 @@ export function jsonReport(r: EditArchiveReport): string {
     })),
     warnings: r.warnings,
     droppedEntries: r.droppedEntries,
+    ...(r.conversion ? { conversion: r.conversion } : {}),
     ...(r.verification ? { verification: { ok: r.verification.ok, counts: r.verification.counts, issues: r.verification.issues, unverified: r.verification.unverified } } : {}),
   });
 }

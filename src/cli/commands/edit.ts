@@ -8,6 +8,7 @@ import { checkTag } from '../../reference.js';
 import { batchExitCode, expandInputs, formatBatch, planJobs, runBatch } from '../batch.js';
 import { type Progress, startProgress } from '../progress.js';
 import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
+import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../../convert/media.js';
 import { extractEdits } from '../argv.js';
 import { formatReport, jsonReport } from '../report.js';
 import { type CommonOptions, defineCommand } from './types.js';
@@ -38,6 +39,19 @@ export const EDIT_OPTIONS = {
   annotation: { type: 'string', array: true, child: true, describe: 'set an OCI manifest annotation KEY=VALUE; repeatable' },
   'rm-annotation': { type: 'string', array: true, child: true, describe: 'remove an OCI manifest annotation; repeatable' },
   verify: { type: 'boolean', default: false, child: true, describe: 'recompute every digest of the output while writing it; exit 5 (and no output) if any fails' },
+  format: {
+    type: 'string',
+    choices: TARGET_FORMATS,
+    child: true,
+    describe:
+      "write the output in this layout: docker-legacy (Docker <= 24), docker (Docker 25+), oci (OCI image layout, OCI media types); default: the input's. A pipe input is spooled to $TMPDIR first",
+  },
+  'layer-compression': {
+    type: 'string',
+    choices: LAYER_COMPRESSIONS,
+    child: true,
+    describe: 'recompress image layers (none, gzip, zstd; zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
+  },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
 } as const satisfies OptionTable;
 
@@ -63,7 +77,7 @@ export const editCommand = defineCommand({
       if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
       if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
-      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length) {
+      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression']) {
         throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
       }
       const jobs = planJobs(expandInputs(inputs), outDir);
@@ -94,6 +108,8 @@ export const editCommand = defineCommand({
         dryRun: args['dry-run'],
         verify: args.verify,
         ...(compress ? { compress } : {}),
+        ...(args.format ? { format: args.format as TargetFormat } : {}),
+        ...(args['layer-compression'] ? { layerCompression: args['layer-compression'] as LayerCompression } : {}),
         fsync: args.fsync,
       },
       args,
@@ -104,8 +120,11 @@ export const editCommand = defineCommand({
 /** Shared by the flag form, the sentence form and daemon mode. */
 export async function runEdit(opts: EditArchiveOptions & { output: string | import('node:stream').Writable }, o: CommonOptions): Promise<number> {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations) {
-    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
+  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression) {
+    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert)');
+  }
+  if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
+    throw new UsageError('--layer-compression zstd: the docker-legacy layout (layer.tar files, no media types) cannot say a layer is zstd; add --format oci');
   }
   if (!opts.dryRun && opts.output === '') throw new UsageError('name the output with -o FILE (or -o - for standard output), or use --dry-run');
   // the library refuses these with a RangeError; on the command line they are usage errors (exit 2)
