@@ -288,11 +288,17 @@ class Builder {
     item.RepoTags = names.map(familiarName);
     const layers: Json[] = [];
     const sources = jsonObject();
+    const manifest = [...this.model.graph.nodes.values()].find((n): n is ManifestNode => n.kind === 'manifest' && n.role === 'image' && n.config?.digest.equals(img.id) === true);
     img.layers.forEach((l, i) => {
-      const o = this.ociLayer(l, 'oci', `layer ${i + 1} of ${img.tags[0] ?? img.id.short}`) ?? (l.digest ? { digest: l.digest, size: l.size ?? 0, mediaType: l.mediaType ?? OCI.layer } : undefined);
-      if (!o) return;
-      layers.push(`blobs/${o.digest.algorithm}/${o.digest.hex}`);
-      if (l.diffId) {
+      const o = this.ociLayer(l, 'oci', `layer ${i + 1} of ${img.tags[0] ?? img.id.short}`);
+      const absent = o ? undefined : (manifest?.layers[i] ?? undefined);
+      const digest = o?.digest ?? absent?.digest ?? l.digest;
+      if (!digest) return;
+      layers.push(`blobs/${digest.algorithm}/${digest.hex}`);
+      if (!l.diffId) return;
+      if (absent) {
+        sources[l.diffId.toString()] = cloneJson(absent.raw); // a foreign layer: its descriptor with its urls, as docker save keeps it
+      } else if (o) {
         const d = jsonObject();
         d.mediaType = o.mediaType;
         d.size = o.size;
@@ -538,7 +544,7 @@ class Builder {
   private legacyLayer(l: LayerInfo, v1: string, what: string): string {
     const e = l.entry;
     const path = `${v1}/layer.tar`;
-    if (!e) throw new ArchiveError(`${what} is not in the archive (a non-distributable layer): the docker-legacy layout cannot name it; keep an OCI layout (--format docker)`);
+    if (!e) throw new EditError(`${what} is not in the archive (a non-distributable layer): the docker-legacy layout cannot name it; keep an OCI layout (--format docker)`);
     const prior = this.actions.get(e.index);
     const priorName = prior ? (prior.kind === 'copy' ? prior.name : prior.name(Digest.of(Buffer.alloc(0)))) : undefined;
     if (priorName && priorName !== path) {

@@ -1,0 +1,293 @@
+/**
+ * --format and --layer-compression, in process: every sample converted to every layout (and
+ * recompressed), read back by our reader and by the independent checker of test/unit/check.ts,
+ * verified (every digest), DiffIDs and configs unchanged, names kept; and the refusals.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  ArchiveError,
+  type ArchiveModel,
+  EditError,
+  type LayerCompression,
+  type TargetFormat,
+  UsageError,
+  editArchive,
+  normalizeReference,
+  readArchive,
+  removeVolumes,
+  setEntrypoint,
+  verifyArchive,
+} from '../../../src/index.js';
+import { SAMPLES } from '../../samples.js';
+import { checkArchive } from '../check.js';
+import { dockerLegacy, ociLayout, readTar, sha } from '../fixtures.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'copyedit-convert-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const SAMPLE_FILES = readdirSync(SAMPLES)
+  .filter((f) => f.endsWith('.tar'))
+  .map((f) => join(SAMPLES, f));
+const OCI11 = existsSync(join(SAMPLES, 'oci11'))
+  ? readdirSync(join(SAMPLES, 'oci11'))
+      .filter((f) => f.endsWith('.tar'))
+      .map((f) => join(SAMPLES, 'oci11', f))
+  : [];
+const FORMATS: TargetFormat[] = ['oci', 'docker', 'docker-legacy'];
+const LAYOUT_OF: Record<TargetFormat, string> = { oci: 'oci', docker: 'docker-oci', 'docker-legacy': 'docker-legacy' };
+const DOCKER_TYPES = /application\/vnd\.docker\.(distribution|container|image)/;
+
+/** name -> the set of config digests it reaches (one per platform held). */
+function namesToConfigs(m: ArchiveModel): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const t of m.targets) for (const n of t.names) out.set(normalizeReference(n), t.platforms.map((p) => p.image.id.toString()).sort());
+  return out;
+}
+
+function diffIdsOf(m: ArchiveModel): Map<string, string[]> {
+  return new Map(m.images.map((i) => [i.id.toString(), i.layers.map((l) => l.diffId?.toString() ?? '?')]));
+}
+
+let n = 0;
+async function convert(input: string, o: { format?: TargetFormat; layerCompression?: LayerCompression; onlyPlatforms?: { os: string; architecture: string }[] }) {
+  const output = join(dir, `out-${n++}.tar`);
+  const report = await editArchive({ input, output, edits: [], ...o });
+  return { report, output };
+}
+
+/** A multi-platform target's platforms, for --only-platform when writing docker-legacy. */
+function firstPlatforms(m: ArchiveModel): { os: string; architecture: string }[] | undefined {
+  const multi = m.targets.find((t) => t.platforms.length > 1);
+  const p = multi?.platforms[0]?.platform;
+  return p ? [{ os: p.os, architecture: p.architecture }] : undefined;
+}
+
+describe('--format: every sample to every layout', () => {
+  for (const input of [...SAMPLE_FILES, ...OCI11]) {
+    for (const format of FORMATS) {
+      it(`${input.split('/').slice(-1)[0]} -> ${format}: read back, verified, names, configs and DiffIDs kept`, async () => {
+        const before = (await readArchive(input)).model;
+        const only = format === 'docker-legacy' ? firstPlatforms(before) : undefined;
+        if (format === 'docker-legacy' && before.images.some((i) => i.layers.some((l) => !l.entry))) {
+          // a non-distributable layer the archive does not hold: only OCI layouts can name it
+          await assert.rejects(convert(input, { format }), (e) => e instanceof EditError && /non-distributable.*--format docker/.test(e.message));
+          return;
+        }
+        const { report, output } = await convert(input, { format, ...(only ? { onlyPlatforms: only } : {}) });
+        assert.equal(report.conversion?.to, format);
+        const after = (await readArchive(output)).model;
+        assert.equal(after.layout, LAYOUT_OF[format]);
+        const v = await verifyArchive(output);
+        assert.ok(v.ok, JSON.stringify(v.issues));
+        // no problem the input did not have (a foreign layer is absent by design, in both)
+        const known = new Set(checkArchive(await readTar(await readFile(input))));
+        assert.deepEqual(
+          checkArchive(await readTar(await readFile(output))).filter((p) => !known.has(p)),
+          [],
+        );
+        // every name still reaches the same configs (one platform when it had to be chosen)
+        const want = namesToConfigs(before);
+        const got = namesToConfigs(after);
+        for (const [name, ids] of want) {
+          if (ids.length === 0) continue;
+          const have = got.get(name);
+          assert.ok(have, `${name} is missing from the output (it has ${[...got.keys()].join(', ')})`);
+          if (only) assert.ok(have.every((x) => ids.includes(x)));
+          else assert.deepEqual(have, ids);
+        }
+        // configs byte-identical, so DiffIDs too; every output config existed before
+        const ids = diffIdsOf(before);
+        for (const [id, diffs] of diffIdsOf(after)) assert.deepEqual(diffs, ids.get(id), `config ${id}`);
+        if (format === 'oci') {
+          assert.equal(after.manifestJson, undefined, 'oci: no manifest.json');
+          for (const node of after.graph.nodes.values()) assert.doesNotMatch(node.entry.data!.toString(), DOCKER_TYPES, node.entry.name);
+          assert.doesNotMatch(after.ociIndex!.entry.data!.toString(), DOCKER_TYPES);
+        }
+        if (format === 'docker') {
+          // Docker 25's names: containerd's full name and the tag alone as ref.name; manifest.json with LayerSources
+          const idx = JSON.parse(after.ociIndex!.entry.data!.toString()) as { manifests: { annotations?: Record<string, string> }[] };
+          for (const d of idx.manifests) {
+            const a = d.annotations ?? {};
+            if (a['io.containerd.image.name']) assert.equal(a['org.opencontainers.image.ref.name'], a['io.containerd.image.name'].split(':').at(-1));
+          }
+          for (const item of after.manifestJson!.items) assert.ok(item.raw.LayerSources !== undefined || item.layers.length === 0);
+        }
+      });
+    }
+  }
+});
+
+describe('--layer-compression', () => {
+  for (const input of SAMPLE_FILES) {
+    it(`${input.split('/').slice(-1)[0]}: gzip then none gives back the uncompressed layers, DiffIDs unchanged and verified`, async () => {
+      const base = (await readArchive(input)).model;
+      const only = firstPlatforms(base);
+      const gz = await convert(input, { format: 'oci', layerCompression: 'gzip' });
+      const v = await verifyArchive(gz.output);
+      assert.ok(v.ok, JSON.stringify(v.issues));
+      const m = (await readArchive(gz.output)).model;
+      for (const img of m.images) for (const l of img.layers) if (l.entry) assert.match(l.mediaType ?? '', /\+gzip$/);
+      assert.deepEqual(diffIdsOf(m), new Map([...diffIdsOf(base)].filter(([k]) => m.images.some((i) => i.id.toString() === k))));
+      const plain = await convert(gz.output, { format: 'docker-legacy', layerCompression: 'none', ...(only ? { onlyPlatforms: only } : {}) });
+      const out = await readTar(await readFile(plain.output));
+      const back = (await readArchive(plain.output)).model;
+      for (const img of back.images) {
+        for (const l of img.layers) {
+          const e = out.get(l.entry!.path)!;
+          assert.equal(`sha256:${sha(e.data)}`, l.diffId?.toString(), `${l.entry!.name} is the uncompressed layer`);
+        }
+      }
+      assert.ok((await verifyArchive(plain.output)).ok);
+    });
+  }
+
+  it('zstd: OCI media types, zstd frames, DiffIDs unchanged; the report lists each layer', async () => {
+    const input = join(SAMPLES, 'docker20-legacy.tar');
+    const { report, output } = await convert(input, { format: 'oci', layerCompression: 'zstd' });
+    assert.equal(report.conversion?.layersRecompressed, 3);
+    assert.ok(report.conversion!.layers.every((l) => l.to === 'zstd' && l.newDigest !== l.oldDigest && l.newSize !== null));
+    const m = (await readArchive(output)).model;
+    const out = await readTar(await readFile(output));
+    for (const l of m.images[0]!.layers) {
+      assert.equal(l.mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
+      assert.deepEqual([...out.get(l.entry!.path)!.data.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
+    }
+    assert.deepEqual(diffIdsOf(m), diffIdsOf((await readArchive(input)).model));
+    assert.deepEqual(checkArchive(out), []);
+  });
+
+  it('a layer already in the wanted compression is copied as it is (same digest)', async () => {
+    const input = join(SAMPLES, 'containerd-gzip-index.tar');
+    const { report, output } = await convert(input, { format: 'oci', layerCompression: 'gzip' });
+    assert.equal(report.conversion?.layersRecompressed, 0);
+    const a = (await readArchive(input)).model.images[0]!.layers.map((l) => l.digest?.toString());
+    const b = (await readArchive(output)).model.images[0]!.layers.map((l) => l.digest?.toString());
+    assert.deepEqual(b, a);
+  });
+
+  it('without --format, the input layout family is kept (docker 25 stays docker)', async () => {
+    const { report, output } = await convert(join(SAMPLES, 'docker26-oci.tar'), { layerCompression: 'gzip' });
+    assert.equal(report.conversion?.to, 'docker');
+    assert.equal((await readArchive(output)).model.layout, 'docker-oci');
+    assert.ok((await verifyArchive(output)).ok);
+  });
+});
+
+describe('conversion refusals and failures', () => {
+  it('zstd into docker-legacy is a usage error before anything is read', async () => {
+    await assert.rejects(convert(join(dir, 'does-not-exist.tar'), { format: 'docker-legacy', layerCompression: 'zstd' }), (e) => e instanceof UsageError && /--format oci/.test(e.message));
+  });
+
+  it('zstd under Docker media types (--format docker) is a usage error naming the layer and --format oci', async () => {
+    await assert.rejects(
+      convert(join(SAMPLES, 'containerd-export.tar'), { format: 'docker', layerCompression: 'zstd' }),
+      (e) => e instanceof UsageError && /layer 1 .*Docker's media types.*--format oci/.test(e.message),
+    );
+  });
+
+  it('zstd on a legacy input without --format (it stays docker-legacy) is refused', async () => {
+    await assert.rejects(convert(join(SAMPLES, 'podman.tar'), { layerCompression: 'zstd' }), (e) => e instanceof UsageError && /--format oci/.test(e.message));
+  });
+
+  it('a multi-platform image into docker-legacy names its platforms and --only-platform', async () => {
+    await assert.rejects(
+      convert(join(SAMPLES, 'docker28c-multi.tar'), { format: 'docker-legacy' }),
+      (e) => e instanceof EditError && /linux\/amd64, linux\/arm64/.test(e.message) && /--only-platform linux\/amd64/.test(e.message),
+    );
+  });
+
+  it('a recompressed layer whose content does not match its DiffID is refused, naming the layer; no output, no spool file left', async () => {
+    const f = await dockerLegacy();
+    const entries = await readTar(f.archive);
+    // damage the first layer's bytes (same size): the config's DiffID no longer matches
+    const layerName = [...entries.keys()].find((k) => k.endsWith('/layer.tar') && entries.get(k)!.header.type === 'file')!;
+    const at = f.archive.indexOf(entries.get(layerName)!.data);
+    const bad = Buffer.from(f.archive);
+    bad[at + 600] = bad[at + 600]! ^ 0xff;
+    const sub = await mkdtemp(join(dir, 'diffid-'));
+    const input = join(sub, 'in.tar');
+    await writeFile(input, bad);
+    const output = join(sub, 'out.tar');
+    for (const layerCompression of ['gzip', undefined] as const) {
+      await assert.rejects(
+        editArchive({ input, output, edits: [], format: 'oci', ...(layerCompression ? { layerCompression } : {}) }),
+        (e) => e instanceof ArchiveError && e.message.includes(layerName) && /diff_ids/.test(e.message),
+      );
+      assert.deepEqual(await readdir(sub), ['in.tar']);
+    }
+  });
+
+  it('a pipe input is spooled (and the spool removed); the result equals the file input', async () => {
+    const input = join(SAMPLES, 'docker20-legacy.tar');
+    const a = await convert(input, { format: 'oci', layerCompression: 'gzip' });
+    const output = join(dir, 'from-pipe.tar');
+    await editArchive({ input: Readable.from([await readFile(input)]), output, edits: [], format: 'oci', layerCompression: 'gzip' });
+    assert.ok((await readFile(output)).equals(await readFile(a.output)));
+    assert.deepEqual(
+      (await readdir(tmpdir())).filter((f) => f.startsWith(`.ce-input-${process.pid}-`)),
+      [],
+    );
+  });
+
+  it('--dry-run writes nothing and reports the plan', async () => {
+    const output = join(dir, 'dry.tar');
+    const r = await editArchive({ input: join(SAMPLES, 'docker20-legacy.tar'), output, edits: [], format: 'oci', layerCompression: 'gzip', dryRun: true });
+    assert.equal(r.conversion?.layersRecompressed, 3);
+    assert.equal(r.conversion?.from, 'docker-legacy');
+    assert.equal(existsSync(output), false);
+  });
+});
+
+describe('conversion with edits', () => {
+  it('edits apply, then the layout converts: the new config is named by the new manifest; reruns are byte-identical', async () => {
+    const input = join(SAMPLES, 'docker20-legacy.tar');
+    const run = async (name: string) => {
+      const output = join(dir, name);
+      const r = await editArchive({ input, output, edits: [removeVolumes('all'), setEntrypoint(['/x'])], format: 'oci', layerCompression: 'gzip', sourceDateEpoch: 1_700_000_000 });
+      return { r, bytes: await readFile(output), output };
+    };
+    const a = await run('e1.tar');
+    const b = await run('e2.tar');
+    assert.ok(a.bytes.equals(b.bytes));
+    const m = (await readArchive(a.output)).model;
+    const img = m.images[0]!;
+    assert.equal(img.id.toString(), a.r.images[0]!.newId.toString());
+    assert.notEqual(img.id.toString(), a.r.images[0]!.oldId.toString());
+    assert.equal(a.r.images[0]!.newDigest.toString(), m.targets[0]!.descriptors[0]!.digest.toString());
+    const cfg = JSON.parse(img.configBytes.toString()) as { config: { Entrypoint: string[]; Volumes?: unknown } };
+    assert.deepEqual(cfg.config.Entrypoint, ['/x']);
+    assert.equal(cfg.config.Volumes, undefined);
+  });
+
+  it('a fixture OCI layout with gzip layers and a multi-platform index converts to docker-legacy with --only-platform', async () => {
+    const f = await ociLayout({ gzip: true, multiPlatform: true });
+    const input = join(dir, 'fx.tar');
+    await writeFile(input, f.archive);
+    const before = (await readArchive(input)).model;
+    const only = firstPlatforms(before);
+    const { output } = await convert(input, { format: 'docker-legacy', layerCompression: 'none', ...(only ? { onlyPlatforms: only } : {}) });
+    const out = await readTar(await readFile(output));
+    assert.deepEqual(checkArchive(out), []);
+    const back = (await readArchive(output)).model;
+    assert.equal(back.layout, 'docker-legacy');
+    for (const l of back.images[0]!.layers) assert.equal(`sha256:${sha(out.get(l.entry!.path)!.data)}`, l.diffId?.toString());
+    // and the original gzip bytes decompress to the same layers
+    const gz = before.images[0]!.layers[0]!;
+    const inTar = await readTar(f.archive);
+    assert.equal(`sha256:${sha(gunzipSync(inTar.get(gz.entry!.path)!.data))}`, gz.diffId?.toString());
+    void gzipSync;
+    void copyFile;
+  });
+});
