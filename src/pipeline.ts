@@ -361,7 +361,7 @@ async function writeConverted(
   const epoch = opts.sourceDateEpoch;
   const put = async (e: EntryRecord, header: Header, raw: Buffer | undefined, body: AsyncIterable<Buffer>) => {
     const rec: EntryRecord = { index: streamed.length, name: header.name, path: normalizeEntryPath(header.name), header, ...(raw ? { raw } : {}) };
-    streamed.push({ index: rec.index, name: rec.name, path: rec.path, header });
+    streamed.push(rec); // the hasher keys its results by this record
     await writer.writeStream(rec, hasher ? hasher.tap(rec, body) : body);
     void e;
   };

@@ -241,6 +241,15 @@ describe('conversion refusals and failures', () => {
     );
   });
 
+  it('--verify checks what the conversion writes: every blob name and DiffID of the output, none left unverified', async () => {
+    const output = join(dir, 'verified.tar');
+    const r = await editArchive({ input: join(SAMPLES, 'docker20-legacy.tar'), output, edits: [], format: 'oci', layerCompression: 'gzip', verify: true });
+    assert.ok(r.verification?.ok);
+    assert.deepEqual(r.verification.unverified, []);
+    assert.equal(r.verification.counts.blobNames, 5); // 3 layers, config, manifest
+    assert.equal(r.verification.counts.diffIds, 4);
+  });
+
   it('--dry-run writes nothing and reports the plan', async () => {
     const output = join(dir, 'dry.tar');
     const r = await editArchive({ input: join(SAMPLES, 'docker20-legacy.tar'), output, edits: [], format: 'oci', layerCompression: 'gzip', dryRun: true });
