@@ -231,6 +231,7 @@ class Builder {
       else if (!root && t.platforms[0]) out = this.synthesize(t.platforms[0].image, t);
       const base: JsonObject = root ? cloneJson(root.raw) : jsonObject();
       if (out === 'drop') continue;
+      if (!root && out) base.mediaType = out.mediaType ?? OCI.manifest; // (first, as Docker orders a descriptor)
       const desc = out ? retarget(base, out, fmt === 'oci') : base;
       if (!out && root) this.warnings.push(`${root.digest} is not in the archive; index.json keeps naming it`);
       if (!root && out === undefined) continue;

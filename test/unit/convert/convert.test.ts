@@ -110,6 +110,11 @@ describe('--format: every sample to every layout', () => {
         // configs byte-identical, so DiffIDs too; every output config existed before
         const ids = diffIdsOf(before);
         for (const [id, diffs] of diffIdsOf(after)) assert.deepEqual(diffs, ids.get(id), `config ${id}`);
+        if (format !== 'docker-legacy') {
+          // skopeo's OCI layout skips a descriptor without the media type it looks for
+          const idx = JSON.parse(after.ociIndex!.entry.data!.toString()) as { manifests: { mediaType?: string }[] };
+          for (const d of idx.manifests) assert.ok(d.mediaType, `index.json descriptor without mediaType: ${JSON.stringify(d)}`);
+        }
         if (format === 'oci') {
           assert.equal(after.manifestJson, undefined, 'oci: no manifest.json');
           for (const node of after.graph.nodes.values()) assert.doesNotMatch(node.entry.data!.toString(), DOCKER_TYPES, node.entry.name);
