@@ -234,6 +234,23 @@ describe('conversion refusals and failures', () => {
     }
   });
 
+  it('a corrupt gzip layer is an archive error naming it, when it must be decompressed', async () => {
+    const f = await ociLayout({ gzip: true });
+    const entries = await readTar(f.archive);
+    const name = [...entries.keys()].find((k) => entries.get(k)!.data[0] === 0x1f && entries.get(k)!.data[1] === 0x8b)!;
+    const data = entries.get(name)!.data;
+    const at = f.archive.indexOf(data);
+    const bad = Buffer.from(f.archive);
+    bad.fill(0xff, at + 12, at + data.length - 8); // deflate data destroyed, gzip header and size kept
+    const input = join(dir, 'corrupt-gz.tar');
+    await writeFile(input, bad);
+    await assert.rejects(
+      editArchive({ input, output: join(dir, 'corrupt-out.tar'), edits: [], format: 'oci', layerCompression: 'none' }),
+      (e) => e instanceof ArchiveError && e.message.includes(name) && /corrupt or truncated/.test(e.message),
+    );
+    assert.equal(existsSync(join(dir, 'corrupt-out.tar')), false);
+  });
+
   it('a pipe input is spooled (and the spool removed); the result equals the file input', async () => {
     const input = join(SAMPLES, 'docker20-legacy.tar');
     const a = await convert(input, { format: 'oci', layerCompression: 'gzip' });
