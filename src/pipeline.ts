@@ -314,7 +314,8 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
         layout: model.layout,
         compression: first.compression,
         outputCompression: 'none',
-        images: imageReports(reports, request, plan, rootFinder(after, planned.roots, plan)),
+        // recompressed layers' digests are not known without compressing them: no new root digest then
+        images: imageReports(reports, request, plan, conv.recompressed > 0 ? undefined : rootFinder(after, planned.roots, plan)),
         warnings,
         droppedEntries: [...plan.dropped, ...plan.unreferencedStreamed],
         conversion: conversionReport(conv, planned.layers, true),

@@ -10,7 +10,17 @@ export function formatReport(report: EditArchiveReport, dryRun = false): string 
     // (identity, on the report as made: the edit replaced the tags)
     const retag = report.images[n]!.newTags !== report.images[n]!.tags ? ` as ${img.newTags.join(', ')}` : '';
     const sameId = img.oldId.toString() === img.newId.toString();
-    if (!img.changed) lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image`);
+    if (report.conversion && img.edits.length === 0 && sameId) {
+      // a conversion alone: the config stays, what the name points at may move
+      const moved = img.oldDigest.toString() !== img.newDigest.toString();
+      const unknown = dryRun && report.conversion.layersRecompressed > 0;
+      const where = unknown
+        ? '; the name would point at a new manifest (its digest is known once the layers are recompressed)'
+        : moved
+          ? `; the name ${dryRun ? 'would point' : 'now points'} at ${img.newDigest.short} (was ${img.oldDigest.short})`
+          : '';
+      lines.push(`${name}: ${img.oldId.short} config unchanged${where}`);
+    } else if (!img.changed) lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image`);
     // a new tag alone (daemon mode's INTO) changes no config: say so as archive mode does, not `X -> X`
     else if (sameId) lines.push(`${name}: ${img.oldId.short} unchanged: the edits change nothing in this image${retag ? `; tagged${retag.slice(3)}` : ''}`);
     else if (dryRun) lines.push(`${name}: ${img.oldId.short} would become ${img.newId.short}${retag}`);

@@ -290,8 +290,9 @@ class Builder {
     const layers: Json[] = [];
     const sources = jsonObject();
     const manifest = [...this.model.graph.nodes.values()].find((n): n is ManifestNode => n.kind === 'manifest' && n.role === 'image' && n.config?.digest.equals(img.id) === true);
+    const family = this.opts.format !== 'oci' && isDockerMediaType(manifest?.mediaType) ? 'docker' : 'oci';
     img.layers.forEach((l, i) => {
-      const o = this.ociLayer(l, 'oci', `layer ${i + 1} of ${img.tags[0] ?? img.id.short}`);
+      const o = this.ociLayer(l, family, `layer ${i + 1} of ${img.tags[0] ?? img.id.short}`);
       const absent = o ? undefined : (manifest?.layers[i] ?? undefined);
       const digest = o?.digest ?? absent?.digest ?? l.digest;
       if (!digest) return;

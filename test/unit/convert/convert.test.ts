@@ -25,6 +25,7 @@ import {
   setEntrypoint,
   verifyArchive,
 } from '../../../src/index.js';
+import { formatReport } from '../../../src/cli/report.js';
 import { SAMPLES } from '../../samples.js';
 import { checkArchive } from '../check.js';
 import { dockerLegacy, ociLayout, readTar, sha } from '../fixtures.js';
@@ -278,6 +279,16 @@ describe('conversion refusals and failures', () => {
     assert.equal(r.conversion?.layersRecompressed, 3);
     assert.equal(r.conversion?.from, 'docker-legacy');
     assert.equal(existsSync(output), false);
+    assert.deepEqual(formatReport(r, true).split('\n'), [
+      'example/app:1.0, example/app:latest: e78d9c8f3911 config unchanged; the name would point at a new manifest (its digest is known once the layers are recompressed)',
+      'layout: docker-legacy -> oci; 3 layers would be recompressed to gzip',
+      'dry run: nothing was written',
+    ]);
+    // without recompression the new manifest is known: the dry run names the digest the real run writes
+    const planned = await editArchive({ input: join(SAMPLES, 'docker20-legacy.tar'), output, edits: [], format: 'oci', dryRun: true });
+    const real = await editArchive({ input: join(SAMPLES, 'docker20-legacy.tar'), output, edits: [], format: 'oci' });
+    assert.equal(planned.images[0]!.newDigest.toString(), real.images[0]!.newDigest.toString());
+    assert.equal(real.images[0]!.newDigest.toString(), 'sha256:f3a7bed25423ecfa1f6066f5694f149a2817a5947af6e9e54f239f1fdb3b8bec'); // what Docker 26 saved
   });
 });
 
