@@ -36,7 +36,7 @@ function sampleDiffIds(): string[] {
 
 interface Edited {
   file: string;
-  report: { images: { newId: string; newDigest: string }[]; conversion?: { to: string; layersRecompressed: number } };
+  report: { images: { newId: string; newDigest: string; platforms: { newId: string }[] }[]; conversion?: { to: string; layersRecompressed: number } };
 }
 
 function convert(input: string, name: string, flags: string[]): Edited {
@@ -104,6 +104,35 @@ describe('layout conversion on real engines', () => {
     assert.deepEqual(i.Config.Entrypoint, ENTRYPOINT);
     assert.equal(i.Config.Labels?.converted, RUN_ID);
     assert.deepEqual(i.RootFS.Layers, diffIds);
+  });
+
+  it('--format docker (podman sample, gzip layers) loads into Docker 20.10, Docker 28 classic and its containerd store; --format docker-legacy of a BuildKit index with --only-platform into Docker 20.10', {
+    timeout: 300_000,
+  }, (t) => {
+    const e = requireEngines(t);
+    if (!e) return;
+    const diffIds = sampleDiffIds(); // the podman sample holds the same image
+    const tag = `${TAG}-docker`;
+    const d = convert(join(SAMPLES, 'podman.tar'), 'docker.tar', ['--format', 'docker', '--layer-compression', 'gzip', '--entrypoint', JSON.stringify(ENTRYPOINT), '--tag', tag]);
+    assert.equal(d.report.conversion?.to, 'docker');
+    for (const which of ['docker20', 'docker28', 'docker28c'] as const) {
+      cleanups.push(() => dockerRmi(e, which, [tag]));
+      ok(docker(e, which, ['load', '-i', d.file]), `${which} load`);
+      const i = dockerInspect(e, which, tag);
+      assert.ok(i, `${which} has no ${tag}`);
+      assert.deepEqual(i.RootFS.Layers, diffIds, which);
+      assert.deepEqual(i.Config.Entrypoint, ENTRYPOINT, which);
+      if (which !== 'docker28c') assert.equal(i.Id, d.report.images[0]!.newId, which);
+    }
+    const multiTag = `${TAG}-arm64`;
+    const l = convert(join(SAMPLES, 'docker28c-multi.tar'), 'multi-legacy.tar', ['--format', 'docker-legacy', '--only-platform', 'linux/arm64', '--tag', multiTag, '--label', `arm=${RUN_ID}`]);
+    cleanups.push(() => dockerRmi(e, 'docker20', [multiTag]));
+    ok(docker(e, 'docker20', ['load', '-i', l.file]), 'docker 20.10 load');
+    const i = dockerInspect(e, 'docker20', multiTag);
+    assert.ok(i);
+    assert.equal(i.Architecture, 'arm64');
+    assert.equal(i.Config.Labels?.arm, RUN_ID);
+    assert.equal(i.Id, l.report.images[0]!.platforms[0]!.newId);
   });
 
   it('--layer-compression zstd --format oci loads into Docker 28 (containerd store) and containerd 2.1 with unchanged DiffIDs', { timeout: 300_000 }, (t) => {
