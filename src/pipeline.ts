@@ -378,7 +378,7 @@ async function writeConverted(
         const actual = DigestClass.fromHex(a.check.algorithm, hash.digest('hex'));
         if (!actual.equals(a.check)) {
           throw new ArchiveError(
-            `its content hashes to ${actual} but the config's rootfs.diff_ids says ${a.check}: the layer or the config is damaged (save or download the archive again)`,
+            `its content hashes to ${actual} but ${a.checkSource ?? "the config's rootfs.diff_ids"} says ${a.check}: the layer or the metadata is damaged (save or download the archive again)`,
             `${label}: ${e.name}`,
           );
         }

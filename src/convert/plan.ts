@@ -25,7 +25,15 @@ export interface ConvertOptions {
 
 /** What to do with one streamed input entry in the writing pass. */
 export type StreamAction =
-  | { readonly kind: 'copy'; readonly name: string; readonly what: string /** sha256 of the bytes must be this (a name derived from the DiffID). */; readonly check?: Digest }
+  | {
+      readonly kind: 'copy';
+      readonly name: string;
+      readonly what: string;
+      /** The bytes must hash to this (a blob name derived from the DiffID, or promised by the input's name)... */
+      readonly check?: Digest;
+      /** ...which says so: "the config's rootfs.diff_ids", "its name". */
+      readonly checkSource?: string;
+    }
   | {
       readonly kind: 'recode';
       /** The entry name, once the new blob digest is known. */
@@ -183,7 +191,8 @@ class Builder {
         const named = l.digest ?? (from === 'none' ? l.diffId : undefined) ?? digestInName(e.path);
         if (named) {
           const check = l.digest ? undefined : named;
-          this.actions.set(e.index, { kind: 'copy', name: `blobs/${named.algorithm}/${named.hex}`, what: e.name, ...(check ? { check } : {}) });
+          const checkSource = from === 'none' && l.diffId?.equals(named) ? "the config's rootfs.diff_ids" : 'its name';
+          this.actions.set(e.index, { kind: 'copy', name: `blobs/${named.algorithm}/${named.hex}`, what: e.name, ...(check ? { check, checkSource } : {}) });
           out = { digest: named, size: e.data?.length ?? e.header.size, compression: from };
         } else {
           // compressed, and no name says its digest: hash it on the way (spooled, bytes unchanged)

@@ -28,7 +28,7 @@ import {
 import { formatReport } from '../../../src/cli/report.js';
 import { SAMPLES } from '../../samples.js';
 import { checkArchive } from '../check.js';
-import { dockerLegacy, ociLayout, readTar, sha } from '../fixtures.js';
+import { craneTarball, dockerLegacy, type Fixture, ociLayout, podmanArchive, readTar, sha } from '../fixtures.js';
 
 let dir: string;
 before(async () => {
@@ -133,6 +133,48 @@ describe('--format: every sample to every layout', () => {
       });
     }
   }
+});
+
+describe('--format: the generated fixtures of every layout (crane, podman, ...) to every layout', () => {
+  const fixtures: [string, () => Promise<Fixture>][] = [
+    ['docker-legacy', () => dockerLegacy()],
+    ['docker 25', () => ociLayout({ docker: true })],
+    ['containerd gzip + index', () => ociLayout({ gzip: true, multiPlatform: true })],
+    ['oci', () => ociLayout({ noManifestJson: true })],
+    ['podman', () => podmanArchive()],
+    ['crane', () => craneTarball()],
+  ];
+  for (const [label, make] of fixtures) {
+    for (const format of FORMATS) {
+      for (const layerCompression of [undefined, 'gzip', 'none'] as const) {
+        it(`${label} -> ${format}${layerCompression ? ` (${layerCompression})` : ''}`, async () => {
+          const f = await make();
+          const input = join(dir, `fx-${n++}.tar`);
+          await writeFile(input, f.archive);
+          const { output } = await convert(input, { format, ...(layerCompression ? { layerCompression } : {}) });
+          const v = await verifyArchive(output);
+          assert.ok(v.ok, JSON.stringify(v.issues));
+          assert.deepEqual(checkArchive(await readTar(await readFile(output))), []);
+          const m = (await readArchive(output)).model;
+          assert.equal(m.layout, LAYOUT_OF[format]);
+          assert.deepEqual([...namesToConfigs(m).keys()], ['docker.io/example/app:1.0']);
+        });
+      }
+    }
+  }
+
+  it('a crane layer whose bytes do not hash to the digest its name promises is refused, saying so', async () => {
+    const f = await craneTarball();
+    const entries = await readTar(f.archive);
+    const name = [...entries.keys()].find((k) => k.endsWith('.tar.gz'))!;
+    const data = entries.get(name)!.data;
+    const bad = Buffer.from(f.archive);
+    const at = f.archive.indexOf(data) + data.length - 1;
+    bad[at] = bad[at]! ^ 0xff; // the gzip trailer's size byte: same length, other bytes
+    const input = join(dir, 'crane-bad.tar');
+    await writeFile(input, bad);
+    await assert.rejects(convert(input, { format: 'oci' }), (e) => e instanceof ArchiveError && e.message.includes(name) && /but its name says/.test(e.message));
+  });
 });
 
 describe('--layer-compression', () => {
