@@ -4,7 +4,19 @@
  *     import { editArchive, removeVolume, setEntrypoint } from 'image-copyedit';
  *     await editArchive({ input: 'in.tar', output: 'out.tar', edits: [removeVolume('all'), setEntrypoint('["/app"]')] });
  */
-export { editArchive, editModel, type EditArchiveOptions, type EditArchiveReport, type ImageReport, type PlatformReport, type EditModelOptions, type DraftReport } from './pipeline.js';
+export {
+  editArchive,
+  editModel,
+  type EditArchiveOptions,
+  type EditArchiveReport,
+  type ImageReport,
+  type PlatformReport,
+  type EditModelOptions,
+  type DraftReport,
+  type ConversionReport,
+} from './pipeline.js';
+export { planConversion, type ConversionPlan, type ConvertOptions, type ConvertedLayer, type StreamAction, type RecodeResult } from './convert/plan.js';
+export { TARGET_FORMATS, LAYER_COMPRESSIONS, type TargetFormat, type LayerCompression } from './convert/media.js';
 export { TarWriter } from './archive/write.js';
 export { type ByteTarget, FdTarget, StreamTarget } from './io/target.js';
 export type { EntryRecord } from './archive/entry.js';

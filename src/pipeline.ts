@@ -6,18 +6,26 @@ import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
 import { FdTarget, StreamTarget } from './io/target.js';
 import type { Digest } from './digest.js';
+import { type EntryRecord, derivedHeader, normalizeEntryPath } from './archive/entry.js';
+import { type ConversionPlan, type ConvertedLayer, type RecodeResult, type StreamAction, planConversion } from './convert/plan.js';
+import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat, defaultFormat, isDockerMediaType } from './convert/media.js';
+import { readSpool, recodeLayer, removeSpool, spoolDir, spoolPath } from './convert/recode.js';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { pipeline as pump } from 'node:stream/promises';
+import { Digest as DigestClass } from './digest.js';
 import { type ConfigEdit, applyEdits } from './edit/index.js';
 import { clampTimes } from './edit/history.js';
 import type { Header } from './archive/tar/header.js';
-import { ArchiveError, CopyeditError, EditError, ioError } from './errors.js';
-import { type OutputCompression, compressInto, outputCompression } from './io/compress.js';
-import { type Compression, type InputSource, openInput } from './io/source.js';
+import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './errors.js';
+import { type CompressStage, type OutputCompression, compressInto, outputCompression } from './io/compress.js';
+import { type Compression, type InputSource, openInput, sniffCompression } from './io/source.js';
 import { type OutputSink, openOutput } from './io/sink.js';
-import { type DirOutput, type DirSink, dirOutputPath, openDirOutput } from './io/dir-target.js';
+import { type ArchiveWriter, type DirOutput, type DirSink, dirOutputPath, openDirOutput } from './io/dir-target.js';
 import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from './json/lossless.js';
 import { type JsonChange, diffJson } from './json/diff.js';
-import { checkTag } from './reference.js';
-import { type RewriteRequest, type TargetChange, planRewrite } from './rewrite/propagate.js';
+import { checkTag, normalizeReference } from './reference.js';
+import { type OutputEntry, type RewritePlan, type RewriteRequest, type TargetChange, planRewrite } from './rewrite/propagate.js';
 import { selectTargets } from './select.js';
 import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from './verify/index.js';
 
@@ -62,6 +70,25 @@ export interface EditArchiveOptions {
   readonly onInput?: (source: InputSource) => void;
   /** Hash the output as it is written and check every digest before committing it (VerifyError otherwise). */
   readonly verify?: boolean;
+  /**
+   * Write the output in this layout (default: the input's own): `docker-legacy` (Docker <= 24),
+   * `docker` (Docker 25+: OCI layout plus manifest.json), `oci` (OCI image layout, OCI media types).
+   */
+  readonly format?: TargetFormat;
+  /** Recompress image layers (DiffIDs unchanged, digests and media types updated up the graph). */
+  readonly layerCompression?: LayerCompression;
+}
+
+/** What a layout conversion or recompression did (only when one was asked for). */
+export interface ConversionReport {
+  /** The input's layout and the layout written. */
+  readonly from: LayoutName;
+  readonly to: TargetFormat;
+  readonly layerCompression: LayerCompression | null;
+  /** Image layers recompressed (planned, for --dry-run). */
+  readonly layersRecompressed: number;
+  /** Every image layer of the output (with digests after the write; null where not known on a dry run). */
+  readonly layers: readonly ConvertedLayer[];
 }
 
 /** One platform of an edited image. */
@@ -108,6 +135,8 @@ export interface EditArchiveReport {
   readonly droppedEntries: readonly string[];
   /** What `verify` checked in the output (only with `verify`, not for --dry-run). */
   readonly verification?: VerifyReport;
+  /** With `format` or `layerCompression`: the layout written and the layers recompressed. */
+  readonly conversion?: ConversionReport;
 }
 
 /**
@@ -120,34 +149,18 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   if (opts.keepOriginal && !tags) throw new RangeError('keepOriginal needs tags: the edited copy must be told apart from the original');
   const dirOut = opts.dryRun ? undefined : await dirOutputPath(opts.output);
   if (dirOut !== undefined && opts.compress && opts.compress !== 'none') throw new RangeError('an OCI layout directory is not compressed as a whole: drop compress, or write an archive file');
+  if (dirOut !== undefined && opts.format === 'docker-legacy') {
+    throw new UsageError('an OCI image layout directory cannot hold the docker-legacy layout: write an archive file, or use --format oci (or docker)');
+  }
+  if (opts.format !== undefined || opts.layerCompression !== undefined) return convertingEdit(opts, tags);
   const source = await openInput(opts.input);
   opts.onInput?.(source);
-  const fsync = { fsync: opts.fsync !== false };
-  const sink: OutputSink | DirSink | undefined = opts.dryRun
-    ? undefined
-    : await (dirOut !== undefined ? openDirOutput(dirOut, { ...fsync, inputLabel: source.label }) : openOutput(opts.output as string | Writable, fsync)).catch((e: unknown) => {
-        source.close(); // stop the input (and any decompressor child) before reporting
-        throw e;
-      });
-  const tarSink = sink && 'stream' in sink ? sink : undefined;
-  const compression = tarSink ? outputCompression(opts.compress, opts.output) : 'none';
-  const stage = tarSink && compression !== 'none' ? compressInto(compression, tarSink.stream) : undefined;
-  // a plain file output takes write(2) calls directly; streams get copies of reused chunks
-  const target =
-    tarSink &&
-    (stage ? new StreamTarget(stage.stream, source.reader.reusesBuffers) : tarSink.fd !== undefined ? new FdTarget(tarSink.fd) : new StreamTarget(tarSink.stream, source.reader.reusesBuffers));
-  const writer = sink && 'writer' in sink ? sink.writer : target && new TarWriter(target);
-  const edits = opts.sourceDateEpoch === undefined ? opts.edits : [...opts.edits, clampTimes(opts.sourceDateEpoch)];
-  const editOpts: EditModelOptions = {
-    images: opts.images ?? [],
-    history: opts.history !== false,
-    annotations: opts.annotations,
-    ...(tags ? { tags } : {}),
-    ...(opts.keepOriginal ? { keepOriginal: true } : {}),
-    ...(opts.platforms?.length ? { platforms: opts.platforms } : {}),
-    ...(opts.onlyPlatforms?.length ? { onlyPlatforms: opts.onlyPlatforms } : {}),
-    ...(opts.dropAbsent ? { dropAbsent: true } : {}),
-  };
+  const out = opts.dryRun ? undefined : await openWriter(opts, source, source.reader.reusesBuffers);
+  const sink = out?.sink;
+  const writer = out?.writer;
+  const stage = out?.stage;
+  const compression = out?.compression ?? 'none';
+  const { edits, editOpts } = editSettings(opts, tags);
   try {
     // --only-platform drops layers that stream past before the index says whose they are: a file
     // is read twice (the first pass reads metadata and skips layer bytes' meaning, not their I/O)
@@ -186,14 +199,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       await stage?.finish();
       await sink.commit();
     }
-    const images = reports.map((r, i): ImageReport => {
-      const t = plan.targets.get(request.targets[i]!.target);
-      const newDigest = t?.digest ?? r.oldDigest;
-      const platforms = r.platforms.map((p) => ({ ...p, newId: plan.renamed.get(p.oldId.toString()) ?? p.oldId }));
-      const newId = r.oldId.equals(r.oldDigest) ? newDigest : (plan.renamed.get(r.oldId.toString()) ?? r.oldId);
-      const retagged = r.newTags.length !== r.tags.length || r.newTags.some((x, j) => x !== r.tags[j]);
-      return { ...r, newId, newDigest, platforms, changed: !newDigest.equals(r.oldDigest) || !newId.equals(r.oldId) || retagged };
-    });
+    const images = imageReports(reports, request, plan);
     return {
       layout: model.layout,
       compression: source.compression,
@@ -214,6 +220,30 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   }
 }
 
+/**
+ * The output and the writer into it: an OCI layout directory, or a tar archive (a file written
+ * atomically, a pipe or a stream, compressed as asked). `reused`: the chunks written may be
+ * overwritten once written (a reused read buffer), so a stream must get copies.
+ */
+async function openWriter(
+  opts: EditArchiveOptions,
+  source: InputSource,
+  reused: boolean,
+): Promise<{ sink: OutputSink | DirSink; writer: ArchiveWriter; stage?: CompressStage; compression: OutputCompression }> {
+  const fsync = { fsync: opts.fsync !== false };
+  const dirOut = await dirOutputPath(opts.output);
+  const sink = await (dirOut !== undefined ? openDirOutput(dirOut, { ...fsync, inputLabel: source.label }) : openOutput(opts.output as string | Writable, fsync)).catch((e: unknown) => {
+    source.close(); // stop the input (and any decompressor child) before reporting
+    throw e;
+  });
+  if ('writer' in sink) return { sink, writer: sink.writer, compression: 'none' };
+  const compression = outputCompression(opts.compress, opts.output);
+  const stage = compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
+  // a plain file output takes write(2) calls directly; streams get copies of reused chunks
+  const target = stage ? new StreamTarget(stage.stream, reused) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, reused);
+  return { sink, writer: new TarWriter(target), compression, ...(stage ? { stage } : {}) };
+}
+
 /** What an OCI layout directory output left out of the archive (manifest.json and the like), in one line. */
 function dirNotes(sink: OutputSink | DirSink | undefined): string[] {
   if (!sink || !('leftOut' in sink)) return [];
@@ -221,6 +251,260 @@ function dirNotes(sink: OutputSink | DirSink | undefined): string[] {
   if (left.length === 0) return [...sink.notes];
   const shown = left.slice(0, 5).join(', ') + (left.length > 5 ? `, and ${left.length - 5} more` : '');
   return [...sink.notes, `${left.length} entr${left.length === 1 ? 'y' : 'ies'} an OCI layout directory does not have (read by docker load only) left out of ${sink.label}: ${shown}`];
+}
+
+function editSettings(opts: EditArchiveOptions, tags: string[] | undefined): { edits: readonly ConfigEdit[]; editOpts: EditModelOptions } {
+  const edits = opts.sourceDateEpoch === undefined ? opts.edits : [...opts.edits, clampTimes(opts.sourceDateEpoch)];
+  const editOpts: EditModelOptions = {
+    images: opts.images ?? [],
+    history: opts.history !== false,
+    annotations: opts.annotations,
+    ...(tags ? { tags } : {}),
+    ...(opts.keepOriginal ? { keepOriginal: true } : {}),
+    ...(opts.platforms?.length ? { platforms: opts.platforms } : {}),
+    ...(opts.onlyPlatforms?.length ? { onlyPlatforms: opts.onlyPlatforms } : {}),
+    ...(opts.dropAbsent ? { dropAbsent: true } : {}),
+  };
+  return { edits, editOpts };
+}
+
+/** Each selected image's report, with the digests the rewrite gave it (`root`: its new root digest after a conversion). */
+function imageReports(reports: readonly DraftReport[], request: RewriteRequest, plan: RewritePlan, root?: (t: ImageTarget, r: DraftReport) => Digest | undefined): ImageReport[] {
+  return reports.map((r, i): ImageReport => {
+    const target = request.targets[i]!.target;
+    const t = plan.targets.get(target);
+    const newDigest = root?.(target, r) ?? t?.digest ?? r.oldDigest;
+    const platforms = r.platforms.map((p) => ({ ...p, newId: plan.renamed.get(p.oldId.toString()) ?? p.oldId }));
+    const newId = r.oldId.equals(r.oldDigest) && !root ? newDigest : (plan.renamed.get(r.oldId.toString()) ?? r.oldId);
+    const retagged = r.newTags.length !== r.tags.length || r.newTags.some((x, j) => x !== r.tags[j]);
+    return { ...r, newId, newDigest, platforms, changed: !newDigest.equals(r.oldDigest) || !newId.equals(r.oldId) || retagged };
+  });
+}
+
+/**
+ * Edit and write the archive in another layout, or with its layers recompressed. Layers stream
+ * past before the metadata says what they are, and a tar header needs the final name and size
+ * before the bytes: so the metadata is read first (a first pass over the file; a pipe is spooled
+ * to a temporary file in $TMPDIR first), the edits and the conversion are planned, and the second
+ * pass gives each streamed entry its planned action: copy under its new name, recompress (spooled
+ * next to the output while hashed, one layer at a time), or leave out.
+ */
+async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefined): Promise<EditArchiveReport> {
+  if (opts.format !== undefined && !TARGET_FORMATS.includes(opts.format)) throw new RangeError(`format must be one of ${TARGET_FORMATS.join(', ')}`);
+  if (opts.layerCompression !== undefined && !LAYER_COMPRESSIONS.includes(opts.layerCompression)) {
+    throw new RangeError(`layerCompression must be one of ${LAYER_COMPRESSIONS.join(', ')}`);
+  }
+  if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
+    throw new UsageError('--layer-compression zstd: the docker-legacy layout (layer.tar files, no media types) cannot say a layer is zstd; add --format oci');
+  }
+  const { edits, editOpts } = editSettings(opts, tags);
+  let inputPath: string;
+  let spooled: string | undefined;
+  if (typeof opts.input === 'string' && opts.input !== '-') inputPath = opts.input;
+  else {
+    spooled = spoolPath(spoolDir(undefined), 'input');
+    inputPath = spooled;
+    const stream = typeof opts.input === 'string' ? process.stdin : opts.input;
+    try {
+      await pump(stream, createWriteStream(spooled, { flags: 'wx', mode: 0o600 }));
+    } catch (e) {
+      await removeSpool(spooled);
+      throw ioError('spool the input to', spooled, e);
+    }
+  }
+  try {
+    // pass 1: metadata, and how each streamed entry is compressed (its first bytes)
+    const sniffs = new Map<number, Compression>();
+    const first = await openInput(inputPath);
+    const label = typeof opts.input === 'string' && opts.input !== '-' ? first.label : 'standard input';
+    const entries = await scanArchive(
+      first.reader,
+      async (e, body) => {
+        let head: Buffer | undefined;
+        for await (const c of body) {
+          if (!head) head = Buffer.from(c.subarray(0, 8));
+        }
+        sniffs.set(e.index, head ? sniffCompression(head) : 'none');
+      },
+      label,
+    ).finally(() => first.close());
+    const model = buildModel(entries, label);
+    checkLayerCounts(model, label);
+    const format = opts.format ?? defaultFormat(model.layout);
+    if (!opts.layerCompression && isLayoutOf(model, format)) {
+      // nothing to convert: the ordinary one-pass edit, from the (spooled) file
+      const { format: _f, layerCompression: _l, ...rest } = opts;
+      const r = await editArchive({ ...rest, input: inputPath });
+      return { ...r, compression: spooled ? first.compression : r.compression, conversion: { from: model.layout, to: format, layerCompression: null, layersRecompressed: 0, layers: [] } };
+    }
+    const { request, reports } = editModel(model, edits, editOpts);
+    const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
+    const after = modelAfter(model, plan, label);
+    const sniff = (e: EntryRecord): Compression => (e.data ? sniffCompression(e.data) : (sniffs.get(e.index) ?? 'none'));
+    const conv = planConversion(after, model.layout, { format, layerCompression: opts.layerCompression }, sniff);
+    const warnings = [...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...conv.warnings];
+    if (opts.dryRun) {
+      const planned = conv.finish(new Map());
+      return {
+        layout: model.layout,
+        compression: first.compression,
+        outputCompression: 'none',
+        // recompressed layers' digests are not known without compressing them: no new root digest then
+        images: imageReports(reports, request, plan, conv.recompressed > 0 ? undefined : rootFinder(after, planned.roots, plan)),
+        warnings,
+        droppedEntries: [...plan.dropped, ...plan.unreferencedStreamed],
+        conversion: conversionReport(conv, planned.layers, true),
+      };
+    }
+    const written = await writeConverted(opts, inputPath, label, entries, conv);
+    return {
+      layout: model.layout,
+      compression: first.compression,
+      outputCompression: written.compression,
+      images: imageReports(reports, request, plan, rootFinder(after, written.roots, plan)),
+      warnings: [...warnings, ...written.notes],
+      droppedEntries: [...plan.dropped, ...plan.unreferencedStreamed, ...written.leftOut],
+      conversion: conversionReport(conv, written.layers, false),
+      ...(written.verification ? { verification: written.verification } : {}),
+    };
+  } finally {
+    if (spooled) await removeSpool(spooled);
+  }
+}
+
+/** The second pass: every streamed entry through its action, then the generated metadata. */
+async function writeConverted(
+  opts: EditArchiveOptions,
+  inputPath: string,
+  label: string,
+  before: readonly EntryRecord[],
+  conv: ConversionPlan,
+): Promise<{
+  entries: OutputEntry[];
+  layers: ConvertedLayer[];
+  roots: ReadonlyMap<ImageTarget, Digest>;
+  compression: OutputCompression;
+  verification?: VerifyReport;
+  notes: string[];
+  leftOut: readonly string[];
+}> {
+  const source = await openInput(inputPath);
+  opts.onInput?.(source);
+  const { sink, writer, stage, compression } = await openWriter(opts, source, true);
+  const hasher = opts.verify ? new EntryHasher() : undefined;
+  const streamed: EntryRecord[] = [];
+  const results = new Map<number, RecodeResult>();
+  const dir = spoolDir(opts.output);
+  const epoch = opts.sourceDateEpoch;
+  const put = async (e: EntryRecord, header: Header, raw: Buffer | undefined, body: AsyncIterable<Buffer>) => {
+    const rec: EntryRecord = { index: streamed.length, name: header.name, path: normalizeEntryPath(header.name), header, ...(raw ? { raw } : {}) };
+    streamed.push(rec); // the hasher keys its results by this record
+    await writer.writeStream(rec, hasher ? hasher.tap(rec, body) : body);
+    void e;
+  };
+  const act = async (e: EntryRecord, body: AsyncIterable<Buffer>): Promise<void> => {
+    const a: StreamAction | undefined = conv.actions.get(e.index);
+    if (!a) return drain(body);
+    if (a.kind === 'copy') {
+      const same = a.name === e.name && e.raw;
+      const header = same ? e.header : clampMtime(derivedHeader(e.header, a.name), undefined, epoch);
+      const hash = a.check ? createHash(a.check.algorithm) : undefined;
+      await put(e, header, same ? e.raw : undefined, hash ? hashing(body, hash) : body);
+      if (a.check && hash) {
+        const actual = DigestClass.fromHex(a.check.algorithm, hash.digest('hex'));
+        if (!actual.equals(a.check)) {
+          throw new ArchiveError(
+            `its content hashes to ${actual} but ${a.checkSource ?? "the config's rootfs.diff_ids"} says ${a.check}: the layer or the metadata is damaged (save or download the archive again)`,
+            `${label}: ${e.name}`,
+          );
+        }
+      }
+      return;
+    }
+    const sp = await recodeLayer(body, { from: a.from, to: a.to, what: `${label}: ${e.name}`, algorithm: a.algorithm, ...(a.diffId ? { diffId: a.diffId } : {}) }, spoolPath(dir));
+    try {
+      results.set(e.index, { digest: sp.digest, size: sp.size });
+      const header = clampMtime(derivedHeader(e.header, a.name(sp.digest), sp.size), undefined, epoch);
+      await put(e, header, undefined, readSpool(sp.path));
+    } finally {
+      await removeSpool(sp.path);
+    }
+  };
+  try {
+    const again = await scanArchive(source.reader, act, source.label);
+    source.close();
+    if (again.length !== before.length || again.some((e, i) => e.name !== before[i]!.name)) {
+      throw new ArchiveError('changed between the two reads copyedit makes of it (the metadata pass and the writing pass); do not modify the file while copyedit runs', label);
+    }
+    // layers small and JSON-looking enough to have been kept in memory: through the same actions
+    for (const e of again) if (e.data && conv.actions.has(e.index)) await act(e, once(e.data));
+    const out = conv.finish(results);
+    const entries = out.entries.map((o) => ({ ...o, header: clampMtime(o.header, o.raw, epoch) }));
+    const verification = hasher ? verifyWritten(streamed, entries, hasher, sink.label) : undefined;
+    if (verification) assertVerified(verification);
+    for (const o of entries) await writer.writeBuffer(o.header, o.data, o.raw);
+    await writer.finish();
+    await stage?.finish();
+    await sink.commit();
+    return { entries, layers: out.layers, roots: out.roots, compression, notes: dirNotes(sink), leftOut: 'leftOut' in sink ? sink.leftOut : [], ...(verification ? { verification } : {}) };
+  } catch (e) {
+    stage?.abort();
+    source.close();
+    await sink.abort();
+    if (e instanceof CopyeditError) throw e;
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (code === 'EPIPE' || code === 'ENOSPC' || code === 'EACCES' || code === 'EIO' || code === 'EDQUOT' || code === 'EFBIG') throw ioError('write', sink.label, e);
+    throw e;
+  }
+}
+
+async function* once(b: Buffer): AsyncIterable<Buffer> {
+  yield b;
+}
+
+async function* hashing(body: AsyncIterable<Buffer>, h: ReturnType<typeof createHash>): AsyncIterable<Buffer> {
+  for await (const c of body) {
+    h.update(c);
+    yield c;
+  }
+}
+
+/** The archive as the edit plan leaves it: the streamed entries still referenced, then the metadata entries planned. */
+function modelAfter(model: ArchiveModel, plan: RewritePlan, label: string): ArchiveModel {
+  const kept: EntryRecord[] = model.entries.filter((e) => !e.data && !plan.unreferencedStreamed.has(e.name));
+  let i = model.entries.length;
+  for (const o of plan.entries) {
+    kept.push({ index: i++, name: o.header.name, path: normalizeEntryPath(o.header.name), header: { ...o.header, size: o.data.length }, data: o.data, ...(o.raw ? { raw: o.raw } : {}) });
+  }
+  return buildModel(kept, label);
+}
+
+/** Is the archive already in `format` (so there is nothing to convert)? */
+function isLayoutOf(model: ArchiveModel, format: TargetFormat): boolean {
+  if (format === 'docker-legacy') return model.layout === 'docker-legacy';
+  if (format === 'docker') return model.layout === 'docker-oci';
+  if (model.layout !== 'oci') return false;
+  for (const n of model.graph.nodes.values()) {
+    if (isDockerMediaType(n.mediaType)) return false;
+    if (n.kind === 'manifest' && (isDockerMediaType(n.config?.mediaType) || n.layers.some((l) => isDockerMediaType(l.mediaType)))) return false;
+    if (n.kind === 'index' && n.children.some((c) => isDockerMediaType(c.mediaType))) return false;
+  }
+  return true;
+}
+
+/** A selected image's new root digest: the output root of the target that carries its (new) names, or its config. */
+function rootFinder(after: ArchiveModel, roots: ReadonlyMap<ImageTarget, Digest>, plan: RewritePlan): (t: ImageTarget, r: DraftReport) => Digest | undefined {
+  return (t, r) => {
+    const ids = new Set(t.platforms.map((p) => (plan.renamed.get(p.image.id.toString()) ?? p.image.id).toString()));
+    const wanted = new Set(r.newTags.map(normalizeReference));
+    const holds = (x: ImageTarget) => x.platforms.some((p) => ids.has(p.image.id.toString()));
+    const post = after.targets.find((x) => holds(x) && x.names.some((n) => wanted.has(normalizeReference(n)))) ?? after.targets.find((x) => holds(x) && (wanted.size === 0 || x.names.length === 0));
+    return post ? roots.get(post) : undefined;
+  };
+}
+
+function conversionReport(conv: ConversionPlan, layers: readonly ConvertedLayer[], _dry: boolean): ConversionReport {
+  return { from: conv.from, to: conv.to, layerCompression: conv.layerCompression ?? null, layersRecompressed: conv.recompressed, layers };
 }
 
 /** Edits that must reach the legacy `<v1id>/json` files too: build arguments they repeat. */

@@ -8,6 +8,7 @@ import { checkTag } from '../../reference.js';
 import { batchExitCode, expandInputs, formatBatch, planJobs, runBatch } from '../batch.js';
 import { type Progress, startProgress } from '../progress.js';
 import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
+import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../../convert/media.js';
 import { extractEdits } from '../argv.js';
 import { type DirOutput, dirOutputPath } from '../../io/dir-target.js';
 import { formatReport, jsonReport } from '../report.js';
@@ -22,7 +23,6 @@ const EDITS = 'Edits (applied in the order given):';
 export const EDIT_OPTIONS = {
   inputs: { positional: true, type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone)' },
   output: { type: 'string', alias: 'o', describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory (required unless --dry-run or --out-dir)' },
-  format: { type: 'string', choices: ['oci-dir'], describe: 'oci-dir: write -o as an OCI image layout directory (as -o DIR/ does)' },
   'out-dir': { type: 'string', describe: 'batch: write each edited archive under this directory, same file name' },
   jobs: { type: 'number', alias: 'j', describe: 'batch: archives edited at once (default: number of CPUs)' },
   'fail-fast': { type: 'boolean', default: false, describe: 'batch: stop at the first failure (default: edit the others, report at the end)' },
@@ -40,6 +40,19 @@ export const EDIT_OPTIONS = {
   annotation: { type: 'string', array: true, child: true, describe: 'set an OCI manifest annotation KEY=VALUE; repeatable' },
   'rm-annotation': { type: 'string', array: true, child: true, describe: 'remove an OCI manifest annotation; repeatable' },
   verify: { type: 'boolean', default: false, child: true, describe: 'recompute every digest of the output while writing it; exit 5 (and no output) if any fails' },
+  format: {
+    type: 'string',
+    choices: [...TARGET_FORMATS, 'oci-dir'],
+    child: true,
+    describe:
+      "write the output in this layout: docker-legacy (Docker <= 24), docker (Docker 25+), oci (OCI image layout, OCI media types), oci-dir (the same as a directory: -o DIR); default: the input's. A pipe input is spooled to $TMPDIR first",
+  },
+  'layer-compression': {
+    type: 'string',
+    choices: LAYER_COMPRESSIONS,
+    child: true,
+    describe: 'recompress image layers (none, gzip, zstd; zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
+  },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
 } as const satisfies OptionTable;
 
@@ -66,7 +79,7 @@ export const editCommand = defineCommand({
       if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
       if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
-      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length) {
+      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression']) {
         throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
       }
       const jobs = planJobs(expandInputs(inputs), outDir);
@@ -97,6 +110,8 @@ export const editCommand = defineCommand({
         dryRun: args['dry-run'],
         verify: args.verify,
         ...(compress ? { compress } : {}),
+        ...(args.format ? { format: (args.format === 'oci-dir' ? 'oci' : args.format) as TargetFormat } : {}),
+        ...(args['layer-compression'] ? { layerCompression: args['layer-compression'] as LayerCompression } : {}),
         fsync: args.fsync,
       },
       args,
@@ -107,8 +122,11 @@ export const editCommand = defineCommand({
 /** Shared by the flag form, the sentence form and daemon mode. */
 export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promise<number> {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations) {
-    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
+  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression) {
+    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert)');
+  }
+  if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
+    throw new UsageError('--layer-compression zstd: the docker-legacy layout (layer.tar files, no media types) cannot say a layer is zstd; add --format oci');
   }
   if (!opts.dryRun && opts.output === '') throw new UsageError('name the output with -o FILE (or -o - for standard output), or use --dry-run');
   if (opts.compress && !opts.dryRun && (await dirOutputPath(opts.output)) !== undefined) {

@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Duplex, Readable, type Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
+import { Digest } from '../digest.js';
+import { ArchiveError, IoError } from '../errors.js';
+import type { Compression } from '../io/source.js';
+
+/** What a recoded (or hashed) layer became: its blob digest and size, spooled in `path`. */
+export interface Spooled {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly path: string;
+}
+
+export interface RecodeJob {
+  /** The layer's compression as stored. */
+  readonly from: Compression;
+  /** What to write; equal to `from` copies the bytes (only hashing them). */
+  readonly to: Compression;
+  /** The config's DiffID for this layer: the decompressed bytes must hash to it. */
+  readonly diffId?: Digest;
+  /** Names the layer in errors. */
+  readonly what: string;
+  readonly algorithm?: 'sha256' | 'sha512';
+}
+
+type ZstdZlib = { createZstdCompress?: () => Transform; createZstdDecompress?: () => Transform };
+
+/** Where layer spool files go: next to a file output (same file system), else $TMPDIR. */
+export function spoolDir(output: unknown): string {
+  return typeof output === 'string' && output !== '-' && output !== '' ? dirname(output) : tmpdir();
+}
+
+/** Spool files not yet removed: removed at exit too (the CLI exits on SIGINT/SIGTERM). */
+const live = new Set<string>();
+let hooked = false;
+
+/** A fresh spool file name in `dir`, removed at process exit if still there. */
+export function spoolPath(dir: string, kind = 'layer'): string {
+  const p = join(dir, `.ce-${kind}-${process.pid}-${randomBytes(6).toString('hex')}.copyedit-spool`);
+  live.add(p);
+  if (!hooked) {
+    hooked = true;
+    process.once('exit', () => {
+      for (const f of live) {
+        try {
+          unlinkSync(f);
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+  }
+  return p;
+}
+
+/**
+ * Stream one layer through decompression (when it changes compression), a DiffID hash, the new
+ * compression and a blob hash into a spool file. Memory stays flat (streams with back-pressure);
+ * the spool file is removed on any failure. A DiffID mismatch is an ArchiveError naming the layer.
+ */
+export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, path: string): Promise<Spooled> {
+  const recode = job.from !== job.to;
+  if (recode && (job.from === 'xz' || job.from === 'bzip2')) {
+    throw new ArchiveError(`is ${job.from}-compressed, which no image loader accepts; copyedit does not recompress it`, job.what);
+  }
+  const blobHash = createHash(job.algorithm ?? 'sha256');
+  const diffHash = createHash('sha256');
+  const checkDiff = job.diffId !== undefined && (recode || job.from === 'none');
+  let size = 0;
+  const stages: (Duplex | Transform | Writable | ((src: AsyncIterable<Buffer>) => AsyncIterable<Buffer>))[] = [];
+  const children: Promise<void>[] = [];
+  if (recode && job.from !== 'none') stages.push(codec(job.from, 'decompress', job.what, children));
+  if (checkDiff) stages.push(tap((c) => diffHash.update(c)));
+  if (recode && job.to !== 'none') stages.push(codec(job.to, 'compress', job.what, children));
+  stages.push(
+    tap((c) => {
+      blobHash.update(c);
+      size += c.length;
+    }),
+  );
+  try {
+    // chunks from the archive reader are reused: copy each before it is queued
+    const src = Readable.from(copies(body), { objectMode: false });
+    await (pipeline as unknown as (...s: unknown[]) => Promise<void>)(src, ...stages, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+    await Promise.all(children);
+  } catch (e) {
+    await unlink(path).catch(() => {});
+    if (e instanceof ArchiveError || e instanceof IoError) throw e;
+    if ((e as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' || (e as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR') {
+      throw new ArchiveError(`${job.from} data is corrupt or truncated (${(e as Error).message}); save or download the archive again`, job.what);
+    }
+    throw e;
+  }
+  if (checkDiff) {
+    const actual = Digest.fromHex('sha256', diffHash.digest('hex'));
+    if (!actual.equals(job.diffId!)) {
+      await unlink(path).catch(() => {});
+      throw new ArchiveError(
+        `its content hashes to ${actual} but the config's rootfs.diff_ids says ${job.diffId}: the layer or the config is damaged; copyedit will not recompress it (save or download the archive again)`,
+        job.what,
+      );
+    }
+  }
+  return { digest: Digest.fromHex(job.algorithm ?? 'sha256', blobHash.digest('hex')), size, path };
+}
+
+/** Read a spool file back in chunks (then the caller removes it). */
+export function readSpool(path: string): AsyncIterable<Buffer> {
+  return createReadStream(path, { highWaterMark: 1 << 20 });
+}
+
+export async function removeSpool(path: string): Promise<void> {
+  live.delete(path);
+  await unlink(path).catch(() => {});
+}
+
+async function* copies(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  for await (const c of body) yield Buffer.from(c);
+}
+
+function tap(f: (c: Buffer) => void): (src: AsyncIterable<Buffer>) => AsyncIterable<Buffer> {
+  return async function* (src) {
+    for await (const c of src) {
+      f(c);
+      yield c;
+    }
+  };
+}
+
+/**
+ * gzip in-process (zlib, level 6 as the output compressor); zstd in-process where Node's zlib has
+ * it, else the `zstd` program (Meta's reference implementation), single-threaded so the bytes do not
+ * depend on the machine's core count.
+ */
+function codec(kind: Compression, dir: 'compress' | 'decompress', what: string, children: Promise<void>[]): Duplex | Transform {
+  const z = zlib as unknown as ZstdZlib;
+  if (kind === 'gzip') return dir === 'compress' ? zlib.createGzip({ level: 6 }) : zlib.createGunzip();
+  if (kind === 'zstd' && dir === 'compress' && z.createZstdCompress) return z.createZstdCompress();
+  if (kind === 'zstd' && dir === 'decompress' && z.createZstdDecompress) return z.createZstdDecompress();
+  if (kind !== 'zstd') throw new ArchiveError(`is ${kind}-compressed, which no image loader accepts; copyedit does not recompress it`, what);
+  const child = spawn('zstd', dir === 'compress' ? ['-q', '-c', '-3'] : ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 2000) stderr += d.toString();
+  });
+  child.stdin.on('error', () => {}); // EPIPE when zstd stops early; its exit status says why
+  const d = Duplex.from({ writable: child.stdin, readable: child.stdout });
+  const done = new Promise<void>((res, rej) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      const err = new IoError(e.code === 'ENOENT' ? 'zstd layers need the zstd program (install zstd) or Node 22.15+' : `zstd: ${e.message}`);
+      d.destroy(err);
+      rej(err);
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) return res();
+      const err =
+        dir === 'decompress' && code !== null
+          ? new ArchiveError(`zstd data is corrupt or truncated (${stderr.trim() || `exit ${code}`}); save or download the archive again`, what)
+          : new IoError(`zstd ${dir === 'compress' ? '' : '-d '}failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`);
+      d.destroy(err);
+      rej(err);
+    });
+  });
+  done.catch(() => {});
+  // a failed pipeline (bad input, full disk) stops zstd too; a finished one lets it exit by itself
+  d.on('error', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  });
+  children.push(done);
+  return d;
+}
