@@ -82,6 +82,35 @@ describe('OCI layout directories with skopeo and umoci (issue 13)', { skip: TOOL
     });
   }
 
+  it('a Docker <= 24 archive with --format oci-dir (or --format oci -o DIR/) becomes an OCI layout directory that skopeo and umoci read; docker-legacy into a directory: exit 2', async () => {
+    const base = join(dir, 'legacy-convert');
+    await mkdir(base);
+    for (const [i, args] of [
+      ['--format', 'oci-dir', '-o', join(base, 'a')],
+      ['--format', 'oci', '-o', `${join(base, 'b')}/`],
+    ].entries()) {
+      const out = args[3]!.replace(/\/$/, '');
+      const r = await runCli(['edit', join(SAMPLES, 'docker20-legacy.tar'), ...args, '--rm-volume', 'all', '--entrypoint', '/bin/edited']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout.toString() + r.stderr, /docker-legacy -> oci/);
+      assertPureLayout(out);
+      const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { manifests: { mediaType: string; annotations?: Record<string, string> }[] };
+      assert.ok(index.manifests.every((m) => m.mediaType === 'application/vnd.oci.image.manifest.v1+json'));
+      const back = join(base, `back${i}.tar`);
+      run('skopeo', ['copy', '-q', `oci:${out}:example/app:1.0`, `docker-archive:${back}:example/edited:1`]);
+      const cfg = JSON.parse(run('skopeo', ['inspect', '--config', `docker-archive:${back}`])) as { config: { Entrypoint?: string[]; Volumes?: unknown } };
+      assert.deepEqual(cfg.config.Entrypoint, ['/bin/edited']);
+      assert.equal(cfg.config.Volumes, undefined);
+      const stat = JSON.parse(run('umoci', ['stat', '--image', `${out}:example/app:1.0`, '--json'])) as { history: { created_by?: string }[] };
+      assert.ok(stat.history.some((h) => h.created_by?.startsWith('copyedit: ')));
+    }
+    const r = await runCli(['edit', join(SAMPLES, 'docker26-oci.tar'), '--format', 'docker-legacy', '-o', `${join(base, 'c')}/`, '--label', 'a=b']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot hold the docker-legacy layout/);
+    assert.equal(existsSync(join(base, 'c')), false);
+    assert.deepEqual(temporaries(base), []);
+  });
+
   it('a layout umoci made (unreferenced blobs of earlier steps and all) is edited; umoci and skopeo read the result', async () => {
     const base = join(dir, 'umoci');
     await mkdir(base);
