@@ -7,6 +7,7 @@ import { runEdit } from './commands/edit.js';
 import type { CommonOptions } from './commands/types.js';
 import { GLOBAL_OPTIONS, declare } from './options.js';
 import { parseSentence } from './sentence.js';
+import { epochOption } from './commands/edit.js';
 import { dockerLoad, dockerSave, isDaemonRef, looksLikePath, stripScheme } from './daemon.js';
 import { escapeControl, writeStderr } from './out.js';
 import { GLOBAL_FLAGS, closest, commandFlags, didYouMeanFlag, unknownFlags } from './suggest.js';
@@ -104,12 +105,16 @@ async function runSentence(argv: readonly string[]): Promise<number> {
       .join(', ');
     writeStderr(`copyedit: daemon mode: ${escapeControl(what)}${fromDaemon && !s.input.startsWith('docker:') ? ` (there is no file ${escapeControl(s.input)})` : ''}\n`);
   }
-  if (!fromDaemon && !intoDaemon) return runEdit({ input: s.input, output: s.output, edits: s.edits, dryRun: o.dryRun }, o);
+  const { format, ...settings } = { ...envEpoch(), ...s.options };
+  if (format === 'oci-dir' && intoDaemon) throw new UsageError('SET FORMAT OCI-DIR writes a directory: say INTO <directory>, not an image');
+  const asked = { ...settings, ...(format ? { format: format === 'oci-dir' ? ('oci' as const) : format } : {}) };
+  const output = format === 'oci-dir' ? { dir: s.output } : s.output;
+  if (!fromDaemon && !intoDaemon) return runEdit({ input: s.input, output, edits: s.edits, dryRun: o.dryRun, ...asked }, o);
   // daemon mode: docker save | edit | docker load, INTO names the new tag
   const save = fromDaemon ? dockerSave(docker, stripScheme(s.input)) : undefined;
   const load = intoDaemon && !o.dryRun ? dockerLoad(docker) : undefined;
   const tags = intoDaemon ? [stripScheme(s.output)] : [];
-  const editing = runEdit({ input: save ? save.input : s.input, output: load ? load.stdin : intoDaemon ? '' : s.output, edits: s.edits, tags, dryRun: o.dryRun }, o);
+  const editing = runEdit({ input: save ? save.input : s.input, output: load ? load.stdin : intoDaemon ? '' : s.output, edits: s.edits, tags, dryRun: o.dryRun, ...asked }, o);
   let code: number;
   try {
     code = await editing;
@@ -214,4 +219,10 @@ function onSignals(): () => void {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   };
+}
+
+/** $SOURCE_DATE_EPOCH counts in the sentence form too (SET SOURCE_DATE_EPOCH overrides it). */
+function envEpoch(): { sourceDateEpoch?: number } {
+  const v = process.env.SOURCE_DATE_EPOCH;
+  return v ? epochOption(v) : {};
 }

@@ -19,11 +19,20 @@ import { setCommandValue } from '../edit/command.js';
 import { parseAddPort, parseAddVolume, parseCommand, parseRemovePort, parseSetEnv, selectorOf } from './edit-specs.js';
 import { UsageError } from '../errors.js';
 import { commandValueWarning } from './warn.js';
+import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../convert/media.js';
+
+/** What the sentence asks of the output as a whole rather than of the config (SET FORMAT, SET LAYER COMPRESSION, SET SOURCE_DATE_EPOCH). */
+export interface SentenceOptions {
+  format?: TargetFormat | 'oci-dir';
+  layerCompression?: LayerCompression;
+  sourceDateEpoch?: number;
+}
 
 export interface Sentence {
   readonly input: string;
   readonly output: string;
   readonly edits: ConfigEdit[];
+  readonly options: SentenceOptions;
   /** Legal but probably unmeant values (SET CMD with blanks, not JSON). */
   readonly warnings: string[];
 }
@@ -50,6 +59,7 @@ export function parseSentence(words: readonly string[]): Sentence {
   let input: string | undefined;
   let output: string | undefined;
   const edits: ConfigEdit[] = [];
+  const options: SentenceOptions = {};
   const warnings: string[] = [];
   let i = 0;
   /** The next word; at the end, say what was expected and the form that gives it. */
@@ -113,6 +123,22 @@ export function parseSentence(words: readonly string[]): Sentence {
         if (!COMMANDS.has(t)) unknown();
         const v = next('a command string', 'SET SHELL CMD "<command line>", e.g. SET SHELL CMD "exec /app --serve"');
         edits.push(setCommandValue(t === 'cmd' ? 'Cmd' : 'Entrypoint', v.toLowerCase() === NULL || v === '' ? null : ['/bin/sh', '-c', v], 'shell'));
+      } else if (target === 'format') {
+        const f = lower('a layout after SET FORMAT', `SET FORMAT <${[...TARGET_FORMATS, 'oci-dir'].join('|')}>, e.g. SET FORMAT OCI`);
+        if (!(TARGET_FORMATS as readonly string[]).includes(f) && f !== 'oci-dir') {
+          throw new UsageError(`SET FORMAT ${f}: the layouts are ${[...TARGET_FORMATS, 'oci-dir'].join(', ')}, e.g. SET FORMAT OCI`);
+        }
+        options.format = f as TargetFormat | 'oci-dir';
+      } else if (target === 'layer' || target === 'layers') {
+        const form = `SET LAYER COMPRESSION <${LAYER_COMPRESSIONS.join('|')}>, e.g. SET LAYER COMPRESSION ZSTD`;
+        if (lower('COMPRESSION after SET LAYER', form) !== 'compression') unknown();
+        const c = lower('a compression', form);
+        if (!(LAYER_COMPRESSIONS as readonly string[]).includes(c)) throw new UsageError(`SET LAYER COMPRESSION ${c}: say one of ${LAYER_COMPRESSIONS.join(', ')}`);
+        options.layerCompression = c as LayerCompression;
+      } else if (/^source[-_]date[-_]epoch$/.test(target)) {
+        const v = next('seconds since 1970', 'SET SOURCE_DATE_EPOCH <seconds>, e.g. SET SOURCE_DATE_EPOCH 1700000000');
+        if (!/^\d{1,15}$/.test(v)) throw new UsageError(`SET SOURCE_DATE_EPOCH ${v}: give whole seconds since 1970, e.g. SET SOURCE_DATE_EPOCH 1700000000`);
+        options.sourceDateEpoch = Number(v);
       } else if (target === 'label' || target === 'labels') {
         const k = next('a label key', 'SET LABEL <key> <value>');
         edits.push(setLabel(k, next('a label value', 'SET LABEL <key> <value>')));
@@ -132,7 +158,7 @@ export function parseSentence(words: readonly string[]): Sentence {
   }
   if (input === undefined) throw new UsageError('no input: say FROM <archive or image>');
   if (output === undefined) throw new UsageError('no output: say INTO <archive or image>');
-  return { input, output, edits, warnings };
+  return { input, output, edits, options, warnings };
 }
 
 /** `SET CMD <value>, e.g. SET CMD /start.sh or SET CMD '["/start.sh","--serve"]'` */

@@ -301,6 +301,60 @@ describe('history and SOURCE_DATE_EPOCH from the command line (issue 13, part)',
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('SET FORMAT, SET LAYER COMPRESSION and SET SOURCE_DATE_EPOCH give the same archive as --format, --layer-compression and --source-date-epoch; $SOURCE_DATE_EPOCH counts too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copyedit-sentence-fmt-'));
+    try {
+      const flags = ['--rm-volume', 'all', '--format', 'oci', '--layer-compression', 'gzip', '--source-date-epoch', '1700000000'];
+      const a = run(['edit', SAMPLE, '-o', join(dir, 'a.tar'), ...flags]);
+      assert.equal(a.status, 0, a.stderr);
+      const b = run([
+        'FROM',
+        SAMPLE,
+        'INTO',
+        join(dir, 'b.tar'),
+        'REMOVE',
+        'ALL',
+        'VOLUMES',
+        'AND',
+        'SET',
+        'FORMAT',
+        'OCI',
+        'AND',
+        'SET',
+        'LAYER',
+        'COMPRESSION',
+        'GZIP',
+        '+',
+        'SET',
+        'SOURCE_DATE_EPOCH',
+        '1700000000',
+      ]);
+      assert.equal(b.status, 0, b.stderr);
+      const c = run(['FROM', SAMPLE, 'INTO', join(dir, 'c.tar'), 'rm', 'all', 'volumes', 'and', 'set', 'format', 'oci', 'and', 'set', 'layer', 'compression', 'gzip'], {
+        SOURCE_DATE_EPOCH: '1700000000',
+      });
+      assert.equal(c.status, 0, c.stderr);
+      const want = readFileSync(join(dir, 'a.tar'));
+      assert.ok(want.includes('application/vnd.oci.image.layer.v1.tar+gzip'));
+      assert.ok(want.equals(readFileSync(join(dir, 'b.tar'))), 'SET ... differs from the flags');
+      assert.ok(want.equals(readFileSync(join(dir, 'c.tar'))), '$SOURCE_DATE_EPOCH in the sentence form differs');
+      const d = run(['FROM', SAMPLE, 'INTO', join(dir, 'd'), 'SET', 'FORMAT', 'OCI-DIR', 'AND', 'SET', 'CMD', '/x']);
+      assert.equal(d.status, 0, d.stderr);
+      assert.ok(readFileSync(join(dir, 'd', 'oci-layout')).length > 0);
+      for (const [words, msg] of [
+        [['SET', 'FORMAT', 'tarball'], /the layouts are docker-legacy, docker, oci, oci-dir/],
+        [['SET', 'LAYER', 'COMPRESSION', 'brotli'], /say one of none, gzip, zstd/],
+        [['SET', 'SOURCE_DATE_EPOCH', 'yesterday'], /give whole seconds since 1970/],
+        [['SET', 'FORMAT'], /SET FORMAT <docker-legacy\|docker\|oci\|oci-dir>/],
+      ] as const) {
+        const r = run(['FROM', SAMPLE, 'INTO', join(dir, 'e.tar'), ...words]);
+        assert.equal(r.status, 2, `${words.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, msg);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('--source-date-epoch and $SOURCE_DATE_EPOCH give the same archive; a malformed value is a usage error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'copyedit-epoch-'));
     try {

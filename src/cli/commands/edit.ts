@@ -173,7 +173,7 @@ function platformArg(flag: string, value: string): Platform {
 }
 
 /** SOURCE_DATE_EPOCH: whole seconds since 1970, as the reproducible-builds convention writes it. */
-function epochOption(value: string | undefined): { sourceDateEpoch?: number } {
+export function epochOption(value: string | undefined): { sourceDateEpoch?: number } {
   if (value === undefined || value === '') return {};
   if (!/^\d{1,15}$/.test(value.trim())) throw new UsageError(`--source-date-epoch ${value}: give whole seconds since 1970, e.g. --source-date-epoch $(git log -1 --format=%ct)`);
   return { sourceDateEpoch: Number(value.trim()) };
