@@ -32,6 +32,8 @@ interface Listed {
   readonly size: number;
   readonly dev: number;
   readonly ino: number;
+  /** Status change time: a file replaced under the same inode number (reused) or rewritten in place has a new one. */
+  readonly ctimeMs: number;
 }
 
 export interface DirectoryListing {
@@ -114,7 +116,7 @@ function listed(dir: string, rel: string): Listed {
   const path = join(dir, rel);
   const st = lstatListed(path);
   if (!st.isFile()) refuseKind(dir, rel, st);
-  return { name: rel, path, size: st.size, dev: st.dev, ino: st.ino };
+  return { name: rel, path, size: st.size, dev: st.dev, ino: st.ino, ctimeMs: st.ctimeMs };
 }
 
 function refuseKind(dir: string, rel: string, st: Stats): never {
@@ -232,6 +234,7 @@ export class DirSource implements ByteSource {
     const st = fstatSync(fd);
     if (!st.isFile() || st.ino !== f.ino || st.dev !== f.dev) throw changed(f, 'was replaced by another file after the directory was listed');
     if (st.size !== f.size) throw changed(f, `changed size from ${f.size} to ${st.size} bytes after the directory was listed`);
+    if (st.ctimeMs !== f.ctimeMs) throw changed(f, 'was replaced or rewritten after the directory was listed (its status change time moved)');
   }
 
   /** All its listed bytes are read: it may not have grown meanwhile. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, readFileSync, readdirSync, truncateSync, unlinkSync } from 'node:fs';
+import { appendFileSync, linkSync, readFileSync, readdirSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,7 +186,7 @@ describe('an OCI layout directory as input', () => {
       await refused(c, /is not a regular file in an OCI layout directory; a blob must be a regular file/);
     });
     it('a blob that shrinks, grows, vanishes or is replaced after the listing', async () => {
-      for (const change of ['shrink', 'grow', 'vanish', 'replace'] as const) {
+      for (const change of ['shrink', 'grow', 'vanish', 'replace', 'rewrite'] as const) {
         const { dir } = await generated(6);
         const listing = listLayout(dir);
         const victim = listing.files[listing.files.length - 1]!;
@@ -195,9 +195,17 @@ describe('an OCI layout directory as input', () => {
         if (change === 'vanish') unlinkSync(victim.path);
         if (change === 'replace') {
           const data = readFileSync(victim.path);
+          // the old inode stays alive through a second link, so the new file cannot reuse its number
+          linkSync(victim.path, `${dir}.keep`);
           unlinkSync(victim.path);
           await writeFile(join(dir, 'tmpfile'), 'padding so the inode differs');
           await writeFile(victim.path, data);
+          unlinkSync(`${dir}.keep`);
+        }
+        if (change === 'rewrite') {
+          // the same size, other bytes, in place: only the status change time tells (past the clock's tick)
+          await new Promise((r) => setTimeout(r, 25));
+          writeFileSync(victim.path, Buffer.alloc(victim.size, 0x5a));
         }
         await assert.rejects(
           scanArchive(
