@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-// `copyedit --version` answers before the CLI and its modules load (start-up is most of its cost).
-if (process.argv.length === 3 && process.argv[2] === '--version') {
+// Start-up is most of the cost of a short command, and loading yargs and the CLI's modules most of
+// start-up: `copyedit --version` and the help pages (pre-rendered by yargs at build time, see
+// src/cli/fast-help.ts) answer before any of them load.
+const args = process.argv.slice(2);
+if (args.length === 1 && args[0] === '--version') {
   const { readFileSync } = await import('node:fs');
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
-  const { main } = await import('../dist/src/cli/main.js');
-  process.exitCode = await main(process.argv.slice(2));
+  const help = args.length <= 2 && args[args.length - 1] === '--help' ? (await import('../dist/src/cli/fast-help.js')).fastHelp(args, process.env, process.stdout.columns) : undefined;
+  if (help !== undefined) process.stdout.write(help);
+  else {
+    const { main } = await import('../dist/src/cli/main.js');
+    process.exitCode = await main(args);
+  }
 }
