@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// npm run bench [-- --size 1100 --runs 5 --dir /tmp/copyedit-bench --flat]
+// npm run bench [-- --size 1400 --runs 5 --dir /tmp/copyedit-bench --only edit,startup --flat --flat5g]
 //
-// Builds (or reuses) a >= 1 GiB docker-save archive with several large layers and one layer of
-// 20,000 small files, then times on that same file, in one run: `cat in > out` (the physical
-// limit), the manual method (tar x, edit the config with jq, tar c), skopeo copy + umoci config +
-// skopeo copy (when installed), and `copyedit edit` with and without --verify. Prints the median
-// of several runs, the ratio to cat and to `cat; sync` (copyedit fsyncs its output before the
-// rename, so a durable copy is the fair comparison; --no-fsync is shown too), and the peak RSS. --flat also measures copyedit's
-// peak RSS on a 100 MiB archive next to the big one (and a 5 GiB one with --flat5g).
+// Builds (or reuses) a docker-save archive of --size MiB (several large random layers and one
+// layer of 20,000 small files) and prints ONE table: each row timed against its own reference on
+// the same file, in the same run, runs interleaved (reference, subject, reference, ...) with a
+// `sync` (untimed) before each, so page-cache writeback of one run does not land on the next.
+// Median and min-max of --runs runs, the ratio of the medians, the issue-11 target, and the peak
+// RSS of the largest process. Rows (pick some with --only, by group): edit (file -> file, with and
+// without fsync, --verify), pipe (stdin -> stdout), gzip (.tar.gz input), startup (--version,
+// edit --help, against `node -e 0` and the 90 ms target), daemon (daemon mode and docker-copyedit
+// 1.5 against a bare `docker save | docker load` on the Docker 20.10 daemon of the engine suite,
+// when it answers), tools (the manual tar/jq method, skopeo + umoci). --flat also measures
+// copyedit's peak RSS on a 100 MiB archive (and a 5 GiB one with --flat5g).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,9 +24,10 @@ const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const size = Number(opt('size', 1100));
+const size = Number(opt('size', 1400));
 const runs = Number(opt('runs', 5));
 const dir = opt('dir', '/tmp/copyedit-bench');
+const only = opt('only', '') ? new Set(opt('only', '').split(',')) : undefined;
 mkdirSync(dir, { recursive: true });
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 if (!existsSync('/usr/bin/time')) {
@@ -38,10 +44,11 @@ function archive(mib, small) {
   return path;
 }
 
-/** Run `sh -c script` under GNU time; returns wall seconds and peak RSS in KiB. */
-function timed(script) {
+/** Run `sh -c script` under GNU time; returns wall seconds and peak RSS in KiB (the largest process). */
+function timed(script, env = process.env) {
+  spawnSync('sync');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 1 << 26, env });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`failed (${r.status}): ${script}\n${r.stderr}`);
   const rss = Number(r.stderr.trim().split('\n').pop());
@@ -51,23 +58,82 @@ function timed(script) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const q = (p) => `'${p.replace(/'/g, `'\\''`)}'`;
 const bin = `node ${q(join(root, 'bin/copyedit.js'))}`;
-const verifyWorks = spawnSync('node', [join(root, 'bin/copyedit.js'), 'edit', '--help'], { encoding: 'utf8' }).stdout.includes('--verify');
+const sh = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' }).stdout.trim();
 
+function machine() {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const fs = sh(`df -T ${q(dir)} | tail -1 | awk '{print $2}'`);
+  return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${sh('uname -r')}, Node ${process.version}, bench dir ${dir} on ${fs || '?'}`;
+}
 const big = archive(size, 20000);
 const out = join(dir, 'out.tar');
 const work = join(dir, 'manual');
-const methods = [
-  { name: 'cat in > out', script: `cat ${q(big)} > ${q(out)}` },
-  { name: 'cat in > out; sync out (durable copy)', script: `cat ${q(big)} > ${q(out)} && sync ${q(out)}` },
+const gz = `${big}.gz`;
+const edit = (input, extra = '') => `${bin} edit ${input} -o ${q(out)} --rm-volume all -q ${extra}`;
+
+// the Docker 20.10 daemon of the engine suite (scripts/engines/start.sh), for the daemon rows
+const engineEnv = (() => {
+  const file = join(process.env.COPYEDIT_TEST_ENGINE_STATE ?? '/tmp/copyedit-etest', 'env');
+  if (!existsSync(file)) return undefined;
+  const env = { ...process.env };
+  for (const m of readFileSync(file, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm)) env[m[1]] = m[2];
+  if (!env.DOCKER20_HOST) return undefined;
+  env.DOCKER_HOST = env.DOCKER20_HOST;
+  return spawnSync(env.DOCKER20_BIN ?? 'docker', ['version'], { env }).status === 0 ? env : undefined;
+})();
+const peer = join(root, '../shared/peers/docker-copyedit/docker_copyedit.py');
+
+/** name, group, reference (name + script), subject script, issue-11 target (ratio, or ms for startup). */
+const rows = [
+  { group: 'edit', name: 'cp in out', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: `cp ${q(big)} ${q(out)}` },
+  { group: 'edit', name: 'edit --no-fsync', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: edit(q(big), '--no-fsync'), target: 1.05 },
+  { group: 'edit', name: 'edit (fsync before rename, the default)', ref: ['cat in > out; sync out', `cat ${q(big)} > ${q(out)} && sync ${q(out)}`], script: edit(q(big)), target: 1.1 },
+  { group: 'edit', name: 'edit --verify --no-fsync', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: edit(q(big), '--verify --no-fsync'), target: 1.25 },
   {
-    name: 'copyedit edit --rm-volume all',
-    script: `${bin} edit ${q(big)} -o ${q(out)} --rm-volume all -q`,
+    group: 'pipe',
+    name: 'cat in | edit - -o - | cat > out',
+    ref: ['cat in | cat > out', `cat ${q(big)} | cat > ${q(out)}`],
+    script: `cat ${q(big)} | ${bin} edit - -o - --rm-volume all -q | cat > ${q(out)}`,
+    target: 1.15,
   },
-  { name: 'copyedit edit --rm-volume all --no-fsync', script: `${bin} edit ${q(big)} -o ${q(out)} --rm-volume all -q --no-fsync` },
-  ...(verifyWorks ? [{ name: 'copyedit edit --rm-volume all --verify', script: `${bin} edit ${q(big)} -o ${q(out)} --rm-volume all --verify -q` }] : []),
   {
+    group: 'gzip',
+    name: 'edit in.tar.gz -o out --no-fsync',
+    ref: ['gzip -dc in.tar.gz > out', `gzip -dc ${q(gz)} > ${q(out)}`],
+    script: edit(q(gz), '--no-fsync'),
+    target: 1.1,
+    prepare: () => {
+      if (!existsSync(gz)) execFileSync('sh', ['-c', `gzip -1 -c ${q(big)} > ${q(gz)}.part && mv ${q(gz)}.part ${q(gz)}`]);
+    },
+  },
+  { group: 'startup', name: 'copyedit --version', ref: ['node -e 0', 'node -e 0'], script: `${bin} --version > /dev/null`, targetMs: 90 },
+  { group: 'startup', name: 'copyedit edit --help', ref: ['node -e 0', 'node -e 0'], script: `${bin} edit --help > /dev/null`, targetMs: 90 },
+  {
+    group: 'daemon',
+    name: 'copyedit FROM ce/big:1 INTO ce/big:2 REMOVE ALL VOLUMES',
+    ref: ['docker save ce/big:1 | docker load', 'docker save ce/big:1 | docker load -q'],
+    script: `${bin} FROM ce/big:1 INTO ce/big:2 REMOVE ALL VOLUMES -q`,
+    target: 1.03,
+    env: engineEnv,
+    skip: engineEnv ? undefined : 'the Docker 20.10 daemon of scripts/engines/start.sh does not answer',
+    prepare: () => execFileSync('sh', ['-c', `docker load -q -i ${q(big)} && docker tag bench/big:1 ce/big:1`], { env: engineEnv, stdio: 'ignore' }),
+    runs: 3,
+  },
+  {
+    group: 'daemon',
+    name: 'docker-copyedit 1.5: FROM ce/big:1 INTO ce/big:3 REMOVE ALL VOLUMES',
+    ref: ['docker save ce/big:1 | docker load', 'docker save ce/big:1 | docker load -q'],
+    script: `cd ${q(dir)} && python3 ${q(peer)} FROM ce/big:1 INTO ce/big:3 REMOVE ALL VOLUMES -T ${q(join(dir, 'peer.tmp'))} > /dev/null 2>&1`,
+    env: engineEnv,
+    skip: !engineEnv ? 'the Docker 20.10 daemon of scripts/engines/start.sh does not answer' : existsSync(peer) ? undefined : `${peer} not found`,
+    runs: 3,
+  },
+  {
+    group: 'tools',
     name: 'manual: tar x, jq, tar c',
     needs: ['jq'],
+    ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`],
+    runs: 3,
     script: [
       `rm -rf ${q(work)} && mkdir -p ${q(work)} && tar -xf ${q(big)} -C ${q(work)} && cd ${q(work)}`,
       `cfg=$(jq -r '.[0].Config' manifest.json)`,
@@ -77,8 +143,11 @@ const methods = [
     ].join(' && '),
   },
   {
+    group: 'tools',
     name: 'skopeo copy + umoci config + skopeo copy',
     needs: ['skopeo', 'umoci'],
+    ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`],
+    runs: 3,
     script: [
       `rm -rf ${q(work)} ${q(out)}`,
       `skopeo copy -q docker-archive:${q(big)} oci:${q(work)}:img`,
@@ -90,34 +159,55 @@ const methods = [
 ];
 
 console.error(`archive: ${big} (${(statSync(big).size / 2 ** 30).toFixed(2)} GiB), ${runs} runs each, output in ${dir}`);
-const rows = [];
-let catMedian;
-let syncMedian;
-for (const m of methods) {
-  const missing = (m.needs ?? []).filter((c) => !have(c));
-  if (missing.length) {
-    rows.push({ name: m.name, note: `skipped: ${missing.join(', ')} not installed` });
+const stats = (xs) => ({ med: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const results = [];
+for (const r of rows) {
+  if (only && !only.has(r.group)) continue;
+  const missing = (r.needs ?? []).filter((c) => !have(c));
+  if (r.skip || missing.length) {
+    results.push({ r, note: `skipped: ${r.skip ?? `${missing.join(', ')} not installed`}` });
     continue;
   }
-  const n = m.name.startsWith('skopeo') || m.name.startsWith('manual') ? Math.min(runs, 3) : runs;
-  const samples = [];
-  for (let i = 0; i < n; i++) {
+  try {
+    r.prepare?.();
+    const n = Math.min(runs, r.runs ?? runs);
+    const ref = [];
+    const sub = [];
+    for (let i = 0; i < n; i++) {
+      rmSync(out, { force: true });
+      ref.push(timed(r.ref[1], r.env));
+      rmSync(out, { force: true });
+      sub.push(timed(r.script, r.env));
+    }
     rmSync(out, { force: true });
-    samples.push(timed(m.script));
+    results.push({ r, ref: stats(ref.map((x) => x.s)), sub: stats(sub.map((x) => x.s)), rss: Math.max(...sub.map((x) => x.rss)) / 1024 });
+  } catch (e) {
+    results.push({ r, note: `failed: ${String(e.message ?? e).split('\n')[0]}` });
   }
-  const s = median(samples.map((x) => x.s));
-  if (m.name === 'cat in > out') catMedian = s;
-  if (m.name.startsWith('cat in > out; sync')) syncMedian = s;
-  rows.push({ name: m.name, s, all: samples.map((x) => x.s.toFixed(2)).join(' '), rss: Math.max(...samples.map((x) => x.rss)) / 1024 });
 }
-rmSync(out, { force: true });
+rmSync(join(dir, 'peer.tmp'), { recursive: true, force: true });
 
-const pad = (s, n) => String(s).padEnd(n);
-console.log(`\n| method | median s | x cat | x (cat; sync) | peak RSS MiB | runs (s) |`);
-console.log(`|---|---|---|---|---|---|`);
-for (const r of rows) {
-  if (r.note) console.log(`| ${r.name} | - | - | - | - | ${r.note} |`);
-  else console.log(`| ${pad(r.name, 40)} | ${r.s.toFixed(2)} | ${(r.s / catMedian).toFixed(2)} | ${(r.s / syncMedian).toFixed(2)} | ${r.rss.toFixed(0)} | ${r.all} |`);
+const cell = (t) => t.replace(/\|/g, '\\|');
+const fmt = (x) => (x < 1 ? `${(x * 1000).toFixed(0)} ms` : `${x.toFixed(2)} s`);
+console.log(`\nmachine: ${machine()}`);
+console.log(`archive: ${(statSync(big).size / 2 ** 30).toFixed(2)} GiB (${size} MiB of random layers + 20,000 small files); medians of ${runs} runs (3 for daemon and tools rows)\n`);
+console.log('| what | median (min-max) | reference | reference median (min-max) | ratio of medians | ratio of minimums | target (on minimums) | peak RSS |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const x of results) {
+  if (x.note) {
+    console.log(`| ${cell(x.r.name)} | - | ${cell(x.r.ref[0])} | - | - | - | - | ${x.note} |`);
+    continue;
+  }
+  const ratio = x.sub.med / x.ref.med;
+  const target =
+    x.r.targetMs !== undefined
+      ? `<= ${x.r.targetMs} ms: ${x.sub.min * 1000 <= x.r.targetMs ? 'met' : 'missed'}`
+      : x.r.target !== undefined
+        ? `<= ${x.r.target}x: ${x.sub.min / x.ref.min <= x.r.target ? 'met' : 'missed'}`
+        : '';
+  console.log(
+    `| ${cell(x.r.name)} | ${fmt(x.sub.med)} (${fmt(x.sub.min)}-${fmt(x.sub.max)}) | ${cell(x.r.ref[0])} | ${fmt(x.ref.med)} (${fmt(x.ref.min)}-${fmt(x.ref.max)}) | ${ratio.toFixed(2)}x | ${(x.sub.min / x.ref.min).toFixed(2)}x | ${target} | ${x.rss.toFixed(0)} MiB |`,
+  );
 }
 
 if (args.includes('--flat') || args.includes('--flat5g')) {
