@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -85,7 +86,7 @@ export async function runBatch(jobs: readonly BatchJob[], childArgs: readonly st
   const runOne = (i: number): Promise<void> =>
     new Promise((res) => {
       const job = jobs[i]!;
-      const child = spawn(process.execPath, [BIN, 'edit', job.input, '-o', job.output, '--json', ...childArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = childProcess().spawn(process.execPath, [BIN, 'edit', job.input, '-o', job.output, '--json', ...childArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
       running.add(child);
       let out = '';
       let err = '';

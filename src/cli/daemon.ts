@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { IoError } from '../errors.js';
@@ -36,7 +36,7 @@ export function stripScheme(word: string): string {
 }
 
 export function dockerSave(docker: string, ref: string): DaemonEnds {
-  const child = spawn(docker, ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(docker, ['save', ref], { stdio: ['ignore', 'pipe', 'pipe'] });
   const saved = exited(child, `${docker} save ${ref}`);
   saved.catch(() => {}); // awaited by the caller; may settle before it gets there
   return { input: child.stdout, saved };
@@ -49,7 +49,7 @@ export interface DockerLoad {
 }
 
 export function dockerLoad(docker: string): DockerLoad {
-  const child = spawn(docker, ['load'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(docker, ['load'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const loaded = exited(child, `${docker} load`).then(() => out.trim());

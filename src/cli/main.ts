@@ -1,10 +1,11 @@
-import yargs from 'yargs';
+import type { Argv } from 'yargs';
 import { CopyeditError, ExitCode, InterruptedError, IoError, UsageError } from '../errors.js';
 import { removePendingOutputsSync } from '../io/sink.js';
 import { extractEdits } from './argv.js';
+import { fastParse } from './fast-argv.js';
 import { COMMANDS } from './commands/index.js';
 import { runEdit } from './commands/edit.js';
-import type { CommonOptions } from './commands/types.js';
+import type { Command, CommonOptions } from './commands/types.js';
 import { GLOBAL_OPTIONS, declare } from './options.js';
 import { parseSentence } from './sentence.js';
 import { epochOption } from './commands/edit.js';
@@ -37,6 +38,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (isSentence(argv)) return await runSentence(argv);
     checkCommandWord(argv);
+    const fast = fastParse(extractEdits(argv).rest, COMMANDS);
+    if (fast) return await fast.command.runParsed(fast.parsed, { argv });
     return await runYargs(argv);
   } catch (e) {
     return reportError(e, debug);
@@ -134,13 +137,19 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   return code;
 }
 
-async function runYargs(argv: readonly string[]): Promise<number> {
+/**
+ * The full parser, for what fastParse leaves (src/cli/fast-argv.ts): help pages, errors and every
+ * unusual spelling. Imported here only: loading yargs is 50-100 ms of a run's start-up.
+ * `run` is the tests' hook to see the values without running the command.
+ */
+export async function runYargs(argv: readonly string[], run = (c: Command, parsed: Record<string, unknown>) => c.runParsed(parsed, { argv })): Promise<number> {
+  const { default: yargs } = await import('yargs');
   const { rest } = extractEdits(argv);
   // yargs reads a lone "-" positional as `true`; carry it through under another name
   const STDIO = '\u0000stdio';
   const restore = (v: unknown): unknown => (v === STDIO ? '-' : Array.isArray(v) ? v.map(restore) : v);
   let code: number = ExitCode.OK;
-  let parser = declare(yargs(rest.map((a) => (a === '-' ? STDIO : a))), GLOBAL_OPTIONS)
+  let parser: Argv = declare(yargs(rest.map((a) => (a === '-' ? STDIO : a))), GLOBAL_OPTIONS)
     .scriptName('copyedit')
     .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.');
   for (const c of COMMANDS) {
@@ -150,7 +159,7 @@ async function runYargs(argv: readonly string[]): Promise<number> {
       (y) => c.builder(y),
       async (a) => {
         const parsed = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, restore(v)]));
-        code = await c.runParsed(parsed, { argv });
+        code = await run(c, parsed);
       },
     );
   }

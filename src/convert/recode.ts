@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
@@ -6,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Duplex, Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
+import { childProcess, zlib as lazyZlib } from '../lazy.js';
 import { Digest } from '../digest.js';
 import { ArchiveError, IoError } from '../errors.js';
 import type { Compression } from '../io/source.js';
@@ -140,12 +139,13 @@ function tap(f: (c: Buffer) => void): (src: AsyncIterable<Buffer>) => AsyncItera
  * depend on the machine's core count.
  */
 function codec(kind: Compression, dir: 'compress' | 'decompress', what: string, children: Promise<void>[]): Duplex | Transform {
+  const zlib = lazyZlib();
   const z = zlib as unknown as ZstdZlib;
   if (kind === 'gzip') return dir === 'compress' ? zlib.createGzip({ level: 6 }) : zlib.createGunzip();
   if (kind === 'zstd' && dir === 'compress' && z.createZstdCompress) return z.createZstdCompress();
   if (kind === 'zstd' && dir === 'decompress' && z.createZstdDecompress) return z.createZstdDecompress();
   if (kind !== 'zstd') throw new ArchiveError(`is ${kind}-compressed, which no image loader accepts; copyedit does not recompress it`, what);
-  const child = spawn('zstd', dir === 'compress' ? ['-q', '-c', '-3'] : ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn('zstd', dir === 'compress' ? ['-q', '-c', '-3'] : ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { childProcess, zlib as lazyZlib } from '../lazy.js';
 import { IoError } from '../errors.js';
 
 export type OutputCompression = 'none' | 'gzip' | 'zstd';
@@ -27,6 +26,7 @@ export function outputCompression(choice: OutputCompression | undefined, output:
  * program. Either way the compressed bytes stream into `out`; nothing is staged on disk.
  */
 export function compressInto(kind: Exclude<OutputCompression, 'none'>, out: Writable): CompressStage {
+  const zlib = lazyZlib();
   const z = zlib as unknown as { createZstdCompress?: () => import('node:stream').Transform };
   const outFailed = outputFailure(out);
   if (kind === 'gzip' || z.createZstdCompress) {
@@ -50,7 +50,7 @@ export function compressInto(kind: Exclude<OutputCompression, 'none'>, out: Writ
       abort: () => t.destroy(),
     };
   }
-  const child = spawn('zstd', ['-q', '-c', '-T0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn('zstd', ['-q', '-c', '-T0'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.pipe(out, { end: false });

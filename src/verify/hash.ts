@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { zlib } from '../lazy.js';
 import type { EntryRecord } from '../archive/entry.js';
 import { Digest, type DigestAlgorithm } from '../digest.js';
 import { type Compression, sniffCompression } from '../io/source.js';
@@ -42,7 +42,7 @@ type ZstdZlib = { createZstdDecompress?: () => Transform };
 
 /** Node >= 22.15 has zstd in zlib; older Nodes cannot decompress zstd layers in-process. */
 export function canDecompressZstd(): boolean {
-  return typeof (zlib as unknown as ZstdZlib).createZstdDecompress === 'function';
+  return typeof (zlib() as unknown as ZstdZlib).createZstdDecompress === 'function';
 }
 
 /**
@@ -147,8 +147,8 @@ export class EntryHasher {
 
   private inflaterFor(c: Compression): Inflater | undefined {
     if (!this.options.decompress) return undefined;
-    if (c === 'gzip') return new Inflater(zlib.createGunzip({ chunkSize: 256 * 1024 }), 'gzip');
-    if (c === 'zstd' && canDecompressZstd()) return new Inflater((zlib as unknown as ZstdZlib).createZstdDecompress!(), 'zstd');
+    if (c === 'gzip') return new Inflater(zlib().createGunzip({ chunkSize: 256 * 1024 }), 'gzip');
+    if (c === 'zstd' && canDecompressZstd()) return new Inflater((zlib() as unknown as ZstdZlib).createZstdDecompress!(), 'zstd');
     return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { workerThreads } from '../lazy.js';
 
 /** An incremental sha256: `update` may ask the caller to wait (back-pressure). */
 export interface Sha256 {
@@ -66,7 +67,8 @@ export class ShaOffload {
   private start(): Worker | undefined {
     if (this.worker || this.failure) return this.worker;
     try {
-      const w = new Worker(new URL('./sha-worker.js', import.meta.url), { workerData: { shared: this.shared, slotSize: SLOT } });
+      // `../verify/`: this module also runs from the CLI bundle in dist/src/cli (scripts/bundle.mjs)
+      const w = new (workerThreads().Worker)(new URL('../verify/sha-worker.js', import.meta.url), { workerData: { shared: this.shared, slotSize: SLOT } });
       w.unref();
       w.on('message', (m: { id: number; ack?: number; hex?: string }) => {
         this.busy(-1);
