@@ -1,0 +1,49 @@
+/**
+ * Start-up (issue 11): a common command loads one bundled file (scripts/bundle.mjs) and no yargs
+ * (src/cli/fast-argv.ts). Checked by running the CLI from a copy of the package that holds only
+ * bin/, package.json and the bundle with its data files: no dist/src module, no node_modules. A
+ * command line that needs yargs must then fail to find it, which shows the copy really lacks it.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { dockerLegacy } from '../unit/fixtures.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+let dir: string;
+let pkg: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'copyedit-startup-'));
+  pkg = join(dir, 'pkg');
+  mkdirSync(join(pkg, 'dist/src/cli'), { recursive: true });
+  cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+  for (const f of ['copyedit.mjs', 'help.json', 'fast-help.js', 'help-text.js']) cpSync(join(ROOT, 'dist/src/cli', f), join(pkg, 'dist/src/cli', f));
+  writeFileSync(join(dir, 'in.tar'), (await dockerLegacy({ config: { Volumes: { '/data': {} } } })).archive);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => spawnSync(process.execPath, [join(pkg, 'bin/copyedit.js'), ...args], { cwd: dir, encoding: 'utf8' });
+
+describe('start-up loads only what the command needs', () => {
+  it('an edit, inspect and verify run from the bundle alone, without yargs', () => {
+    const e = run('edit', 'in.tar', '-o', 'out.tar', '--rm-volume', 'all', '--entrypoint', '["/app"]', '--no-fsync', '--json');
+    assert.equal(e.status, 0, e.stderr);
+    assert.equal((JSON.parse(e.stdout) as { images: unknown[] }).images.length, 1);
+    const i = run('inspect', 'out.tar', '-f', '{{json .Config.Entrypoint}} {{json .Config.Volumes}}');
+    assert.equal(i.status, 0, i.stderr);
+    assert.equal(i.stdout.trim(), '["/app"] {}');
+    assert.equal(run('verify', 'out.tar', '-q').status, 0);
+    assert.equal(run('--version').status, 0);
+    assert.equal(run('edit', '--help').status, 0);
+  });
+  it('a command line the fast parser leaves to yargs does need it (the copy has no yargs)', () => {
+    const r = run('edit', 'in.tar', '-o', 'out.tar', '--rm-volumes', 'all');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /yargs/);
+  });
+});
