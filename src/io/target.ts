@@ -17,10 +17,10 @@ export class FdTarget implements ByteTarget {
     private readonly fd: number,
     private readonly behind?: WriteBehind,
   ) {}
-  write(b: Buffer): void {
+  write(b: Buffer): void | Promise<void> {
     let off = 0;
     while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
-    this.behind?.wrote(b.length);
+    return this.behind?.wrote(b.length); // written already: a pause here never holds on to `b`
   }
 }
 

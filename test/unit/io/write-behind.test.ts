@@ -36,6 +36,34 @@ describe('WriteBehind', () => {
     assert.equal(calls.length, 2);
   });
 
+  it('the first flush comes after 8 MiB, the next ones every `every` bytes', () => {
+    let calls = 0;
+    const wb = new WriteBehind(3, 64 << 20, (_fd, cb) => {
+      calls++;
+      cb(null);
+    });
+    wb.wrote((8 << 20) - 1);
+    assert.equal(calls, 0);
+    wb.wrote(1);
+    assert.equal(calls, 1);
+    wb.wrote((64 << 20) - 1);
+    assert.equal(calls, 1);
+    wb.wrote(1);
+    assert.equal(calls, 2);
+  });
+
+  it('while a flush runs, the writer is paused every 8 MiB (a turn of the event loop, where its end is seen)', async () => {
+    let cb: Callback | undefined;
+    const wb = new WriteBehind(3, 10, (_fd, c) => (cb = c));
+    assert.equal(wb.wrote(10), undefined, 'starting a flush does not pause');
+    assert.equal(wb.wrote((8 << 20) - 1), undefined);
+    const pause = wb.wrote(1);
+    assert.ok(pause instanceof Promise, 'a pause after 8 MiB');
+    cb!(null);
+    await pause;
+    assert.equal(wb.wrote(8 << 20), undefined, 'none in flight: no pause (a new flush starts)');
+  });
+
   it('keeps a failed flush: the next write and settle() throw it', async () => {
     let cb: Callback | undefined;
     const wb = new WriteBehind(3, 10, (_fd, c) => (cb = c));
