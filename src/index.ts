@@ -19,6 +19,7 @@ export { planConversion, type ConversionPlan, type ConvertOptions, type Converte
 export { TARGET_FORMATS, LAYER_COMPRESSIONS, type TargetFormat, type LayerCompression } from './convert/media.js';
 export { TarWriter } from './archive/write.js';
 export { type ByteTarget, FdTarget, StreamTarget } from './io/target.js';
+export { WriteBehind, WRITE_BEHIND_EVERY } from './io/write-behind.js';
 export type { EntryRecord } from './archive/entry.js';
 export type { Header } from './archive/tar/header.js';
 export * from './edit/index.js';

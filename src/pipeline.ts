@@ -240,7 +240,7 @@ async function openWriter(
   const compression = outputCompression(opts.compress, opts.output);
   const stage = compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
   // a plain file output takes write(2) calls directly; streams get copies of reused chunks
-  const target = stage ? new StreamTarget(stage.stream, reused) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, reused);
+  const target = stage ? new StreamTarget(stage.stream, reused) : sink.fd !== undefined ? new FdTarget(sink.fd, sink.writeBehind) : new StreamTarget(sink.stream, reused);
   return { sink, writer: new TarWriter(target), compression, ...(stage ? { stage } : {}) };
 }
 

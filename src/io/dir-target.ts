@@ -6,6 +6,7 @@ import type { EntryRecord } from '../archive/entry.js';
 import { normalizeEntryPath } from '../archive/entry.js';
 import type { Header } from '../archive/tar/header.js';
 import { ArchiveError, IoError, UsageError, ioError } from '../errors.js';
+import { WriteBehind } from './write-behind.js';
 
 /**
  * The output as an OCI image layout DIRECTORY (`oci-layout`, `index.json`, `blobs/<alg>/<encoded>`,
@@ -114,7 +115,7 @@ export async function openDirOutput(path: string, options: { readonly fsync?: bo
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
-      writer.close();
+      await writer.close();
       rmSync(temp, { recursive: true, force: true });
       pending.delete(temp);
     },
@@ -155,6 +156,8 @@ class DirWriter implements ArchiveWriter {
   private readonly dirs = new Set<string>();
   private readonly written = new Set<string>();
   private fd: number | undefined;
+  /** The open blob's background flush (durable only): a large blob's fsync then finds little left. */
+  private behind: WriteBehind | undefined;
 
   constructor(
     private readonly root: string,
@@ -177,18 +180,19 @@ class DirWriter implements ArchiveWriter {
     for await (const chunk of body) {
       n += chunk.length;
       if (n > h.size) throw new Error(`${entry.name}: more data than its header's ${h.size} bytes`);
-      this.put(chunk); // synchronous: the chunk may be a reused buffer
+      const pause = this.put(chunk); // written before any pause: the chunk may be a reused buffer
+      if (pause) await pause;
     }
     if (n !== h.size) throw new Error(`${entry.name}: ${n} of ${h.size} bytes`);
-    this.done();
+    await this.done();
   }
 
   async writeBuffer(header: Header, data: Buffer): Promise<void> {
     const path = this.route(header.name, header);
     if (path === undefined) return;
     this.create(path);
-    this.put(data);
-    this.done();
+    await this.put(data);
+    await this.done();
   }
 
   async finish(): Promise<void> {
@@ -199,8 +203,8 @@ class DirWriter implements ArchiveWriter {
     }
     if (!this.written.has('oci-layout')) {
       this.create('oci-layout');
-      this.put(OCI_LAYOUT);
-      this.done();
+      await this.put(OCI_LAYOUT);
+      await this.done();
       this.notes.push('the archive had no oci-layout file; the directory gets the standard one ({"imageLayoutVersion":"1.0.0"})');
     }
     if (this.durable) for (const d of [...this.dirs].sort().reverse()) fsyncDir(join(this.root, d));
@@ -211,7 +215,10 @@ class DirWriter implements ArchiveWriter {
     return this.inputLabel === undefined ? name : `${this.inputLabel}: ${name}`;
   }
 
-  close(): void {
+  /** Close the open blob, if any, once no background flush uses its descriptor (its number could be reused). */
+  async close(): Promise<void> {
+    await this.behind?.settle().catch(() => {});
+    this.behind = undefined;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -247,15 +254,19 @@ class DirWriter implements ArchiveWriter {
       this.dirs.add(d);
     }
     this.fd = openSync(join(this.root, path), FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o644);
+    this.behind = this.durable ? new WriteBehind(this.fd) : undefined;
     this.written.add(path);
   }
 
-  private put(b: Buffer): void {
+  private put(b: Buffer): void | Promise<void> {
     let off = 0;
     while (off < b.length) off += writeSync(this.fd!, b, off, b.length - off);
+    return this.behind?.wrote(b.length);
   }
 
-  private done(): void {
+  private async done(): Promise<void> {
+    await this.behind?.settle();
+    this.behind = undefined;
     if (this.durable) fsyncSync(this.fd!);
     closeSync(this.fd!);
     this.fd = undefined;

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { IoError, UsageError, ioError } from '../errors.js';
 import { removePendingDirsSync } from './dir-target.js';
+import { WriteBehind } from './write-behind.js';
 
 /**
  * Where the output goes. A regular file is written to a temporary name in the target's directory
@@ -25,6 +26,8 @@ export interface OutputSink {
   readonly stream: Writable;
   /** The open file descriptor of a file output (its temporary file), for plain write(2) calls. */
   readonly fd?: number;
+  /** A durable file output's background flush: whoever writes to `fd` tells it of each write. */
+  readonly writeBehind?: WriteBehind;
   readonly label: string;
   /** Flush, fsync and move into place. */
   commit(): Promise<void>;
@@ -254,9 +257,12 @@ async function fileSink(target: string, final: string, durable: boolean): Promis
   stream.on('error', (e) => (failure ??= e));
   const closed = new Promise<void>((res) => stream.once('close', () => res()));
   let state: 'open' | 'committed' | 'aborted' = 'open';
+  const fd = (stream as unknown as { fd: number }).fd;
+  const behind = durable ? new WriteBehind(fd) : undefined;
   const sink: OutputSink = {
     stream,
-    fd: (stream as unknown as { fd: number }).fd,
+    fd,
+    ...(behind ? { writeBehind: behind } : {}),
     label: target,
     async commit() {
       if (state !== 'open') return;
@@ -266,7 +272,8 @@ async function fileSink(target: string, final: string, durable: boolean): Promis
           stream.once('error', rej);
           stream.end(() => res());
         });
-        if (durable) await fsync((stream as unknown as { fd: number }).fd);
+        await behind?.settle();
+        if (durable) await fsync(fd);
         stream.destroy();
         await closed;
         if (failure) throw failure;
@@ -281,6 +288,8 @@ async function fileSink(target: string, final: string, durable: boolean): Promis
     async abort() {
       if (state !== 'open') return;
       state = 'aborted';
+      // the descriptor is closed below: no fdatasync may still be using it (its number could be reused)
+      await behind?.settle().catch(() => {});
       stream.destroy();
       await closed;
       await unlink(temp).catch(() => {});

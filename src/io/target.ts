@@ -1,18 +1,26 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { drained } from './streams.js';
+import type { WriteBehind } from './write-behind.js';
 
 /** Where the tar writer puts bytes. `write` may return a promise when the target needs a pause. */
 export interface ByteTarget {
   write(b: Buffer): void | Promise<void>;
 }
 
-/** A regular file: plain write(2) calls, so a chunk is on its way before the source reuses it. */
+/**
+ * A regular file: plain write(2) calls, so a chunk is on its way before the source reuses it.
+ * `behind`: a durable output's background flush, told of every write (see WriteBehind).
+ */
 export class FdTarget implements ByteTarget {
-  constructor(private readonly fd: number) {}
-  write(b: Buffer): void {
+  constructor(
+    private readonly fd: number,
+    private readonly behind?: WriteBehind,
+  ) {}
+  write(b: Buffer): void | Promise<void> {
     let off = 0;
     while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    return this.behind?.wrote(b.length); // written already: a pause here never holds on to `b`
   }
 }
 
