@@ -5,6 +5,7 @@ import { type Platform, platformMatches, platformString } from './archive/graph.
 import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
 import { FdTarget, StreamTarget } from './io/target.js';
+import { PipeTarget } from './io/pipe.js';
 import type { Digest } from './digest.js';
 import { type EntryRecord, derivedHeader, normalizeEntryPath } from './archive/entry.js';
 import { type ConversionPlan, type ConvertedLayer, type RecodeResult, type StreamAction, planConversion } from './convert/plan.js';
@@ -239,8 +240,15 @@ async function openWriter(
   if ('writer' in sink) return { sink, writer: sink.writer, compression: 'none' };
   const compression = outputCompression(opts.compress, opts.output);
   const stage = compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
-  // a plain file output takes write(2) calls directly; streams get copies of reused chunks
-  const target = stage ? new StreamTarget(stage.stream, reused) : sink.fd !== undefined ? new FdTarget(sink.fd) : new StreamTarget(sink.stream, reused);
+  // a plain file output, and a pipe on standard output, take write(2) calls directly; streams get
+  // copies of reused chunks
+  const target = stage
+    ? new StreamTarget(stage.stream, reused)
+    : sink.fd !== undefined
+      ? new FdTarget(sink.fd)
+      : sink.pipeFd !== undefined
+        ? new PipeTarget(sink.pipeFd, sink.stream)
+        : new StreamTarget(sink.stream, reused);
   return { sink, writer: new TarWriter(target), compression, ...(stage ? { stage } : {}) };
 }
 

@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { constants as FS, closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ArchiveError, IoError, ioError } from '../errors.js';
 import { type ByteSource, FdSource, StreamSource } from './bytes.js';
 import { openDirectory } from './dir-source.js';
+import { PipeSource, openStdinPipe } from './pipe.js';
 import { peek } from './streams.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
@@ -33,6 +34,11 @@ const READ_CHUNK = 1 << 20;
 /** Open a file, `-` (standard input) or an existing stream, and undo any outer compression. */
 export async function openInput(input: string | Readable): Promise<InputSource> {
   if (typeof input === 'string' && input !== '-') return openFile(input);
+  // standard input belongs to copyedit on the command line: nobody has read process.stdin before
+  if (input === '-') {
+    const fd = openStdinPipe();
+    if (fd !== undefined) return fromPipe(fd, 'standard input');
+  }
   const raw = typeof input === 'string' ? process.stdin : input;
   const label = typeof input === 'string' ? 'standard input' : 'input stream';
   return fromStream(raw, label, undefined);
@@ -90,6 +96,48 @@ async function openFile(path: string): Promise<InputSource> {
   // an open error surfaces on first read; attach now so it is not unhandled
   raw.on('error', () => {});
   return fromStream(raw, path, size);
+}
+
+/**
+ * A pipe on standard input (`docker save x | copyedit edit - ...`): read(2) into one reused buffer,
+ * as a file is. Compressed input is sniffed from the same buffer and then streamed through the
+ * decompressor, the bytes already read first.
+ */
+export async function fromPipe(fd: number, label: string): Promise<InputSource> {
+  const source = new PipeSource(fd);
+  const close = () => source.close();
+  let compression: Compression;
+  try {
+    const head = await source.peek(6);
+    if (head.length === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', label);
+    compression = sniffCompression(head);
+  } catch (e) {
+    close();
+    if (e instanceof ArchiveError) throw e;
+    throw ioError('read', label, e);
+  }
+  if (compression === 'none') return { reader: source, compression, label, bytesRead: () => source.bytesRead, close };
+  const stream = decompress(pipeStream(source), compression, label);
+  stream.on('error', () => {});
+  return { reader: new StreamSource(stream), compression, label, bytesRead: () => source.bytesRead, close: () => stream.destroy() };
+}
+
+/** The rest of a pipe as a stream of fresh chunks (for a decompressor, which may keep them). */
+function pipeStream(source: PipeSource): Readable {
+  return Readable.from(
+    (async function* () {
+      try {
+        for (;;) {
+          const c = await source.read(1 << 20);
+          if (c.length === 0) return;
+          yield Buffer.from(c);
+        }
+      } finally {
+        source.close();
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /** An OCI image layout directory, read as the tar archive of it (src/io/dir-source.ts). */
