@@ -236,6 +236,8 @@ export class PipeTarget implements ByteTarget {
   ) {}
 
   write(b: Buffer): void | Promise<void> {
+    // bytes still queued in the stream (someone wrote there first) go out before ours
+    if (this.stream.writableLength > 0) return this.later(b);
     let off = 0;
     while (off < b.length) {
       try {
