@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { constants as FS, closeSync, openSync, writeSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
@@ -100,6 +102,45 @@ describe('PipeSource', { skip: NOFIFO }, () => {
     assert.ok(got.equals(data));
     // the reader waited for the writer's ~43 pieces; timers (and signal handlers) ran meanwhile
     assert.ok(ticks >= 10, `timers ran ${ticks} times while reading`);
+  });
+
+  it('gathers what the pipe holds into one chunk of up to 1 MiB, without waiting for more', async () => {
+    // read(2) on a pipe gives at most 64 KiB; a writer that keeps up refills it between our reads.
+    // That timing cannot be arranged with a real pipe, so fs.readSync answers from a script here.
+    const { r, w } = nonBlockingPair();
+    const piece = (k: number, len = 64 << 10) => Buffer.alloc(len, k);
+    const script: (Buffer | 'EAGAIN')[] = [...Array.from({ length: 20 }, (_, k) => piece(k)), 'EAGAIN', piece(99, 10_000)];
+    const real = fs.readSync;
+    (fs as { readSync: unknown }).readSync = (fd: number, buf: Buffer, off: number, len: number, pos: null) => {
+      if (fd !== r) return real(fd, buf, off, len, pos);
+      const next = script[0];
+      if (next === undefined) return 0;
+      if (next === 'EAGAIN') {
+        script.shift();
+        throw Object.assign(new Error('EAGAIN: resource temporarily unavailable, read'), { code: 'EAGAIN' });
+      }
+      const n = next.copy(buf, off, 0, Math.min(len, next.length));
+      if (n === next.length) script.shift();
+      else script[0] = next.subarray(n);
+      return n;
+    };
+    syncBuiltinESMExports();
+    try {
+      const src = new PipeSource(r);
+      const sizes: number[] = [];
+      for (;;) {
+        const c = await src.read(4 << 20);
+        if (c.length === 0) break;
+        sizes.push(c.length);
+      }
+      src.close();
+      // 16 pieces fill 1 MiB; the other 4 come before the EAGAIN (nothing more is waited for); then the last
+      assert.deepEqual(sizes, [1 << 20, 4 * (64 << 10), 10_000]);
+    } finally {
+      (fs as { readSync: unknown }).readSync = real;
+      syncBuiltinESMExports();
+      closeSync(w);
+    }
   });
 
   it('peek: the first bytes across several small writes, left in place for read', async () => {
