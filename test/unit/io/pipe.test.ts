@@ -104,7 +104,7 @@ describe('PipeSource', { skip: NOFIFO }, () => {
     assert.ok(ticks >= 10, `timers ran ${ticks} times while reading`);
   });
 
-  it('gathers what the pipe holds into one chunk of up to 1 MiB, without waiting for more', async () => {
+  it('gathers what the pipe holds into one chunk of up to 1 MiB, without waiting for more', { timeout: 5000 }, async () => {
     // read(2) on a pipe gives at most 64 KiB; a writer that keeps up refills it between our reads.
     // That timing cannot be arranged with a real pipe, so fs.readSync answers from a script here.
     const { r, w } = nonBlockingPair();
