@@ -142,6 +142,15 @@ export class PipeSource implements ByteSource {
     return total;
   }
 
+  /** Stop reading: the bytes read but not taken yet (a copy, in order), the descriptor closed. */
+  detach(): Buffer {
+    const held = Buffer.from(this.buf.subarray(this.start, this.end));
+    const stash = this.waiter?.drain();
+    this.start = this.end = 0;
+    this.close();
+    return stash ? Buffer.concat([held, stash]) : held;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -216,6 +225,13 @@ class PipeWaiter {
   /** True when a wake-up brought more than its caller took: those bytes come before any read(2). */
   get holding(): boolean {
     return this.stash !== undefined;
+  }
+
+  /** The held bytes, no longer held. */
+  drain(): Buffer | undefined {
+    const s = this.stash;
+    this.stash = undefined;
+    return s;
   }
 
   /** Copy up to `len` held bytes into `buf` at `at`. */
