@@ -5,6 +5,7 @@ import { type Platform, platformMatches, platformString } from './archive/graph.
 import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
 import { FdTarget, StreamTarget } from './io/target.js';
+import { PipeTarget } from './io/pipe.js';
 import type { Digest } from './digest.js';
 import { type EntryRecord, derivedHeader, normalizeEntryPath } from './archive/entry.js';
 import { type ConversionPlan, type ConvertedLayer, type RecodeResult, type StreamAction, planConversion } from './convert/plan.js';
@@ -239,8 +240,17 @@ async function openWriter(
   if ('writer' in sink) return { sink, writer: sink.writer, compression: 'none' };
   const compression = outputCompression(opts.compress, opts.output);
   const stage = compression !== 'none' ? compressInto(compression, sink.stream) : undefined;
-  // a plain file output takes write(2) calls directly; streams get copies of reused chunks
-  const target = stage ? new StreamTarget(stage.stream, reused) : sink.fd !== undefined ? new FdTarget(sink.fd, sink.writeBehind) : new StreamTarget(sink.stream, reused);
+  // a plain file output takes write(2) calls directly, and so does a pipe on standard output fed
+  // from one reused buffer (a file, a pipe); streams get copies of reused chunks. Chunks from a
+  // decompressor stay on the stream: their writes then overlap the inflating (on the thread pool),
+  // which write(2) calls waited for would not (1.4 GiB of gzip: 4.5 s that way, 6-7 s the other)
+  const target = stage
+    ? new StreamTarget(stage.stream, reused)
+    : sink.fd !== undefined
+      ? new FdTarget(sink.fd, sink.writeBehind)
+      : sink.pipeFd !== undefined && reused
+        ? new PipeTarget(sink.pipeFd, sink.stream)
+        : new StreamTarget(sink.stream, reused);
   return { sink, writer: new TarWriter(target), compression, ...(stage ? { stage } : {}) };
 }
 

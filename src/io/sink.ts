@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { IoError, UsageError, ioError } from '../errors.js';
 import { removePendingDirsSync } from './dir-target.js';
+import { stdoutIsPipe } from './pipe.js';
 import { WriteBehind } from './write-behind.js';
 
 /**
@@ -28,6 +29,11 @@ export interface OutputSink {
   readonly fd?: number;
   /** A durable file output's background flush: whoever writes to `fd` tells it of each write. */
   readonly writeBehind?: WriteBehind;
+  /**
+   * Standard output when it is a pipe: written with plain write(2) calls (PipeTarget), `stream`
+   * (on the same descriptor) only to wait when the pipe is full.
+   */
+  readonly pipeFd?: number;
   readonly label: string;
   /** Flush, fsync and move into place. */
   commit(): Promise<void>;
@@ -66,7 +72,8 @@ export async function openOutput(output: string | Writable, options: OutputOptio
     if (!options.allowTerminal && isatty(1)) {
       throw new UsageError('refusing to write a binary archive to a terminal (standard output); redirect it (-o - > out.tar, -o - | docker load) or name a file with -o FILE');
     }
-    return streamSink(process.stdout, 'standard output');
+    const sink = streamSink(process.stdout, 'standard output');
+    return stdoutIsPipe() ? { ...sink, pipeFd: 1 } : sink;
   }
   let st: import('node:fs').Stats | undefined;
   try {

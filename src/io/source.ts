@@ -7,6 +7,7 @@ import * as zlib from 'node:zlib';
 import { ArchiveError, IoError, ioError } from '../errors.js';
 import { type ByteSource, FdSource, StreamSource } from './bytes.js';
 import { openDirectory } from './dir-source.js';
+import { PipeSource, openStdinPipe } from './pipe.js';
 import { peek } from './streams.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
@@ -33,6 +34,11 @@ const READ_CHUNK = 1 << 20;
 /** Open a file, `-` (standard input) or an existing stream, and undo any outer compression. */
 export async function openInput(input: string | Readable): Promise<InputSource> {
   if (typeof input === 'string' && input !== '-') return openFile(input);
+  // standard input belongs to copyedit on the command line: nobody has read process.stdin before
+  if (input === '-') {
+    const fd = openStdinPipe();
+    if (fd !== undefined) return fromPipe(fd, 'standard input', () => process.stdin);
+  }
   const raw = typeof input === 'string' ? process.stdin : input;
   const label = typeof input === 'string' ? 'standard input' : 'input stream';
   return fromStream(raw, label, undefined);
@@ -90,6 +96,36 @@ async function openFile(path: string): Promise<InputSource> {
   // an open error surfaces on first read; attach now so it is not unhandled
   raw.on('error', () => {});
   return fromStream(raw, path, size);
+}
+
+/**
+ * A pipe on standard input (`docker save x | copyedit edit - ...`): read(2) into one reused buffer,
+ * as a file is. Compressed input is sniffed from that buffer; the decompressor then reads the
+ * pipe through `rest()` (a stream on the same pipe: process.stdin), the bytes already read first:
+ * the decompressor takes a stream anyway, and keeps the chunks it is given.
+ */
+export async function fromPipe(fd: number, label: string, rest: () => Readable): Promise<InputSource> {
+  const source = new PipeSource(fd);
+  const close = () => source.close();
+  let compression: Compression;
+  try {
+    const head = await source.peek(6);
+    if (head.length === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', label);
+    compression = sniffCompression(head);
+  } catch (e) {
+    close();
+    if (e instanceof ArchiveError) throw e;
+    throw ioError('read', label, e);
+  }
+  if (compression === 'none') return { reader: source, compression, label, bytesRead: () => source.bytesRead, close };
+  const already = source.detach();
+  const raw = rest();
+  raw.on('error', () => {});
+  raw.unshift(already);
+  const counter = raw as { bytesRead?: number };
+  const stream = decompress(raw, compression, label);
+  stream.on('error', () => {});
+  return { reader: new StreamSource(stream), compression, label, bytesRead: () => already.length + (counter.bytesRead ?? 0), close: () => stream.destroy() };
 }
 
 /** An OCI image layout directory, read as the tar archive of it (src/io/dir-source.ts). */
