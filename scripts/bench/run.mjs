@@ -12,6 +12,8 @@
 // 1.5 against a bare `docker save | docker load` on the Docker 20.10 daemon of the engine suite,
 // when it answers), tools (the manual tar/jq method, skopeo + umoci). --flat also measures
 // copyedit's peak RSS on a 100 MiB archive (and a 5 GiB one with --flat5g).
+// The "Node floor" rows time scripts/bench/node-copy.cjs, a bare read/write loop in Node, against
+// `cat`, and copyedit against it: what Node itself costs, and what copyedit adds on top.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -69,6 +71,7 @@ const big = archive(size, 20000);
 const out = join(dir, 'out.tar');
 const work = join(dir, 'manual');
 const gz = `${big}.gz`;
+const nodeCopy = `node ${q(join(root, 'scripts/bench/node-copy.cjs'))}`;
 const edit = (input, extra = '') => `${bin} edit ${input} -o ${q(out)} --rm-volume all -q ${extra}`;
 
 // the Docker 20.10 daemon of the engine suite (scripts/engines/start.sh), for the daemon rows
@@ -86,16 +89,29 @@ const peer = join(root, '../shared/peers/docker-copyedit/docker_copyedit.py');
 /** name, group, reference (name + script), subject script, issue-11 target (ratio, or ms for startup). */
 const rows = [
   { group: 'edit', name: 'cp in out', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: `cp ${q(big)} ${q(out)}` },
+  { group: 'edit', name: 'node read/write loop (the floor on Node)', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: `${nodeCopy} ${q(big)} ${q(out)}` },
   { group: 'edit', name: 'edit --no-fsync', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: edit(q(big), '--no-fsync'), target: 1.05 },
+  { group: 'edit', name: 'edit --no-fsync (against the Node floor)', ref: ['node read/write loop', `${nodeCopy} ${q(big)} ${q(out)}`], script: edit(q(big), '--no-fsync') },
   { group: 'edit', name: 'edit (fsync before rename, the default)', ref: ['cat in > out; sync out', `cat ${q(big)} > ${q(out)} && sync ${q(out)}`], script: edit(q(big)), target: 1.1 },
   { group: 'edit', name: 'edit --verify --no-fsync', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: edit(q(big), '--verify --no-fsync'), target: 1.25 },
   {
     group: 'pipe',
     name: 'cat in | edit - -o - | cat > out',
-    // the same three processes and two pipes on both sides: copyedit in the place of the middle cat
-    ref: ['cat in | cat | cat > out', `cat ${q(big)} | cat | cat > ${q(out)}`],
+    ref: ['cat in | cat > out', `cat ${q(big)} | cat > ${q(out)}`],
     script: `cat ${q(big)} | ${bin} edit - -o - --rm-volume all -q | cat > ${q(out)}`,
     target: 1.15,
+  },
+  {
+    group: 'pipe',
+    name: 'cat in | node read/write loop | cat > out (the floor on Node)',
+    ref: ['cat in | cat | cat > out', `cat ${q(big)} | cat | cat > ${q(out)}`],
+    script: `cat ${q(big)} | ${nodeCopy} - - | cat > ${q(out)}`,
+  },
+  {
+    group: 'pipe',
+    name: 'cat in | edit - -o - | cat > out (against the Node floor)',
+    ref: ['cat in | node read/write loop | cat > out', `cat ${q(big)} | ${nodeCopy} - - | cat > ${q(out)}`],
+    script: `cat ${q(big)} | ${bin} edit - -o - --rm-volume all -q | cat > ${q(out)}`,
   },
   {
     group: 'gzip',
@@ -109,6 +125,12 @@ const rows = [
   },
   { group: 'startup', name: 'copyedit --version', ref: ['node -e 0', 'node -e 0'], script: `${bin} --version > /dev/null`, targetMs: 90 },
   { group: 'startup', name: 'copyedit edit --help', ref: ['node -e 0', 'node -e 0'], script: `${bin} edit --help > /dev/null`, targetMs: 90 },
+  {
+    group: 'startup',
+    name: 'copyedit edit, a 3 MiB sample, --no-fsync',
+    ref: ['node -e 0', 'node -e 0'],
+    script: `${bin} edit ${q(join(root, 'samples/docker20-legacy.tar'))} -o ${q(out)} --rm-volume all -q --no-fsync`,
+  },
   {
     group: 'daemon',
     name: 'copyedit FROM ce/big:1 INTO ce/big:2 REMOVE ALL VOLUMES',
