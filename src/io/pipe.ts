@@ -1,5 +1,6 @@
 import { constants as FS, closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { net } from '../lazy.js';
 import type { Writable } from 'node:stream';
 import { type ByteSource, InputClosedError } from './bytes.js';
 import type { ByteTarget } from './target.js';
@@ -175,7 +176,7 @@ class PipeWaiter {
   private waiting: (() => void) | undefined;
 
   constructor(fd: number) {
-    this.socket = new Socket({
+    this.socket = new (net().Socket)({
       fd,
       readable: true,
       writable: false,

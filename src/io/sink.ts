@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as FS, createWriteStream, fsync as fsyncCb, openSync, closeSync, unlinkSync, type WriteStream } from 'node:fs';
 import { lstat, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
-import { Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { WriteStream as TtyWriteStream, isatty } from 'node:tty';
+import { net, tty } from '../lazy.js';
 import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -69,7 +68,7 @@ export interface OutputOptions {
 export async function openOutput(output: string | Writable, options: OutputOptions = {}): Promise<OutputSink> {
   if (typeof output !== 'string') return streamSink(output, 'output stream');
   if (output === '-') {
-    if (!options.allowTerminal && isatty(1)) {
+    if (!options.allowTerminal && tty().isatty(1)) {
       throw new UsageError('refusing to write a binary archive to a terminal (standard output); redirect it (-o - > out.tar, -o - | docker load) or name a file with -o FILE');
     }
     const sink = streamSink(process.stdout, 'standard output');
@@ -128,12 +127,16 @@ async function specialSink(output: string, st: import('node:fs').Stats, allowTer
     } catch (e) {
       throw ioError('write', output, e);
     }
-    if (isatty(fd) && !allowTerminal) {
+    if (tty().isatty(fd) && !allowTerminal) {
       closeSync(fd);
       throw new UsageError(`refusing to write a binary archive to the terminal ${output}; name a file with -o FILE or redirect standard output`);
     }
   }
-  const stream: Writable = st.isFIFO() ? new Socket({ fd, readable: false, writable: true }) : isatty(fd) ? new TtyWriteStream(fd) : createWriteStream('', { fd, highWaterMark: 8 << 20 });
+  const stream: Writable = st.isFIFO()
+    ? new (net().Socket)({ fd, readable: false, writable: true })
+    : tty().isatty(fd)
+      ? new (tty().WriteStream)(fd)
+      : createWriteStream('', { fd, highWaterMark: 8 << 20 });
   return streamSink(stream, output);
 }
 

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { constants as FS, closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { childProcess, net, zlib as lazyZlib } from '../lazy.js';
 import { ArchiveError, IoError, ioError } from '../errors.js';
 import { type ByteSource, FdSource, StreamSource } from './bytes.js';
 import { openDirectory } from './dir-source.js';
@@ -149,7 +147,7 @@ function openSpecial(path: string, st: import('node:fs').Stats): Promise<InputSo
     } catch (e) {
       throw ioError('read', path, e);
     }
-    raw = new Socket({ fd, readable: true, writable: false }); // counts its own bytesRead
+    raw = new (net().Socket)({ fd, readable: true, writable: false }); // counts its own bytesRead
   } else {
     raw = createReadStream(path, { highWaterMark: READ_CHUNK });
   }
@@ -194,6 +192,7 @@ const TOOLS: Record<Exclude<Compression, 'none' | 'gzip'>, { cmd: string; pkg: s
  * tool as a child process, still streaming: nothing is written to disk.
  */
 function decompress(raw: Readable, kind: Exclude<Compression, 'none'>, label: string): Readable {
+  const zlib = lazyZlib();
   const z = zlib as unknown as { createZstdDecompress?: () => import('node:stream').Transform };
   if (kind === 'gzip' || (kind === 'zstd' && z.createZstdDecompress)) {
     const t = kind === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : z.createZstdDecompress!();
@@ -210,7 +209,7 @@ function decompress(raw: Readable, kind: Exclude<Compression, 'none'>, label: st
   }
   const tool = TOOLS[kind];
   const out = new PassThrough({ highWaterMark: READ_CHUNK });
-  const child = spawn(tool.cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(tool.cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();
