@@ -13,46 +13,67 @@ export interface ByteSource {
   close(): void;
 }
 
-const CHUNK = 1 << 20;
+/** The size of the one buffer a file or pipe source reads into. */
+export const CHUNK = 1 << 20;
 /** Give signal handlers and timers a turn this often when reading synchronously. */
 const YIELD_EVERY = 64 << 20;
 
-/** A regular file read with plain read(2) calls into one reused buffer, as `cat` does. */
-export class FdSource implements ByteSource {
+/**
+ * A source that reads with read(2) into ONE reused buffer (a file, a pipe): `read` hands out views
+ * of it, and `fill` refills it, giving the event loop a turn every 64 MiB (signals, timers).
+ * Subclasses say how bytes come in (`readInto`).
+ */
+export abstract class ReusedBufferSource implements ByteSource {
   readonly reusesBuffers = true;
-  private readonly buf = Buffer.allocUnsafe(CHUNK);
-  private start = 0;
-  private end = 0;
+  protected readonly buf = Buffer.allocUnsafe(CHUNK);
+  protected start = 0;
+  protected end = 0;
+  protected eof = false;
   private sinceYield = 0;
-  private eof = false;
   bytesRead = 0;
-
-  constructor(
-    private readonly fd: number,
-    private readonly onClose: () => void,
-  ) {}
 
   async read(max: number): Promise<Buffer> {
     if (this.start === this.end) {
       if (this.eof) return this.buf.subarray(0, 0);
-      if (this.sinceYield >= YIELD_EVERY) {
-        this.sinceYield = 0;
-        await new Promise((r) => setImmediate(r));
-      }
-      const n = readSync(this.fd, this.buf, 0, CHUNK, null);
-      this.bytesRead += n;
-      this.sinceYield += n;
       this.start = 0;
-      this.end = n;
-      if (n === 0) {
-        this.eof = true;
-        return this.buf.subarray(0, 0);
-      }
+      this.end = await this.fill(0);
     }
     const n = Math.min(max, this.end - this.start);
     const out = this.buf.subarray(this.start, this.start + n);
     this.start += n;
     return out;
+  }
+
+  /** Read into the buffer at `at`; 0 at the end of the input (then `eof`). */
+  protected async fill(at: number): Promise<number> {
+    if (this.sinceYield >= YIELD_EVERY) {
+      this.sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+    }
+    const n = await this.readInto(at);
+    this.bytesRead += n;
+    this.sinceYield += n;
+    if (n === 0) this.eof = true;
+    return n;
+  }
+
+  /** At most CHUNK - at bytes into the buffer at `at`, 0 at the end of the input. */
+  protected abstract readInto(at: number): number | Promise<number>;
+
+  abstract close(): void;
+}
+
+/** A regular file read with plain read(2) calls into one reused buffer, as `cat` does. */
+export class FdSource extends ReusedBufferSource {
+  constructor(
+    private readonly fd: number,
+    private readonly onClose: () => void,
+  ) {
+    super();
+  }
+
+  protected readInto(at: number): number {
+    return readSync(this.fd, this.buf, at, CHUNK - at, null);
   }
 
   close(): void {

@@ -2,7 +2,7 @@ import { constants as FS, closeSync, fstatSync, openSync, readSync, writeSync } 
 import type { Socket } from 'node:net';
 import { net } from '../lazy.js';
 import type { Writable } from 'node:stream';
-import { type ByteSource, InputClosedError } from './bytes.js';
+import { CHUNK, InputClosedError, ReusedBufferSource } from './bytes.js';
 import type { ByteTarget } from './target.js';
 
 /**
@@ -16,11 +16,8 @@ import type { ByteTarget } from './target.js';
  * 64 MiB, as FdSource does).
  */
 
-const CHUNK = 1 << 20;
 /** A pipe holds 64 KiB by default: what one wake-up can bring. */
 const WAKE_CHUNK = 64 << 10;
-/** Give signal handlers and timers a turn this often when bytes never stop coming. */
-const YIELD_EVERY = 64 << 20;
 
 /**
  * A private, non-blocking descriptor on the pipe that is standard input, or undefined when fd 0 is
@@ -70,30 +67,13 @@ function quietly<T>(call: () => T): T {
  * A pipe read with read(2) into one reused buffer. The descriptor may be blocking (reads then wait
  * in the kernel, like cat's) or non-blocking (an empty pipe is waited for on the event loop).
  */
-export class PipeSource implements ByteSource {
-  readonly reusesBuffers = true;
-  private readonly buf = Buffer.allocUnsafe(CHUNK);
-  private start = 0;
-  private end = 0;
-  private sinceYield = 0;
-  private eof = false;
+export class PipeSource extends ReusedBufferSource {
   private closed = false;
   /** Created at the first EAGAIN: a socket on the same descriptor, read only to wait for bytes. */
   private waiter: PipeWaiter | undefined;
-  bytesRead = 0;
 
-  constructor(private readonly fd: number) {}
-
-  async read(max: number): Promise<Buffer> {
-    if (this.start === this.end) {
-      if (this.eof) return this.buf.subarray(0, 0);
-      this.start = 0;
-      this.end = await this.fill(0);
-    }
-    const n = Math.min(max, this.end - this.start);
-    const out = this.buf.subarray(this.start, this.start + n);
-    this.start += n;
-    return out;
+  constructor(private readonly fd: number) {
+    super();
   }
 
   /** The first `n` bytes (fewer at the end of the input), left in place for read(). */
@@ -115,11 +95,7 @@ export class PipeSource implements ByteSource {
    * 1 MiB (without waiting for more than is there) hands the tar reader and writer 16 times fewer
    * chunks when copyedit is the slower end, and each chunk costs a few promises there.
    */
-  private async fill(at: number): Promise<number> {
-    if (this.sinceYield >= YIELD_EVERY) {
-      this.sinceYield = 0;
-      await new Promise((r) => setImmediate(r));
-    }
+  protected async readInto(at: number): Promise<number> {
     let total = 0;
     while (at + total < CHUNK) {
       let n: number;
@@ -137,9 +113,6 @@ export class PipeSource implements ByteSource {
       if (n === 0) break; // the end (read again by the next call, which then returns 0)
       total += n;
     }
-    this.bytesRead += total;
-    this.sinceYield += total;
-    if (total === 0) this.eof = true;
     return total;
   }
 

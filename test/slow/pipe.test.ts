@@ -5,7 +5,7 @@
  * non-blocking stdin works; SIGTERM is handled at once while either pipe is stalled.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as FS, closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -171,15 +171,7 @@ describe('standard input and output as pipes (issue 11)', { skip: SKIP }, () => 
     await feed(w, bytes.subarray(0, bytes.length >> 1));
     await until(async () => (await readdir(outDir)).some((n) => n.endsWith('.copyedit-tmp')), 'the temporary output');
     await new Promise((res) => setTimeout(res, 200)); // and has read all that was there
-    const t0 = Date.now();
-    child.kill('SIGTERM');
-    // a run blocked in read(2) or write(2) would only see the signal once the pipe moves: move it
-    // after 5 s, so that such a run fails this test instead of hanging it
-    const unstall = setTimeout(close, 5000);
-    const code = await exited;
-    const took = Date.now() - t0;
-    clearTimeout(unstall);
-    close();
+    const { code, took } = await sigterm(child, exited, close);
     assert.equal(code, 143, stderr);
     assert.ok(took < 3000, `exited ${took} ms after SIGTERM`);
     assert.equal(stderr.trim(), 'copyedit: interrupted by SIGTERM; no output was written');
@@ -197,16 +189,24 @@ describe('standard input and output as pipes (issue 11)', { skip: SKIP }, () => 
     child.stdin!.end(await readFile(big));
     // nobody reads the FIFO: the run fills it (64 KiB) and waits for room
     await new Promise((res) => setTimeout(res, 1500));
-    const t0 = Date.now();
-    child.kill('SIGTERM');
-    // a run blocked in read(2) or write(2) would only see the signal once the pipe moves: move it
-    // after 5 s, so that such a run fails this test instead of hanging it
-    const unstall = setTimeout(close, 5000);
-    const code = await exited;
-    const took = Date.now() - t0;
-    clearTimeout(unstall);
-    close();
+    const { code, took } = await sigterm(child, exited, close);
     assert.equal(code, 143, stderr);
     assert.ok(took < 3000, `exited ${took} ms after SIGTERM`);
   });
 });
+
+/**
+ * SIGTERM to a run waiting on a stalled pipe: its exit code and how long it took. A run blocked in
+ * read(2) or write(2) would only see the signal once the pipe moves: the pipe is moved after 5 s,
+ * so that such a run fails the test instead of hanging it.
+ */
+async function sigterm(child: ChildProcess, exited: Promise<number | null>, close: () => void): Promise<{ code: number | null; took: number }> {
+  const t0 = Date.now();
+  child.kill('SIGTERM');
+  const unstall = setTimeout(close, 5000);
+  const code = await exited;
+  const took = Date.now() - t0;
+  clearTimeout(unstall);
+  close();
+  return { code, took };
+}
