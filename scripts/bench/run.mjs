@@ -144,6 +144,15 @@ const rows = [
   },
   {
     group: 'daemon',
+    name: 'docker save ce/big:1 | node read/write loop | docker load (the floor on Node)',
+    ref: ['docker save ce/big:1 | docker load', 'docker save ce/big:1 | docker load -q'],
+    script: `docker save ce/big:1 | ${nodeCopy} - - | docker load -q`,
+    env: engineEnv,
+    skip: engineEnv ? undefined : 'the Docker 20.10 daemon of scripts/engines/start.sh does not answer',
+    runs: 3,
+  },
+  {
+    group: 'daemon',
     name: 'docker-copyedit 1.5: FROM ce/big:1 INTO ce/big:3 REMOVE ALL VOLUMES',
     ref: ['docker save ce/big:1 | docker load', 'docker save ce/big:1 | docker load -q'],
     script: `cd ${q(dir)} && python3 ${q(peer)} FROM ce/big:1 INTO ce/big:3 REMOVE ALL VOLUMES -T ${q(join(dir, 'peer.tmp'))} > /dev/null 2>&1`,
