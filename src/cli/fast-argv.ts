@@ -49,7 +49,7 @@ export function fastParse(rest: readonly string[], commands: readonly Command[])
     if (!hit && long && word.startsWith('no-')) {
       const negated = byName.get(word.slice(3));
       // yargs negates any boolean (`--no-debug`); a negated value-taking option is not ours to read
-      if (!negated || negated[1].type !== 'boolean' || inline !== undefined || switchValue || negated[0] !== word.slice(3)) return undefined;
+      if (negated?.[1].type !== 'boolean' || inline !== undefined || switchValue || negated[0] !== word.slice(3)) return undefined;
       if (negated[0] in parsed) return undefined;
       parsed[negated[0]] = false;
       continue;
