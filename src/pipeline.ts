@@ -4,7 +4,7 @@ import { type ArchiveModel, type ImageModel, type ImageTarget, type LayoutName, 
 import { type Platform, platformMatches, platformString } from './archive/graph.js';
 import { scanArchive } from './archive/scan.js';
 import { TarWriter } from './archive/write.js';
-import { FdTarget, StreamTarget } from './io/target.js';
+import { type ByteTarget, FdTarget, StreamTarget } from './io/target.js';
 import { PipeTarget } from './io/pipe.js';
 import type { Digest } from './digest.js';
 import { type EntryRecord, derivedHeader, normalizeEntryPath } from './archive/entry.js';
@@ -29,6 +29,7 @@ import { checkTag, normalizeReference } from './reference.js';
 import { type OutputEntry, type RewritePlan, type RewriteRequest, type TargetChange, planRewrite } from './rewrite/propagate.js';
 import { selectTargets } from './select.js';
 import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from './verify/index.js';
+import { Readback } from './verify/readback.js';
 
 export interface EditArchiveOptions {
   /** A path, `-` for standard input, or a readable stream of the (possibly compressed) archive. */
@@ -162,11 +163,12 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   const stage = out?.stage;
   const compression = out?.compression ?? 'none';
   const { edits, editOpts } = editSettings(opts, tags);
+  const readback = out && opts.verify ? readBack(out.target) : undefined;
   try {
     // --only-platform drops layers that stream past before the index says whose they are: a file
     // is read twice (the first pass reads metadata and skips layer bytes' meaning, not their I/O)
     const skip = sink && opts.onlyPlatforms?.length ? await layersToLeaveOut(opts.input, edits, editOpts) : undefined;
-    const hasher = writer && opts.verify ? new EntryHasher() : undefined;
+    const hasher = writer && opts.verify ? new EntryHasher({ decompress: true, ...(readback ? { readback } : {}) }) : undefined;
     const entries = await scanArchive(
       source.reader,
       (entry, body) => (writer && !skip?.has(entry.name) ? writer.writeStream(entry, hasher ? hasher.tap(entry, body) : body) : drain(body)),
@@ -187,12 +189,15 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
     const verification =
       hasher &&
       sink &&
-      verifyWritten(
+      (await verifyWritten(
         entries.filter((e) => !e.data && !skip?.has(e.name)),
         plan.entries,
         hasher,
         sink.label,
-      );
+      ).catch((e: unknown) => {
+        throw ioError('read back', sink.label, e);
+      }));
+    readback?.close();
     if (verification) assertVerified(verification);
     if (writer && sink) {
       for (const out of plan.entries) await writer.writeBuffer(clampMtime(out.header, out.raw, opts.sourceDateEpoch), out.data, out.raw);
@@ -211,6 +216,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       ...(verification ? { verification } : {}),
     };
   } catch (e) {
+    readback?.close();
     stage?.abort();
     source.close();
     await sink?.abort();
@@ -230,7 +236,7 @@ async function openWriter(
   opts: EditArchiveOptions,
   source: InputSource,
   reused: boolean,
-): Promise<{ sink: OutputSink | DirSink; writer: ArchiveWriter; stage?: CompressStage; compression: OutputCompression }> {
+): Promise<{ sink: OutputSink | DirSink; writer: ArchiveWriter; stage?: CompressStage; compression: OutputCompression; target?: ByteTarget }> {
   const fsync = { fsync: opts.fsync !== false };
   const dirOut = await dirOutputPath(opts.output);
   const sink = await (dirOut !== undefined ? openDirOutput(dirOut, { ...fsync, inputLabel: source.label }) : openOutput(opts.output as string | Writable, fsync)).catch((e: unknown) => {
@@ -251,7 +257,13 @@ async function openWriter(
       : sink.pipeFd !== undefined && reused
         ? new PipeTarget(sink.pipeFd, sink.stream)
         : new StreamTarget(sink.stream, reused);
-  return { sink, writer: new TarWriter(target), compression, ...(stage ? { stage } : {}) };
+  return { sink, writer: new TarWriter(target), compression, target, ...(stage ? { stage } : {}) };
+}
+
+/** `--verify` into a plain file: large entries are hashed by reading them back (see Readback). */
+function readBack(target: ByteTarget | undefined): Readback | undefined {
+  if (!(target instanceof FdTarget)) return undefined;
+  return Readback.open(target.fd, () => target.position);
 }
 
 /** What an OCI layout directory output left out of the archive (manifest.json and the like), in one line. */
@@ -400,8 +412,9 @@ async function writeConverted(
 }> {
   const source = await openInput(inputPath);
   opts.onInput?.(source);
-  const { sink, writer, stage, compression } = await openWriter(opts, source, true);
-  const hasher = opts.verify ? new EntryHasher() : undefined;
+  const { sink, writer, stage, compression, target } = await openWriter(opts, source, true);
+  const readback = opts.verify ? readBack(target) : undefined;
+  const hasher = opts.verify ? new EntryHasher({ decompress: true, ...(readback ? { readback } : {}) }) : undefined;
   const streamed: EntryRecord[] = [];
   const results = new Map<number, RecodeResult>();
   const dir = spoolDir(opts.output);
@@ -450,7 +463,12 @@ async function writeConverted(
     for (const e of again) if (e.data && conv.actions.has(e.index)) await act(e, once(e.data));
     const out = conv.finish(results);
     const entries = out.entries.map((o) => ({ ...o, header: clampMtime(o.header, o.raw, epoch) }));
-    const verification = hasher ? verifyWritten(streamed, entries, hasher, sink.label) : undefined;
+    const verification = hasher
+      ? await verifyWritten(streamed, entries, hasher, sink.label).catch((e: unknown) => {
+          throw ioError('read back', sink.label, e);
+        })
+      : undefined;
+    readback?.close();
     if (verification) assertVerified(verification);
     for (const o of entries) await writer.writeBuffer(o.header, o.data, o.raw);
     await writer.finish();
@@ -458,6 +476,7 @@ async function writeConverted(
     await sink.commit();
     return { entries, layers: out.layers, roots: out.roots, compression, notes: dirNotes(sink), leftOut: 'leftOut' in sink ? sink.leftOut : [], ...(verification ? { verification } : {}) };
   } catch (e) {
+    readback?.close();
     stage?.abort();
     source.close();
     await sink.abort();

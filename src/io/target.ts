@@ -13,13 +13,16 @@ export interface ByteTarget {
  * `behind`: a durable output's background flush, told of every write (see WriteBehind).
  */
 export class FdTarget implements ByteTarget {
+  /** Bytes written so far: the file's size, since it was empty. */
+  position = 0;
   constructor(
-    private readonly fd: number,
+    readonly fd: number,
     private readonly behind?: WriteBehind,
   ) {}
   write(b: Buffer): void | Promise<void> {
     let off = 0;
     while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    this.position += b.length;
     return this.behind?.wrote(b.length); // written already: a pause here never holds on to `b`
   }
 }

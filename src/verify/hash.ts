@@ -5,6 +5,7 @@ import type { EntryRecord } from '../archive/entry.js';
 import { Digest, type DigestAlgorithm } from '../digest.js';
 import { type Compression, sniffCompression } from '../io/source.js';
 import { ShaOffload } from './offload.js';
+import type { Readback } from './readback.js';
 
 /** What hashing one entry's bytes found. */
 export interface EntryHashes {
@@ -38,6 +39,9 @@ export function storedDigest(h: EntryHashes | undefined, algorithm: DigestAlgori
   return algorithm === 'sha256' ? h.stored : h.sha512;
 }
 
+/** Entries from this size on are read back (`readback`); smaller ones cost less hashed as they pass. */
+const READBACK_MIN = 8 << 20;
+
 type ZstdZlib = { createZstdDecompress?: () => Transform };
 
 /** Node >= 22.15 has zstd in zlib; older Nodes cannot decompress zstd layers in-process. */
@@ -54,12 +58,25 @@ export class EntryHasher {
   private readonly results = new Map<EntryRecord, EntryHashes>();
   /** sha256 of large entries runs on a worker thread, overlapping the copy. */
   private readonly sha = new ShaOffload();
+  /** Results of entries hashed by reading the output back (`readback`), still being computed. */
+  private readonly pending: Promise<void>[] = [];
 
   /**
    * `sha512` says which entries also get a sha512 of their stored bytes (default `needsSha512`: the
    * entries whose name says sha512); every other entry is hashed with sha256 only.
    */
-  constructor(private readonly options: { readonly decompress: boolean; readonly sha512?: (entry: EntryRecord) => boolean } = { decompress: true }) {}
+  constructor(
+    private readonly options: {
+      readonly decompress: boolean;
+      readonly sha512?: (entry: EntryRecord) => boolean;
+      /**
+       * The output file being written, to hash large entries by reading them back from it (see
+       * Readback) instead of as they pass; `tap`'s caller must have written each chunk before
+       * asking for the next. Results then come in later: `settle()` waits for them.
+       */
+      readonly readback?: Readback;
+    } = { decompress: true },
+  ) {}
 
   private wantsSha512(entry: EntryRecord): boolean {
     return (this.options.sha512 ?? needsSha512)(entry);
@@ -71,14 +88,17 @@ export class EntryHasher {
       yield* body;
       return;
     }
-    const stored = this.sha.begin(entry.header.size);
+    const readback = entry.header.size >= READBACK_MIN ? this.options.readback : undefined;
+    const remote = readback?.begin(entry.header.size);
+    remote?.catch(() => {}); // a failure is reported by settle(), not as an unhandled rejection
+    const stored = remote ? undefined : this.sha.begin(entry.header.size);
     const sha512 = this.wantsSha512(entry) ? createHash('sha512') : undefined;
     let size = 0;
     let head: Buffer | undefined = Buffer.alloc(0);
     let compression: Compression = 'none';
     let inflater: Inflater | undefined;
     for await (const chunk of body) {
-      const pause = stored.update(chunk);
+      const pause = stored?.update(chunk);
       sha512?.update(chunk);
       if (pause) await pause;
       size += chunk.length;
@@ -93,17 +113,18 @@ export class EntryHasher {
         } else head = Buffer.from(joined); // the source may reuse its buffer
       } else if (inflater) await inflater.write(chunk);
       yield chunk;
+      readback?.advance(); // the chunk is written now: a thread waiting for it may read it back
     }
     if (head) {
       compression = sniffCompression(head);
       inflater = this.inflaterFor(compression);
       if (inflater) await inflater.write(head);
     }
-    const storedDigest = Digest.sha256Hex(await stored.digest());
     let content: Digest | undefined;
     let contentProblem: string | undefined;
     let corrupt = false;
-    if (compression === 'none') content = storedDigest;
+    if (compression === 'none')
+      content = undefined; // the stored digest, once known
     else if (!this.options.decompress) contentProblem = 'not decompressed';
     else if (!inflater) contentProblem = `${compression}-compressed, and this Node (${process.version}) cannot decompress ${compression} in-process`;
     else {
@@ -114,15 +135,28 @@ export class EntryHasher {
         corrupt = true;
       }
     }
-    this.results.set(entry, {
-      stored: storedDigest,
-      ...(sha512 ? { sha512: Digest.fromHex('sha512', sha512.digest('hex')) } : {}),
-      size,
-      compression,
-      ...(content ? { content } : {}),
-      ...(contentProblem ? { contentProblem } : {}),
-      ...(corrupt ? { corrupt } : {}),
-    });
+    const sha512Digest = sha512 ? Digest.fromHex('sha512', sha512.digest('hex')) : undefined;
+    const done = (hex: string) => {
+      const storedDigest = Digest.sha256Hex(hex);
+      this.results.set(entry, {
+        stored: storedDigest,
+        ...(sha512Digest ? { sha512: sha512Digest } : {}),
+        size,
+        compression,
+        ...(compression === 'none' ? { content: storedDigest } : content ? { content } : {}),
+        ...(contentProblem ? { contentProblem } : {}),
+        ...(corrupt ? { corrupt } : {}),
+      });
+    };
+    if (!remote) return done(await stored!.digest());
+    const later = remote.then(done);
+    later.catch(() => {}); // reported by settle()
+    this.pending.push(later);
+  }
+
+  /** Wait for the entries still being hashed by reading them back; throws what a read-back met. */
+  async settle(): Promise<void> {
+    await Promise.all(this.pending.splice(0));
   }
 
   /** Drain `body`, hashing it (for readers that do not write the bytes anywhere). */

@@ -37,7 +37,13 @@ export function assertVerified(report: VerifyReport): void {
  * Verify an archive being written: the entries streamed through `hasher.tap` (in order), then the
  * metadata entries held in memory. Used by `edit --verify` before the output is committed.
  */
-export function verifyWritten(streamed: readonly EntryRecord[], written: readonly { readonly header: Header; readonly data: Buffer }[], hasher: EntryHasher, label: string): VerifyReport {
+export async function verifyWritten(
+  streamed: readonly EntryRecord[],
+  written: readonly { readonly header: Header; readonly data: Buffer }[],
+  hasher: EntryHasher,
+  label: string,
+): Promise<VerifyReport> {
+  await hasher.settle();
   const entries: EntryRecord[] = [...streamed];
   for (const w of written) entries.push({ index: entries.length, name: w.header.name, path: normalizeEntryPath(w.header.name), header: { ...w.header, size: w.data.length }, data: w.data });
   return verifyEntries(entries, hasher, label);
