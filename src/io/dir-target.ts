@@ -278,7 +278,8 @@ function mkdirSyncExclusive(p: string): void {
   mkdirSync(p, { mode: 0o755 });
 }
 
-function fsyncDir(p: string): void {
+/** fsync a directory: makes a rename (or a new name) in it durable. */
+export function fsyncDir(p: string): void {
   const fd = openSync(p, FS.O_RDONLY | FS.O_DIRECTORY);
   try {
     fsyncSync(fd);

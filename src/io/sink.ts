@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { IoError, UsageError, ioError } from '../errors.js';
-import { removePendingDirsSync } from './dir-target.js';
+import { fsyncDir, removePendingDirsSync } from './dir-target.js';
 import { stdoutIsPipe } from './pipe.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -293,6 +293,15 @@ async function fileSink(target: string, final: string, durable: boolean): Promis
       } catch (e) {
         await sink.abort();
         throw ioError('write', target, e);
+      }
+      // the rename's own durability: without it a crash may bring back the old target. Best
+      // effort, as for a directory output: the new archive is in place whatever this says.
+      if (durable) {
+        try {
+          fsyncDir(dir);
+        } catch {
+          /* a directory we may write but not read, or a file system that cannot sync one */
+        }
       }
     },
     async abort() {

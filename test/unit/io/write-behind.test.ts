@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
@@ -183,4 +184,31 @@ for (const kind of ['file', 'OCI layout directory'] as const)
         assert.deepEqual(left, []);
       });
     }
+
+    it('the rename is made durable: the directory is fsynced once the output has its name (not with --no-fsync)', async () => {
+      for (const durable of [true, false]) {
+        const out = join(dir, `renamed-${durable}${kind === 'file' ? '.tar' : ''}`);
+        const synced: { path: string; named: boolean }[] = [];
+        const real = fs.fsyncSync;
+        const m = mock.method(fs, 'fsyncSync', (fd: number) => {
+          const path = fs.readlinkSync(`/proc/self/fd/${fd}`);
+          synced.push({ path, named: fs.existsSync(out) });
+          return real(fd);
+        });
+        syncBuiltinESMExports();
+        try {
+          await editArchive({ input, output: kind === 'file' ? out : { dir: out }, edits: [removeVolumes('all')], fsync: durable });
+        } finally {
+          m.mock.restore();
+          syncBuiltinESMExports();
+        }
+        const ofDir = synced.filter((s) => s.path === dir);
+        if (durable)
+          assert.ok(
+            ofDir.some((s) => s.named),
+            `an fsync of ${dir} after the rename: ${JSON.stringify(synced)}`,
+          );
+        else assert.deepEqual(ofDir, []);
+      }
+    });
   });
