@@ -11,11 +11,9 @@ if (args.length === 1 && args[0] === '--version') {
   const help = args.length <= 2 && args[args.length - 1] === '--help' ? (await import('../dist/src/cli/fast-help.js')).fastHelp(args, process.env, process.stdout.columns) : undefined;
   if (help !== undefined) process.stdout.write(help);
   else {
-    // the CLI bundled into one file (scripts/bundle.mjs); a tsc-only build (tsc -w) has just the modules
-    const { main } = await import('../dist/src/cli/copyedit.mjs').catch((e) => {
-      if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('copyedit.mjs')) throw e;
-      return import('../dist/src/cli/main.js');
-    });
+    // the CLI bundled into one file, with its code cache (bin/load-cli.cjs); a tsc-only build (tsc -w) has just the modules
+    const { loadCli } = await import('./load-cli.cjs');
+    const { main } = loadCli(() => import('yargs')) ?? (await import('../dist/src/cli/main.js'));
     process.exitCode = await main(args);
   }
 }

@@ -137,13 +137,25 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   return code;
 }
 
+type YargsModule = typeof import('yargs');
+let importYargs: () => Promise<YargsModule> = () => import('yargs');
+
+/**
+ * Import yargs through `load` from now on. bin/load-cli.cjs passes its own import(): the bundle
+ * runs there as a vm script compiled from a code cache, and such a script cannot import() (V8
+ * keeps no import callback in a cache made by another process).
+ */
+export function useYargsImport(load: () => Promise<YargsModule>): void {
+  importYargs = load;
+}
+
 /**
  * The full parser, for what fastParse leaves (src/cli/fast-argv.ts): help pages, errors and every
  * unusual spelling. Imported here only: loading yargs is 50-100 ms of a run's start-up.
  * `run` is the tests' hook to see the values without running the command.
  */
 export async function runYargs(argv: readonly string[], run = (c: Command, parsed: Record<string, unknown>) => c.runParsed(parsed, { argv })): Promise<number> {
-  const { default: yargs } = await import('yargs');
+  const { default: yargs } = await importYargs();
   const { rest } = extractEdits(argv);
   // yargs reads a lone "-" positional as `true`; carry it through under another name
   const STDIO = '\u0000stdio';

@@ -22,12 +22,19 @@ before(async () => {
   mkdirSync(join(pkg, 'dist/src/cli'), { recursive: true });
   cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  for (const f of ['copyedit.mjs', 'help.json', 'fast-help.js', 'help-text.js']) cpSync(join(ROOT, 'dist/src/cli', f), join(pkg, 'dist/src/cli', f));
+  for (const f of ['copyedit.cjs', 'copyedit.cache', 'help.json', 'fast-help.js', 'help-text.js']) cpSync(join(ROOT, 'dist/src/cli', f), join(pkg, 'dist/src/cli', f));
   writeFileSync(join(dir, 'in.tar'), (await dockerLegacy({ config: { Volumes: { '/data': {} } } })).archive);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (...args: string[]) => spawnSync(process.execPath, [join(pkg, 'bin/copyedit.js'), ...args], { cwd: dir, encoding: 'utf8' });
+
+/** What became of the code cache when `root`'s bin/load-cli.cjs loaded the bundle, in a fresh process. */
+function codeCache(root: string): string {
+  const r = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(join(root, 'bin/load-cli.cjs'))}).loadCli(() => import('yargs')).codeCache)`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
 
 describe('start-up loads only what the command needs', () => {
   it('an edit, inspect and verify run from the bundle alone, without yargs', () => {
@@ -45,5 +52,18 @@ describe('start-up loads only what the command needs', () => {
     const r = run('edit', 'in.tar', '-o', 'out.tar', '--rm-volumes', 'all');
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /yargs/);
+  });
+
+  it('the bundle loads with the code cache made at build time, and runs without it when V8 refuses it', () => {
+    assert.equal(codeCache(ROOT), 'accepted', 'npm run build made dist/src/cli/copyedit.cache for this Node');
+    writeFileSync(join(pkg, 'dist/src/cli/copyedit.cache'), Buffer.alloc(4096, 7)); // not a cache V8 accepts
+    try {
+      assert.equal(codeCache(pkg), 'rejected');
+      const e = run('edit', 'in.tar', '-o', 'out2.tar', '--rm-volume', 'all', '--no-fsync', '-q');
+      assert.equal(e.status, 0, e.stderr);
+      assert.equal(e.stderr, '');
+    } finally {
+      cpSync(join(ROOT, 'dist/src/cli/copyedit.cache'), join(pkg, 'dist/src/cli/copyedit.cache'));
+    }
   });
 });
