@@ -1,8 +1,9 @@
 /**
- * Issue 11: a named FIFO or `<(docker save x)` as input takes the read(2) pipe path (PipeSource), as
- * standard input does; these tests pin that the fast path is taken (the reader's class), that a
- * FIFO opened before its writer waits for it, and that compressed input is decompressed from the
- * same descriptor (the writer never loses its reader: no EPIPE).
+ * Issue 11: a named FIFO or `<(docker save x)` as input and a FIFO as `-o` take the read(2)/write(2)
+ * pipe path (PipeSource, PipeTarget), as standard input and output do; these tests pin that the
+ * fast path is taken (the reader's class, the sink's `pipeFd`), that a FIFO opened before its
+ * writer waits for it, and that compressed input is decompressed from the same descriptor (the
+ * writer never loses its reader: no EPIPE).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { StreamSource } from '../../../src/io/bytes.js';
 import { PipeSource } from '../../../src/io/pipe.js';
+import { openOutput } from '../../../src/io/sink.js';
 import { openInput } from '../../../src/io/source.js';
 
 const NOFIFO = spawnSync('mkfifo', ['--version']).status !== 0 ? 'no mkfifo' : false;
@@ -140,5 +142,21 @@ describe('a FIFO as input: the pipe path', { skip: NOFIFO }, () => {
     const writing = writer(path, Buffer.alloc(0), 1, 30);
     await assert.rejects(openInput(path), /is empty: expected a tar archive/);
     await writing;
+  });
+});
+
+describe('a FIFO as -o: the pipe path', { skip: NOFIFO }, () => {
+  it('openOutput(FIFO) gives pipeFd (PipeTarget: write(2) calls), the stream on the same descriptor', async () => {
+    const path = fifo();
+    const reader = openSync(path, FS.O_RDONLY | FS.O_NONBLOCK); // a reader, so the open does not wait
+    const sink = await openOutput(path);
+    try {
+      assert.equal(typeof sink.pipeFd, 'number');
+      assert.equal((sink.stream as unknown as { _handle?: { fd?: number } })._handle?.fd, sink.pipeFd);
+      assert.equal(sink.fd, undefined, 'no temporary file: a FIFO is written in place');
+    } finally {
+      await sink.abort();
+      closeSync(reader);
+    }
   });
 });
