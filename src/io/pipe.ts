@@ -6,9 +6,10 @@ import { CHUNK, InputClosedError, ReusedBufferSource } from './bytes.js';
 import type { ByteTarget } from './target.js';
 
 /**
- * Standard input and output as pipes, copied as a file is: plain read(2) and write(2) calls on one
- * reused buffer, no stream, no chunk allocated per read. Both descriptors are non-blocking (stdin
- * is reopened so; Node makes stdout so when it creates process.stdout), so a stalled pipe never
+ * Standard input and output as pipes, and FIFOs named as input or `-o` (`<(docker save x)` is one),
+ * copied as a file is: plain read(2) and write(2) calls on one reused buffer, no stream, no chunk
+ * allocated per read. The descriptors are non-blocking (stdin is reopened so; Node makes stdout so
+ * when it creates process.stdout; a FIFO is opened so), so a stalled pipe never
  * holds the event loop: when a read or write would block (EAGAIN), the wait is handed to the event
  * loop (epoll), and Ctrl-C / SIGTERM are handled meanwhile, as on the stream path. Blocking calls
  * would be cheaper (about 90 us of CPU per wait, README "Where the time goes") but a signal would
