@@ -1,5 +1,5 @@
 import { readSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 /**
  * A pull source of bytes for the tar reader. `read(max)` returns 1..max bytes, or an empty buffer
@@ -42,6 +42,19 @@ export abstract class ReusedBufferSource implements ByteSource {
     const out = this.buf.subarray(this.start, this.start + n);
     this.start += n;
     return out;
+  }
+
+  /** The first `n` bytes (fewer at the end of the input), left in place for read(). */
+  async peek(n: number): Promise<Buffer> {
+    while (this.end - this.start < n && !this.eof) {
+      if (this.start > 0) {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      }
+      this.end += await this.fill(this.end);
+    }
+    return this.buf.subarray(this.start, Math.min(this.end, this.start + n));
   }
 
   /** Read into the buffer at `at`; 0 at the end of the input (then `eof`). */
@@ -133,6 +146,28 @@ export class StreamSource implements ByteSource {
   close(): void {
     this.stream.destroy();
   }
+}
+
+/**
+ * A reused-buffer source as a stream, for a decompressor (which takes a stream, and keeps the
+ * chunks it is given: each is a copy). The bytes already peeked come first; the source's own
+ * descriptor goes on being read, never a second one (a FIFO's writer then never loses its reader,
+ * and a FIFO's end is seen as the source sees it). Destroying the stream closes the source.
+ */
+export function streamOf(source: ReusedBufferSource): Readable {
+  return new Readable({
+    highWaterMark: CHUNK,
+    read() {
+      source.read(CHUNK).then(
+        (c) => this.push(c.length > 0 ? Buffer.from(c) : null),
+        (e: unknown) => this.destroy(e as Error),
+      );
+    },
+    destroy(e, done) {
+      source.close();
+      done(e);
+    },
+  });
 }
 
 /** The input stream closed before its end: what the tar reader reports as a truncated archive. */

@@ -6,9 +6,10 @@ import { CHUNK, InputClosedError, ReusedBufferSource } from './bytes.js';
 import type { ByteTarget } from './target.js';
 
 /**
- * Standard input and output as pipes, copied as a file is: plain read(2) and write(2) calls on one
- * reused buffer, no stream, no chunk allocated per read. Both descriptors are non-blocking (stdin
- * is reopened so; Node makes stdout so when it creates process.stdout), so a stalled pipe never
+ * Standard input and output as pipes, and FIFOs named as input or `-o` (`<(docker save x)` is one),
+ * copied as a file is: plain read(2) and write(2) calls on one reused buffer, no stream, no chunk
+ * allocated per read. The descriptors are non-blocking (stdin is reopened so; Node makes stdout so
+ * when it creates process.stdout; a FIFO is opened so), so a stalled pipe never
  * holds the event loop: when a read or write would block (EAGAIN), the wait is handed to the event
  * loop (epoll), and Ctrl-C / SIGTERM are handled meanwhile, as on the stream path. Blocking calls
  * would be cheaper (about 90 us of CPU per wait, README "Where the time goes") but a signal would
@@ -73,22 +74,20 @@ export class PipeSource extends ReusedBufferSource {
   private closed = false;
   /** Created at the first EAGAIN: a socket on the same descriptor, read only to wait for bytes. */
   private waiter: PipeWaiter | undefined;
+  /** The first bytes are waited for before any read(2): see `awaitWriter`. */
+  private waitFirst: boolean;
 
-  constructor(private readonly fd: number) {
+  /**
+   * `awaitWriter`: the descriptor is a FIFO we opened non-blocking, maybe before any writer: read(2)
+   * then says 0 (end of input) at once, where the wait (epoll) waits for a writer's first bytes,
+   * or for a writer that came and went without writing (the end).
+   */
+  constructor(
+    private readonly fd: number,
+    options: { awaitWriter?: boolean } = {},
+  ) {
     super();
-  }
-
-  /** The first `n` bytes (fewer at the end of the input), left in place for read(). */
-  async peek(n: number): Promise<Buffer> {
-    while (this.end - this.start < n && !this.eof) {
-      if (this.start > 0) {
-        this.buf.copy(this.buf, 0, this.start, this.end);
-        this.end -= this.start;
-        this.start = 0;
-      }
-      this.end += await this.fill(this.end);
-    }
-    return this.buf.subarray(this.start, Math.min(this.end, this.start + n));
+    this.waitFirst = options.awaitWriter === true;
   }
 
   /**
@@ -99,6 +98,12 @@ export class PipeSource extends ReusedBufferSource {
    */
   protected async readInto(at: number): Promise<number> {
     let total = 0;
+    if (this.waitFirst) {
+      this.waitFirst = false;
+      this.waiter ??= new PipeWaiter(this.fd);
+      total = await this.waiter.next(this.buf, at, CHUNK - at);
+      if (total === 0) return 0;
+    }
     while (at + total < CHUNK) {
       let n: number;
       if (this.waiter?.holding) n = this.waiter.take(this.buf, at + total, CHUNK - at - total);
@@ -114,15 +119,6 @@ export class PipeSource extends ReusedBufferSource {
       total += n;
     }
     return total;
-  }
-
-  /** Stop reading: the bytes read but not taken yet (a copy, in order), the descriptor closed. */
-  detach(): Buffer {
-    const held = Buffer.from(this.buf.subarray(this.start, this.end));
-    const stash = this.waiter?.drain();
-    this.start = this.end = 0;
-    this.close();
-    return stash ? Buffer.concat([held, stash]) : held;
   }
 
   close(): void {
@@ -199,13 +195,6 @@ class PipeWaiter {
   /** True when a wake-up brought more than its caller took: those bytes come before any read(2). */
   get holding(): boolean {
     return this.stash !== undefined;
-  }
-
-  /** The held bytes, no longer held. */
-  drain(): Buffer | undefined {
-    const s = this.stash;
-    this.stash = undefined;
-    return s;
   }
 
   /** Copy up to `len` held bytes into `buf` at `at`. */

@@ -29,8 +29,8 @@ export interface OutputSink {
   /** A durable file output's background flush: whoever writes to `fd` tells it of each write. */
   readonly writeBehind?: WriteBehind;
   /**
-   * Standard output when it is a pipe: written with plain write(2) calls (PipeTarget), `stream`
-   * (on the same descriptor) only to wait when the pipe is full.
+   * Standard output when it is a pipe, or a FIFO named by -o: written with plain write(2) calls
+   * (PipeTarget), `stream` (on the same descriptor) only to wait when the pipe is full.
    */
   readonly pipeFd?: number;
   readonly label: string;
@@ -114,7 +114,8 @@ function streamSink(stream: Writable, label: string): OutputSink {
 /**
  * A FIFO, a character or block device: written into, in place. No open may block the event loop
  * (nor a thread-pool thread: a process with one blocked there cannot exit, so Ctrl-C would hang):
- * a FIFO is opened non-blocking, retried until a reader comes, and written through a socket handle.
+ * a FIFO is opened non-blocking, retried until a reader comes, and written as standard output's
+ * pipe is (`pipeFd`: write(2), and a socket handle on the same descriptor to wait when it is full).
  */
 async function specialSink(output: string, st: import('node:fs').Stats, allowTerminal: boolean): Promise<OutputSink> {
   if (st.isSocket()) throw new IoError(`cannot write ${output}: is a socket; name a file, a FIFO or a device, or use -o - and a pipe`);
@@ -132,11 +133,8 @@ async function specialSink(output: string, st: import('node:fs').Stats, allowTer
       throw new UsageError(`refusing to write a binary archive to the terminal ${output}; name a file with -o FILE or redirect standard output`);
     }
   }
-  const stream: Writable = st.isFIFO()
-    ? new (net().Socket)({ fd, readable: false, writable: true })
-    : tty().isatty(fd)
-      ? new (tty().WriteStream)(fd)
-      : createWriteStream('', { fd, highWaterMark: 8 << 20 });
+  if (st.isFIFO()) return { ...streamSink(new (net().Socket)({ fd, readable: false, writable: true }), output), pipeFd: fd };
+  const stream: Writable = tty().isatty(fd) ? new (tty().WriteStream)(fd) : createWriteStream('', { fd, highWaterMark: 8 << 20 });
   return streamSink(stream, output);
 }
 

@@ -1,9 +1,9 @@
-import { constants as FS, closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { constants as FS, closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { childProcess, net, zlib as lazyZlib } from '../lazy.js';
+import { childProcess, zlib as lazyZlib } from '../lazy.js';
 import { ArchiveError, IoError, ioError } from '../errors.js';
-import { type ByteSource, FdSource, StreamSource } from './bytes.js';
+import { type ByteSource, FdSource, StreamSource, streamOf } from './bytes.js';
 import { openDirectory } from './dir-source.js';
 import { PipeSource, openStdinPipe } from './pipe.js';
 import { peek } from './streams.js';
@@ -17,7 +17,7 @@ export interface InputSource {
   readonly compression: Compression;
   /** For messages: the file name or "standard input". */
   readonly label: string;
-  /** Size of the input file in bytes when known (not for pipes). */
+  /** Size of the input file in bytes when known (not for pipes; standard input's file: from its offset on). */
   readonly size?: number;
   /** Bytes read from the input so far (before decompression), for progress display. */
   readonly bytesRead: () => number;
@@ -35,7 +35,9 @@ export async function openInput(input: string | Readable): Promise<InputSource> 
   // standard input belongs to copyedit on the command line: nobody has read process.stdin before
   if (input === '-') {
     const fd = openStdinPipe();
-    if (fd !== undefined) return fromPipe(fd, 'standard input', () => process.stdin);
+    if (fd !== undefined) return fromPipe(fd, 'standard input');
+    const file = stdinFile();
+    if (file) return fromStdinFile(file.size);
   }
   const raw = typeof input === 'string' ? process.stdin : input;
   const label = typeof input === 'string' ? 'standard input' : 'input stream';
@@ -97,14 +99,50 @@ async function openFile(path: string): Promise<InputSource> {
 }
 
 /**
- * A pipe on standard input (`docker save x | copyedit edit - ...`): read(2) into one reused buffer,
- * as a file is. Compressed input is sniffed from that buffer; the decompressor then reads the
- * pipe through `rest()` (a stream on the same pipe: process.stdin), the bytes already read first:
- * the decompressor takes a stream anyway, and keeps the chunks it is given.
+ * A pipe (`docker save x | copyedit edit - ...`, a FIFO, `<(docker save x)`): read(2) into one
+ * reused buffer, as a file is. `awaitWriter`: a FIFO opened here, maybe before its writer.
  */
-export async function fromPipe(fd: number, label: string, rest: () => Readable): Promise<InputSource> {
-  const source = new PipeSource(fd);
+export function fromPipe(fd: number, label: string, options: { awaitWriter?: boolean } = {}): Promise<InputSource> {
+  return fromReused(new PipeSource(fd, options), label, undefined);
+}
+
+/**
+ * Standard input when it is a regular file (`copyedit edit - < in.tar`): read(2) on fd 0 itself,
+ * from its current offset (`tail -c +N`, or a script's `read`, may have taken some of it: never
+ * seek), as a file is. Nothing closes fd 0.
+ */
+function fromStdinFile(size: number | undefined): Promise<InputSource> {
+  return fromReused(new FdSource(0, () => {}), 'standard input', size);
+}
+
+/**
+ * Standard input when it is a regular file, and the bytes left from its current offset to its end
+ * when /proc tells the offset (Node has no lseek); undefined when it is not a file.
+ */
+function stdinFile(): { size: number | undefined } | undefined {
+  let st: import('node:fs').Stats;
+  try {
+    st = fstatSync(0);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile()) return undefined;
+  try {
+    const pos = /^pos:\s*(\d+)$/m.exec(readFileSync('/proc/self/fdinfo/0', 'latin1'));
+    return { size: pos ? Math.max(0, st.size - Number(pos[1])) : undefined };
+  } catch {
+    return { size: undefined };
+  }
+}
+
+/**
+ * A source read into one reused buffer (a pipe, standard input's file). Compressed input is sniffed
+ * from that buffer; the decompressor then reads the same source as a stream (`streamOf`), the
+ * sniffed bytes first: it takes a stream anyway, and keeps the chunks it is given.
+ */
+async function fromReused(source: PipeSource | FdSource, label: string, size: number | undefined): Promise<InputSource> {
   const close = () => source.close();
+  const sized = size !== undefined ? { size } : {};
   let compression: Compression;
   try {
     const head = await source.peek(6);
@@ -115,15 +153,12 @@ export async function fromPipe(fd: number, label: string, rest: () => Readable):
     if (e instanceof ArchiveError) throw e;
     throw ioError('read', label, e);
   }
-  if (compression === 'none') return { reader: source, compression, label, bytesRead: () => source.bytesRead, close };
-  const already = source.detach();
-  const raw = rest();
+  if (compression === 'none') return { reader: source, compression, label, ...sized, bytesRead: () => source.bytesRead, close };
+  const raw = streamOf(source);
   raw.on('error', () => {});
-  raw.unshift(already);
-  const counter = raw as { bytesRead?: number };
   const stream = decompress(raw, compression, label);
   stream.on('error', () => {});
-  return { reader: new StreamSource(stream), compression, label, bytesRead: () => already.length + (counter.bytesRead ?? 0), close: () => stream.destroy() };
+  return { reader: new StreamSource(stream), compression, label, ...sized, bytesRead: () => source.bytesRead, close: () => stream.destroy() };
 }
 
 /** An OCI image layout directory, read as the tar archive of it (src/io/dir-source.ts). */
@@ -133,13 +168,13 @@ function fromDirectory(path: string): InputSource {
 }
 
 /**
- * A FIFO, `<(docker save x)` (/dev/fd/N), a character device: read as a stream, from its start, never
- * seeking. A FIFO is opened non-blocking, so waiting for its writer blocks neither the event loop
- * nor a thread (Ctrl-C and SIGTERM still work), and read through a socket handle that waits for data.
+ * A FIFO, `<(docker save x)` (/dev/fd/N), a character device: read from its start, never seeking.
+ * A FIFO is opened non-blocking, so waiting for its writer blocks neither the event loop nor a
+ * thread (Ctrl-C and SIGTERM still work), and read as standard input's pipe is (PipeSource: read(2)
+ * into one reused buffer, waits on the event loop). A device is read as a stream.
  */
 function openSpecial(path: string, st: import('node:fs').Stats): Promise<InputSource> {
   if (st.isSocket()) throw ioError('read', path, Object.assign(new Error('is a socket'), { code: 'ENXIO' }));
-  let raw: Readable;
   if (st.isFIFO()) {
     let fd: number;
     try {
@@ -147,10 +182,9 @@ function openSpecial(path: string, st: import('node:fs').Stats): Promise<InputSo
     } catch (e) {
       throw ioError('read', path, e);
     }
-    raw = new (net().Socket)({ fd, readable: true, writable: false }); // counts its own bytesRead
-  } else {
-    raw = createReadStream(path, { highWaterMark: READ_CHUNK });
+    return fromPipe(fd, path, { awaitWriter: true });
   }
+  const raw = createReadStream(path, { highWaterMark: READ_CHUNK });
   raw.on('error', () => {});
   return fromStream(raw, path, undefined);
 }
