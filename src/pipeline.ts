@@ -20,7 +20,7 @@ import { clampTimes } from './edit/history.js';
 import type { Header } from './archive/tar/header.js';
 import { ArchiveError, CopyeditError, EditError, UsageError, ioError } from './errors.js';
 import { type CompressStage, type OutputCompression, compressInto, outputCompression } from './io/compress.js';
-import { type Compression, type InputSource, openInput, sniffCompression } from './io/source.js';
+import { type Compression, type InputSource, openInput, rawInput, rereadable, sniffCompression } from './io/source.js';
 import { type OutputSink, openOutput } from './io/sink.js';
 import { type ArchiveWriter, type DirOutput, type DirSink, dirOutputPath, openDirOutput } from './io/dir-target.js';
 import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from './json/lossless.js';
@@ -322,13 +322,13 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
   const { edits, editOpts } = editSettings(opts, tags);
   let inputPath: string;
   let spooled: string | undefined;
-  if (typeof opts.input === 'string' && opts.input !== '-') inputPath = opts.input;
+  if (typeof opts.input === 'string' && (await rereadable(opts.input))) inputPath = opts.input;
   else {
+    // read once only (a pipe, a FIFO, <(...)): the two passes read a copy
     spooled = spoolPath(spoolDir(undefined), 'input');
     inputPath = spooled;
-    const stream = typeof opts.input === 'string' ? process.stdin : opts.input;
     try {
-      await pump(stream, createWriteStream(spooled, { flags: 'wx', mode: 0o600 }));
+      await pump(await rawInput(opts.input), createWriteStream(spooled, { flags: 'wx', mode: 0o600 }));
     } catch (e) {
       await removeSpool(spooled);
       throw ioError('spool the input to', spooled, e);
@@ -338,7 +338,7 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
     // pass 1: metadata, and how each streamed entry is compressed (its first bytes)
     const sniffs = new Map<number, Compression>();
     const first = await openInput(inputPath);
-    const label = typeof opts.input === 'string' && opts.input !== '-' ? first.label : 'standard input';
+    const label = !spooled ? first.label : typeof opts.input === 'string' && opts.input !== '-' ? opts.input : 'standard input';
     const entries = await scanArchive(
       first.reader,
       async (e, body) => {
@@ -554,9 +554,13 @@ function clampMtime(h: Header, raw: Buffer | undefined, epoch: number | undefine
   return { ...h, mtime: new Date(epoch * 1000) };
 }
 
-/** The layer entries the output will not reference, from a first pass over a file (undefined for a pipe). */
+/**
+ * The layer entries the output will not reference, from a first pass over a file (undefined for
+ * what can be read once only: a pipe, a FIFO, `<(...)`; a second reader there would take bytes
+ * from the edit's own).
+ */
 async function layersToLeaveOut(input: string | Readable, edits: readonly ConfigEdit[], o: EditModelOptions): Promise<ReadonlySet<string> | undefined> {
-  if (typeof input !== 'string' || input === '-') return undefined;
+  if (typeof input !== 'string' || !(await rereadable(input))) return undefined;
   const source = await openInput(input);
   try {
     const entries = await scanArchive(source.reader, (_e, body) => drain(body), source.label);

@@ -45,6 +45,33 @@ export async function openInput(input: string | Readable): Promise<InputSource> 
 }
 
 /**
+ * True when `input` can be read twice from its start: a regular file or a directory. A FIFO,
+ * `<(docker save x)`, a device, standard input or a stream give their bytes once, so what reads
+ * an input twice (a conversion, `--only-platform`) must spool it, or do without the first pass.
+ */
+export async function rereadable(input: string | Readable): Promise<boolean> {
+  if (typeof input !== 'string' || input === '-') return false;
+  try {
+    const st = await stat(input);
+    return st.isFile() || st.isDirectory();
+  } catch {
+    return true; // missing or unreadable: the open reports it
+  }
+}
+
+/**
+ * The bytes of an input that can be read once only, as they come (still compressed), to spool
+ * them: standard input, a stream, a FIFO (opened non-blocking and read as openInput reads it, so
+ * waiting for its writer holds no thread), a device.
+ */
+export async function rawInput(input: string | Readable): Promise<Readable> {
+  if (typeof input !== 'string') return input;
+  if (input === '-') return process.stdin;
+  if ((await stat(input)).isFIFO()) return streamOf(new PipeSource(openSync(input, FS.O_RDONLY | FS.O_NONBLOCK), { awaitWriter: true }));
+  return createReadStream(input, { highWaterMark: READ_CHUNK });
+}
+
+/**
  * A plain tar file is read with read(2) into one reused buffer (the fast path: as cheap as `cat`);
  * a compressed one through a stream and its decompressor.
  */

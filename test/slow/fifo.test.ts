@@ -229,6 +229,34 @@ console.log(JSON.stringify({ reader: i.reader.constructor.name, compression: i.c
     assert.equal(stderr.trim(), 'copyedit: interrupted by SIGTERM; no output was written');
     assert.deepEqual(await readdir(d), ['out.fifo']);
   });
+
+  // what reads its input twice must not wait for a second writer (a FIFO) nor split the bytes with a second reader
+  for (const [what, flags, ref] of [
+    ['--format oci', ['--format', 'oci'], 'file'],
+    ['--layer-compression gzip', ['--layer-compression', 'gzip'], 'file'],
+    ['--format docker --layer-compression none', ['--format', 'docker', '--layer-compression', 'none'], 'file'],
+    ['--only-platform linux/arm64', ['--only-platform', 'linux/arm64'], 'stdin'],
+  ] as const) {
+    it(`${what} (reads its input twice) from a named FIFO and from <(cat x): finishes, equal to the same edit from ${ref === 'file' ? 'the file' : 'a standard input pipe'}`, async () => {
+      for (const input of [join(SAMPLES, 'docker28c-multi.tar'), join(SAMPLES, 'docker20-legacy.tar.gz')]) {
+        if (what.startsWith('--only') && input.endsWith('.gz')) continue; // one platform only there
+        const args = [...EDIT, ...flags].map(q).join(' ');
+        const T = `timeout -s KILL 30 ${CMD}`; // a hang (the bug) is exit 137, and leaves no process behind
+        const want = join(dir, `two-ref-${k}.tar`);
+        const r0 = ref === 'file' ? bash(`${CMD} ${q(input)} -o ${q(want)} ${args}`) : bash(`cat ${q(input)} | ${CMD} - -o ${q(want)} ${args}`);
+        assert.equal(r0.code, 0, r0.stderr);
+        const fifo = join(dir, `two${k++}.fifo`);
+        const viaFifo = join(dir, `two-fifo-${k}.tar`);
+        const r1 = bash(`mkfifo ${q(fifo)}; { sleep 0.2; cat ${q(input)} > ${q(fifo)}; } & ${T} ${q(fifo)} -o ${q(viaFifo)} ${args}; s=$?; kill %1 2>/dev/null; wait; exit $s`);
+        assert.equal(r1.code, 0, `${what} from a FIFO of ${nameOf(input)}: ${r1.stderr} (137: it hung)`);
+        assert.ok((await readFile(viaFifo)).equals(await readFile(want)), `${what} from a FIFO of ${nameOf(input)}`);
+        const viaSubst = join(dir, `two-subst-${k}.tar`);
+        const r2 = bash(`${T} <(cat ${q(input)}) -o ${q(viaSubst)} ${args}`);
+        assert.equal(r2.code, 0, `${what} from <(cat ${nameOf(input)}): ${r2.stderr} (137: it hung)`);
+        assert.ok((await readFile(viaSubst)).equals(await readFile(want)), `${what} from <(cat ${nameOf(input)})`);
+      }
+    });
+  }
 });
 
 /** Write all of `data` into a non-blocking fd, waiting when the pipe is full. */
