@@ -114,6 +114,12 @@ const rows = [
     script: `cat ${q(big)} | ${bin} edit - -o - --rm-volume all -q | cat > ${q(out)}`,
   },
   {
+    group: 'pipe',
+    name: 'edit - -o out --no-fsync < in (standard input is the file)',
+    ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`],
+    script: `${bin} edit - -o ${q(out)} --rm-volume all -q --no-fsync < ${q(big)}`,
+  },
+  {
     group: 'gzip',
     name: 'edit in.tar.gz -o out --no-fsync',
     ref: ['gzip -dc in.tar.gz > out', `gzip -dc ${q(gz)} > ${q(out)}`],
@@ -127,7 +133,7 @@ const rows = [
   { group: 'startup', name: 'copyedit edit --help', ref: ['node -e 0', 'node -e 0'], script: `${bin} edit --help > /dev/null`, targetMs: 90 },
   {
     group: 'startup',
-    name: 'copyedit edit, a 3 MiB sample, --no-fsync',
+    name: 'copyedit edit, a 30 KiB sample, --no-fsync',
     ref: ['node -e 0', 'node -e 0'],
     script: `${bin} edit ${q(join(root, 'samples/docker20-legacy.tar'))} -o ${q(out)} --rm-volume all -q --no-fsync`,
   },
