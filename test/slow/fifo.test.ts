@@ -6,16 +6,16 @@
  * input's file is read by FdSource from its current offset (seen in a child: its fd 0).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as FS, closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
+import { constants as FS, closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { imageConfig, makeTar, sha } from '../unit/fixtures.js';
 import { BIN, STACK, leftovers } from '../unit/hostile-util.js';
+import { TARFILE, bash, bigArchive, feed, sigterm, until } from './pipe-util.js';
 
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 const SOURCE_JS = new URL('../../src/io/source.js', import.meta.url).href;
@@ -24,32 +24,12 @@ const SKIP = spawnSync('mkfifo', ['--version']).status !== 0 ? 'no mkfifo' : spa
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const CMD = `${q(process.execPath)} ${q(BIN)} edit`;
 
-/** Reads a tar stream from standard input as a pipe consumer would (mode 'r|': no seeking); prints its entry count. */
-const TARFILE = 'import sys, tarfile\nt = tarfile.open(fileobj=sys.stdin.buffer, mode="r|")\nn = 0\nfor m in t:\n    n += 1\n    if m.isfile():\n        t.extractfile(m).read()\nprint(n)';
-
-function bash(script: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 60000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 describe('FIFOs, <(...), - < file and -o FIFO on the read(2)/write(2) paths (issue 11)', { skip: SKIP }, () => {
   let dir: string;
   let big: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'copyedit-fifo-'));
-    // one 24 MiB layer: many times a pipe's 64 KiB, so reads and writes wait on each other
-    const layer = await makeTar([{ name: 'blob.bin', data: randomBytes(24 << 20) }]);
-    const config = Buffer.from(JSON.stringify(imageConfig([sha(layer)], { config: { Volumes: { '/data': {} } } })));
-    big = join(dir, 'big.tar');
-    await writeFile(
-      big,
-      await makeTar([
-        { name: `${sha(layer)}.tar`, data: layer },
-        { name: `${sha(config)}.json`, data: config },
-        { name: 'manifest.json', data: JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: ['example/fifo:1'], Layers: [`${sha(layer)}.tar`] }]) },
-      ]),
-    );
-    await writeFile(`${big}.gz`, gzipSync(await readFile(big), { level: 1 }));
+    big = await bigArchive(dir, 'example/fifo');
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -170,14 +150,6 @@ console.log(JSON.stringify({ reader: i.reader.constructor.name, compression: i.c
     }
   });
 
-  async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
   it('SIGTERM while a named FIFO input is stalled mid-archive: exit 143 at once, no output, no temporary', async () => {
     const d = join(dir, 'stall-in');
     await mkdir(d);
@@ -258,36 +230,3 @@ console.log(JSON.stringify({ reader: i.reader.constructor.name, compression: i.c
     });
   }
 });
-
-/** Write all of `data` into a non-blocking fd, waiting when the pipe is full. */
-async function feed(fd: number, data: Buffer): Promise<void> {
-  for (let off = 0; off < data.length; ) {
-    try {
-      off += writeSync(fd, data, off, data.length - off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  }
-}
-
-/**
- * SIGTERM to a run waiting on a stalled FIFO: its exit code and how long it took. A run blocked in
- * read(2) or write(2) would only see the signal once the FIFO moves: it is moved (closed) after
- * 5 s, so that such a run fails the test instead of hanging it.
- */
-async function sigterm(child: ChildProcess, exited: Promise<number | null>, close: () => void): Promise<{ code: number | null; took: number }> {
-  const t0 = Date.now();
-  child.kill('SIGTERM');
-  let closed = false;
-  const once = () => {
-    if (!closed) close();
-    closed = true;
-  };
-  const unstall = setTimeout(once, 5000);
-  const code = await exited;
-  const took = Date.now() - t0;
-  clearTimeout(unstall);
-  once();
-  return { code, took };
-}

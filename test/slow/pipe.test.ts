@@ -5,48 +5,26 @@
  * non-blocking stdin works; SIGTERM is handled at once while either pipe is stalled.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { constants as FS, closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { constants as FS, closeSync, existsSync, openSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
-import { imageConfig, makeTar, sha } from '../unit/fixtures.js';
 import { BIN, STACK, leftovers } from '../unit/hostile-util.js';
+import { TARFILE, bash, bigArchive, feed, sigterm, until } from './pipe-util.js';
 
 const SAMPLES = new URL('../../../samples/', import.meta.url).pathname;
 const EDIT = ['--rm-volume', 'all', '-q'];
 const SKIP = spawnSync('mkfifo', ['--version']).status !== 0 ? 'no mkfifo' : spawnSync('python3', ['--version']).status !== 0 ? 'no python3' : false;
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Reads a tar stream from standard input as a pipe consumer would (mode 'r|': no seeking); prints its entry count. */
-const TARFILE = 'import sys, tarfile\nt = tarfile.open(fileobj=sys.stdin.buffer, mode="r|")\nn = 0\nfor m in t:\n    n += 1\n    if m.isfile():\n        t.extractfile(m).read()\nprint(n)';
-
-function bash(script: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 describe('standard input and output as pipes (issue 11)', { skip: SKIP }, () => {
   let dir: string;
   let big: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'copyedit-pipe-'));
-    // one 24 MiB layer: many times a pipe's 64 KiB, so reads and writes wait on each other
-    const layer = await makeTar([{ name: 'blob.bin', data: randomBytes(24 << 20) }]);
-    const config = Buffer.from(JSON.stringify(imageConfig([sha(layer)], { config: { Volumes: { '/data': {} } } })));
-    big = join(dir, 'big.tar');
-    await writeFile(
-      big,
-      await makeTar([
-        { name: `${sha(layer)}.tar`, data: layer },
-        { name: `${sha(config)}.json`, data: config },
-        { name: 'manifest.json', data: JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: ['example/pipe:1'], Layers: [`${sha(layer)}.tar`] }]) },
-      ]),
-    );
-    await writeFile(`${big}.gz`, gzipSync(await readFile(big), { level: 1 }));
+    big = await bigArchive(dir, 'example/pipe');
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -122,18 +100,6 @@ describe('standard input and output as pipes (issue 11)', { skip: SKIP }, () => 
     return { r, w, close };
   }
 
-  /** Write all of `data` into a non-blocking fd, waiting when the pipe is full. */
-  async function feed(fd: number, data: Buffer): Promise<void> {
-    for (let off = 0; off < data.length; ) {
-      try {
-        off += writeSync(fd, data, off, data.length - off);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
-  }
-
   it('a non-blocking pipe as standard input (O_NONBLOCK on its file description): the same output', async () => {
     const ref = await readFile(reference(big, 'nb'));
     const { r, w, close } = fifo('nb.fifo');
@@ -148,14 +114,6 @@ describe('standard input and output as pipes (issue 11)', { skip: SKIP }, () => 
     assert.equal(await closed, 0, stderr);
     assert.ok(Buffer.concat(out).equals(ref));
   });
-
-  async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
 
   it('SIGTERM while standard input is a stalled pipe (sleep 30 | copyedit edit - -o x): exit 143 at once, nothing left', async () => {
     const outDir = join(dir, 'stall-in');
@@ -194,19 +152,3 @@ describe('standard input and output as pipes (issue 11)', { skip: SKIP }, () => 
     assert.ok(took < 3000, `exited ${took} ms after SIGTERM`);
   });
 });
-
-/**
- * SIGTERM to a run waiting on a stalled pipe: its exit code and how long it took. A run blocked in
- * read(2) or write(2) would only see the signal once the pipe moves: the pipe is moved after 5 s,
- * so that such a run fails the test instead of hanging it.
- */
-async function sigterm(child: ChildProcess, exited: Promise<number | null>, close: () => void): Promise<{ code: number | null; took: number }> {
-  const t0 = Date.now();
-  child.kill('SIGTERM');
-  const unstall = setTimeout(close, 5000);
-  const code = await exited;
-  const took = Date.now() - t0;
-  clearTimeout(unstall);
-  close();
-  return { code, took };
-}

@@ -6,33 +6,18 @@
  * writer never loses its reader: no EPIPE).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as FS, closeSync, openSync, writeSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { StreamSource } from '../../../src/io/bytes.js';
 import { PipeSource } from '../../../src/io/pipe.js';
 import { openOutput } from '../../../src/io/sink.js';
 import { openInput } from '../../../src/io/source.js';
+import { NOFIFO, tempFifos } from './fifo-util.js';
 
-const NOFIFO = spawnSync('mkfifo', ['--version']).status !== 0 ? 'no mkfifo' : false;
-
-let tmp: string;
-before(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'copyedit-fifo-'));
-});
-after(() => rm(tmp, { recursive: true, force: true }));
-
-let n = 0;
-function fifo(): string {
-  const p = join(tmp, `f${n++}`);
-  assert.equal(spawnSync('mkfifo', [p]).status, 0);
-  return p;
-}
+const temp = tempFifos('copyedit-fifo-');
+const fifo = temp.fifo;
 
 async function readAll(src: { read(max: number): Promise<Buffer> }): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -9,30 +9,19 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { constants as FS, closeSync, openSync, writeSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { PipeSource, PipeTarget } from '../../../src/io/pipe.js';
 import { fromPipe } from '../../../src/io/source.js';
+import { NOFIFO, tempFifos } from './fifo-util.js';
 
-const NOFIFO = spawnSync('mkfifo', ['--version']).status !== 0 ? 'no mkfifo' : false;
-
-let tmp: string;
-before(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'copyedit-pipe-'));
-});
-after(() => rm(tmp, { recursive: true, force: true }));
-
+const temp = tempFifos('copyedit-pipe-');
+const fifo = temp.fifo;
 let n = 0;
-function fifo(): string {
-  const p = join(tmp, `f${n++}`);
-  assert.equal(spawnSync('mkfifo', [p]).status, 0);
-  return p;
-}
 
 /** Both ends of a new FIFO, non-blocking (so opening either end never waits for the other). */
 function nonBlockingPair(): { r: number; w: number; path: string } {
@@ -67,7 +56,7 @@ async function slowWriter(fd: number, data: Buffer, step: number, ms: number): P
 describe('PipeSource', { skip: NOFIFO }, () => {
   it('a blocking pipe: reads everything in order, into one reused buffer', async () => {
     const data = randomBytes(5 << 20);
-    const file = join(tmp, 'data.bin');
+    const file = join(temp.dir(), 'data.bin');
     await writeFile(file, data);
     const path = fifo();
     // the writer is another process: a blocking read here waits in the kernel for it, as cat's does
@@ -256,7 +245,7 @@ describe('PipeTarget', { skip: NOFIFO }, () => {
 
   it('a blocking pipe: plain write(2) calls, nothing left to wait for', async () => {
     const path = fifo();
-    const file = join(tmp, `out${n++}`);
+    const file = join(temp.dir(), `out${n++}`);
     const reader = spawn('sh', ['-c', 'cat "$0" > "$1"', path, file], { stdio: 'ignore' });
     const fd = openSync(path, FS.O_WRONLY); // blocking: waits for cat to open its end
     const target = new PipeTarget(fd, { writableLength: 0 } as Writable); // an empty stream, never asked to wait

@@ -1,0 +1,28 @@
+/** What the pipe and FIFO unit tests share: a temporary directory for the file's tests, and FIFOs in it. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+
+/** Why FIFO tests cannot run here, or false. */
+export const NOFIFO = spawnSync('mkfifo', ['--version']).status !== 0 ? 'no mkfifo' : false;
+
+/** A directory made before the calling file's tests and removed after them; `fifo()` makes a new FIFO there. */
+export function tempFifos(prefix: string): { dir(): string; fifo(): string } {
+  let tmp = '';
+  let n = 0;
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(() => rm(tmp, { recursive: true, force: true }));
+  return {
+    dir: () => tmp,
+    fifo() {
+      const p = join(tmp, `f${n++}`);
+      assert.equal(spawnSync('mkfifo', [p]).status, 0);
+      return p;
+    },
+  };
+}
