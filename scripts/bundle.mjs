@@ -15,6 +15,10 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// the old cache goes first: a run between the new bundle and the new cache must not find it
+const cache = new URL('../dist/src/cli/copyedit.cache', import.meta.url).pathname;
+rmSync(cache, { force: true });
+
 await build({
   entryPoints: [new URL('../dist/src/cli/main.js', import.meta.url).pathname],
   outfile: new URL('../dist/src/cli/copyedit.cjs', import.meta.url).pathname,
@@ -24,13 +28,12 @@ await build({
   target: 'node20',
   external: ['yargs'],
   define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // "use strict" first: esbuild's own comes after the banner, where it would not count
+  banner: { js: '"use strict";\nconst __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
 
 // the code cache: made by running a few commands in a child (their output discarded); a failure
 // leaves no cache, which only costs start-up time, so it warns instead of failing the build
-const cache = new URL('../dist/src/cli/copyedit.cache', import.meta.url).pathname;
-rmSync(cache, { force: true });
 const made = spawnSync(process.execPath, [new URL('./code-cache.cjs', import.meta.url).pathname], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 if (made.status !== 0) console.warn(`scripts/bundle.mjs: no code cache made (start-up will be slower): ${made.stderr || `exit ${made.status}`}`);

@@ -9,10 +9,12 @@ const { join } = require('node:path');
 const { loadCli, CACHE } = require('../bin/load-cli.cjs');
 
 let script;
+let key;
 const cli = loadCli(
   () => import('yargs'),
-  (s) => {
+  (s, k) => {
     script = s;
+    key = k;
   },
 );
 if (!cli) process.exit(0); // no bundle: nothing to make
@@ -35,6 +37,6 @@ if (!cli) process.exit(0); // no bundle: nothing to make
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  writeFileSync(CACHE, script.createCachedData());
+  writeFileSync(CACHE, Buffer.concat([key, script.createCachedData()]));
   process.exitCode = 0;
 })();

@@ -1,4 +1,5 @@
-import { closeSync, openSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { workerThreads } from '../lazy.js';
 
@@ -11,15 +12,19 @@ import { workerThreads } from '../lazy.js';
  * alone 0.9 s of it. Read back from the file (the page cache), the layers are hashed by several
  * threads at once, each following the writer at its own pace, and the copy never waits; what is
  * checked is what the file holds. Costs one more read of each large entry, from memory.
+ *
+ * A thread that cannot start or dies hands its jobs to this thread, which reads them back itself
+ * once their bytes are written: slower, never a failed run.
  */
 export class Readback {
   private readonly state = new SharedArrayBuffer(16);
   /** [0]: bytes written to the file so far; [1]: 1 once closed (workers give up their jobs). */
   private readonly shared = new BigInt64Array(this.state);
-  private readonly workers: { worker: Worker; jobs: number }[] = [];
-  private readonly answers = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void; worker: { jobs: number } }>();
+  private readonly workers: Thread[] = [];
+  private readonly jobs = new Map<number, Job>();
+  /** Jobs of threads that failed, read back here once their bytes are written (`advance`). */
+  private readonly local: Job[] = [];
   private nextId = 1;
-  private failure: Error | undefined;
   private closed = false;
 
   /**
@@ -34,11 +39,13 @@ export class Readback {
   /**
    * Read back the file open for writing on `writeFd`, through a descriptor of our own
    * (/proc/self/fd, Linux). Undefined where that or worker threads are not available: the caller
-   * then hashes as the bytes pass. `threads`: two by default, so that two layers are hashed at
+   * then hashes as the bytes pass. The default script's path starts with `../verify/`: this module
+   * also runs from the CLI bundle in dist/src/cli (scripts/bundle.mjs). `threads`: two by default, so that two layers are hashed at
    * once (measured on 2 cores: 1 thread 1.42-1.51 s, 2 threads 1.17-1.28 s, 3 threads 1.26-1.42 s
-   * for a 1.4 GiB edit; hashing as the bytes pass 1.27-1.42 s).
+   * for a 1.4 GiB edit; hashing as the bytes pass 1.27-1.42 s). `script`: the threads' code (the
+   * tests give one that fails).
    */
-  static open(writeFd: number, position: () => number, threads = 2): Readback | undefined {
+  static open(writeFd: number, position: () => number, threads = 2, script = new URL('../verify/readback-worker.js', import.meta.url)): Readback | undefined {
     let fd: number;
     try {
       fd = openSync(`/proc/self/fd/${writeFd}`, 'r');
@@ -47,7 +54,7 @@ export class Readback {
     }
     const r = new Readback(fd, position);
     // started now, so their start-up (~50 ms each) overlaps reading the archive's first entries
-    for (let i = 0; i < threads; i++) r.spawn();
+    for (let i = 0; i < threads; i++) r.spawn(script);
     if (r.workers.length === 0) {
       closeSync(fd);
       return undefined;
@@ -60,16 +67,18 @@ export class Readback {
    * promise settles once the writer has written them and a thread has read them back.
    */
   begin(size: number): Promise<string> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('verification stopped'));
     const start = this.position();
-    // the thread with the fewest jobs takes it; another thread is started while all are busy
-    const w = this.workers.reduce((a, b) => (b.jobs < a.jobs ? b : a));
-    const id = this.nextId++;
-    w.jobs++;
-    w.worker.ref();
     return new Promise<string>((resolve, reject) => {
-      this.answers.set(id, { resolve, reject, worker: w });
-      w.worker.postMessage({ id, fd: this.fd, start, size });
+      const job: Job = { id: this.nextId++, start, size, resolve, reject };
+      this.jobs.set(job.id, job);
+      // the live thread with the fewest jobs takes it; none left: this thread reads it back
+      const live = this.workers.filter((w) => !w.exited);
+      if (live.length === 0) return this.local.push(job);
+      const w = live.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+      w.jobs.add(job.id);
+      w.worker.ref();
+      w.worker.postMessage({ id: job.id, fd: this.fd, start, size });
     });
   }
 
@@ -77,6 +86,7 @@ export class Readback {
   advance(): void {
     Atomics.store(this.shared, 0, BigInt(this.position()));
     Atomics.notify(this.shared, 0);
+    if (this.local.length > 0) this.readBackHere();
   }
 
   /** Stop: outstanding jobs are abandoned (their promises reject), the threads end, the descriptor closes. */
@@ -85,47 +95,95 @@ export class Readback {
     this.closed = true;
     Atomics.store(this.shared, 1, 1n);
     Atomics.notify(this.shared, 0);
-    this.fail(new Error('verification stopped'));
-    for (const w of this.workers) void w.worker.terminate();
-    // a thread may still be in a read(2) of it: terminate() waits for that, so close after
-    const left = this.workers.map((w) => new Promise<void>((r) => w.worker.once('exit', () => r())));
-    void Promise.all(left).then(() => closeSync(this.fd));
+    const stopped = new Error('verification stopped');
+    for (const job of this.jobs.values()) job.reject(stopped);
+    this.jobs.clear();
+    this.local.length = 0;
+    // a thread may still be in a read(2) of the descriptor: close it once every thread has exited
+    const live = this.workers.filter((w) => !w.exited);
+    for (const w of live) void w.worker.terminate();
+    void Promise.all(live.map((w) => w.gone)).then(() => closeSync(this.fd));
   }
 
-  private spawn(): { worker: Worker; jobs: number } | undefined {
+  /** The failed threads' jobs whose bytes are all written, read back and hashed in this thread. */
+  private readBackHere(): void {
+    const written = this.position();
+    for (let i = 0; i < this.local.length; ) {
+      const job = this.local[i]!;
+      if (job.start + job.size > written) {
+        i++;
+        continue;
+      }
+      this.local.splice(i, 1);
+      this.jobs.delete(job.id);
+      try {
+        const hash = createHash('sha256');
+        const buf = Buffer.allocUnsafe(Math.min(job.size, 1 << 20));
+        for (let pos = job.start, end = job.start + job.size; pos < end; ) {
+          const n = readSync(this.fd, buf, 0, Math.min(buf.length, end - pos), pos);
+          if (n === 0) throw new Error(`the file ends at byte ${pos}, before the entry's end at ${end}`);
+          hash.update(buf.subarray(0, n));
+          pos += n;
+        }
+        job.resolve(hash.digest('hex'));
+      } catch (e) {
+        job.reject(e as Error);
+      }
+    }
+  }
+
+  private spawn(script: URL): void {
     let worker: Worker;
     try {
-      // `../verify/`: this module also runs from the CLI bundle in dist/src/cli (scripts/bundle.mjs)
-      worker = new (workerThreads().Worker)(new URL('../verify/readback-worker.js', import.meta.url), { workerData: { state: this.state } });
+      worker = new (workerThreads().Worker)(script, { workerData: { state: this.state } });
     } catch {
-      return undefined;
+      return;
     }
-    const entry = { worker, jobs: 0 };
+    let exited!: () => void;
+    const t: Thread = { worker, jobs: new Set(), exited: false, gone: new Promise<void>((r) => (exited = r)) };
     worker.unref();
     worker.on('message', (m: { id: number; hex?: string; error?: { message: string; code?: string }; cancelled?: boolean }) => {
-      const a = this.answers.get(m.id);
-      if (!a) return;
-      this.answers.delete(m.id);
-      if (--a.worker.jobs === 0) worker.unref();
-      if (m.hex !== undefined) a.resolve(m.hex);
-      else if (m.error) a.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
-      else a.reject(new Error('verification stopped'));
+      const job = this.jobs.get(m.id);
+      t.jobs.delete(m.id);
+      if (t.jobs.size === 0) worker.unref();
+      if (!job) return;
+      this.jobs.delete(m.id);
+      if (m.hex !== undefined) job.resolve(m.hex);
+      else if (m.error) job.reject(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
+      else job.reject(new Error('verification stopped'));
     });
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => {
-      if (code !== 0 && !this.closed) this.fail(new Error(`a hashing thread stopped (exit ${code})`));
-    });
-    this.workers.push(entry);
-    return entry;
+    // a thread that cannot start (its file missing, no memory) or dies: its jobs are read back here
+    const lost = () => {
+      if (t.exited) return;
+      t.exited = true;
+      exited();
+      if (this.closed) return;
+      for (const id of t.jobs) {
+        const job = this.jobs.get(id);
+        if (job) this.local.push(job);
+      }
+      t.jobs.clear();
+      this.readBackHere();
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    this.workers.push(t);
   }
+}
 
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const a of this.answers.values()) a.reject(this.failure);
-    this.answers.clear();
-    for (const w of this.workers) {
-      w.jobs = 0;
-      w.worker.unref();
-    }
-  }
+interface Job {
+  readonly id: number;
+  readonly start: number;
+  readonly size: number;
+  resolve(hex: string): void;
+  reject(e: Error): void;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  /** The ids of the jobs posted to it and not answered yet. */
+  readonly jobs: Set<number>;
+  exited: boolean;
+  /** Settles when the thread has exited. */
+  readonly gone: Promise<void>;
 }

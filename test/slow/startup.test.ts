@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,9 +55,35 @@ describe('start-up loads only what the command needs', () => {
     assert.match(r.stderr, /yargs/);
   });
 
+  it('the bundle is strict code, as the ES modules it is made of: "use strict" is its first statement', () => {
+    const head = readFileSync(join(ROOT, 'dist/src/cli/copyedit.cjs'), 'utf8').split('\n', 1)[0];
+    assert.equal(head, '"use strict";');
+  });
+
+  it('a cache made from another bundle of the same length is not used (V8 checks only the length)', () => {
+    const bundle = join(pkg, 'dist/src/cli/copyedit.cjs');
+    const original = readFileSync(bundle, 'utf8');
+    const changed = original.replace('interrupted by', 'INTERRUPTED BY');
+    assert.notEqual(changed, original);
+    assert.equal(changed.length, original.length);
+    writeFileSync(bundle, changed);
+    try {
+      assert.equal(codeCache(pkg), 'stale');
+      const e = run('edit', 'in.tar', '-o', 'out3.tar', '--rm-volume', 'all', '--no-fsync', '-q');
+      assert.equal(e.status, 0, e.stderr);
+    } finally {
+      writeFileSync(bundle, original);
+    }
+    assert.equal(codeCache(pkg), 'accepted');
+  });
+
   it('the bundle loads with the code cache made at build time, and runs without it when V8 refuses it', () => {
     assert.equal(codeCache(ROOT), 'accepted', 'npm run build made dist/src/cli/copyedit.cache for this Node');
-    writeFileSync(join(pkg, 'dist/src/cli/copyedit.cache'), Buffer.alloc(4096, 7)); // not a cache V8 accepts
+    // the right key (the bundle's sha256), then bytes that are not a cache V8 accepts
+    const key = createHash('sha256')
+      .update(readFileSync(join(pkg, 'dist/src/cli/copyedit.cjs')))
+      .digest();
+    writeFileSync(join(pkg, 'dist/src/cli/copyedit.cache'), Buffer.concat([key, Buffer.alloc(4096, 7)]));
     try {
       assert.equal(codeCache(pkg), 'rejected');
       const e = run('edit', 'in.tar', '-o', 'out2.tar', '--rm-volume', 'all', '--no-fsync', '-q');

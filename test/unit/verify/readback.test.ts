@@ -5,6 +5,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it, mock } from 'node:test';
 import { VerifyError, editArchive, removeVolumes } from '../../../src/index.js';
 import { Readback } from '../../../src/verify/readback.js';
@@ -49,6 +50,44 @@ describe('Readback: hashing a file by reading it back while it is written', () =
       fs.closeSync(fd);
     }
   });
+
+  for (const [how, code] of [
+    ['cannot start (its script throws)', 'throw new Error("no thread here");'],
+    ['dies on its first job', 'require("node:worker_threads").parentPort.once("message", () => process.exit(3));'],
+  ] as const) {
+    it(`a thread that ${how}: its jobs are read back by the calling thread, with the same digests`, async () => {
+      const script = join(dir, `bad-worker-${code.length}.cjs`);
+      await writeFile(script, code);
+      const fd = fs.openSync(join(dir, `rb-bad-${code.length}.bin`), 'w');
+      let written = 0;
+      const rb = Readback.open(fd, () => written, 2, pathToFileURL(script))!;
+      const data = randomBytes(5 << 20);
+      const jobs = [0, 1 << 20, 3 << 20].map((start, i, all) => ({ start, end: all[i + 1] ?? data.length }));
+      const digests: Promise<string>[] = [];
+      for (const j of jobs) {
+        digests.push(rb.begin(j.end - j.start));
+        for (let at = j.start; at < j.end; at += 300_000) {
+          written += fs.writeSync(fd, data, at, Math.min(300_000, j.end - at));
+          rb.advance();
+          await new Promise((res) => setTimeout(res, 2)); // the threads fail meanwhile
+        }
+      }
+      for (const [i, j] of jobs.entries()) assert.equal(await digests[i], hex(data.subarray(j.start, j.end)));
+      rb.close();
+      await new Promise((res) => setTimeout(res, 50));
+      // its own descriptor on the file is closed too, though its threads had exited before close()
+      const file = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      const open = fs.readdirSync('/proc/self/fd').filter((n) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${n}`) === file;
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(open, [String(fd)]);
+      fs.closeSync(fd);
+    });
+  }
 
   it('close() gives up jobs still waiting for bytes, and the process does not wait for them', async () => {
     const fd = fs.openSync(join(dir, 'rb-close.bin'), 'w');
