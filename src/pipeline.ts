@@ -194,9 +194,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
         plan.entries,
         hasher,
         sink.label,
-      ).catch((e: unknown) => {
-        throw ioError('read back', sink.label, e);
-      }));
+      ));
     readback?.close();
     if (verification) assertVerified(verification);
     if (writer && sink) {
@@ -325,10 +323,11 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
   if (typeof opts.input === 'string' && (await rereadable(opts.input))) inputPath = opts.input;
   else {
     // read once only (a pipe, a FIFO, <(...)): the two passes read a copy
+    const raw = await rawInput(opts.input); // an input that cannot be opened is named as such
     spooled = spoolPath(spoolDir(undefined), 'input');
     inputPath = spooled;
     try {
-      await pump(await rawInput(opts.input), createWriteStream(spooled, { flags: 'wx', mode: 0o600 }));
+      await pump(raw, createWriteStream(spooled, { flags: 'wx', mode: 0o600 }));
     } catch (e) {
       await removeSpool(spooled);
       throw ioError('spool the input to', spooled, e);
@@ -463,11 +462,7 @@ async function writeConverted(
     for (const e of again) if (e.data && conv.actions.has(e.index)) await act(e, once(e.data));
     const out = conv.finish(results);
     const entries = out.entries.map((o) => ({ ...o, header: clampMtime(o.header, o.raw, epoch) }));
-    const verification = hasher
-      ? await verifyWritten(streamed, entries, hasher, sink.label).catch((e: unknown) => {
-          throw ioError('read back', sink.label, e);
-        })
-      : undefined;
+    const verification = hasher ? await verifyWritten(streamed, entries, hasher, sink.label) : undefined;
     readback?.close();
     if (verification) assertVerified(verification);
     for (const o of entries) await writer.writeBuffer(o.header, o.data, o.raw);

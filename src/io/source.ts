@@ -67,7 +67,11 @@ export async function rereadable(input: string | Readable): Promise<boolean> {
 export async function rawInput(input: string | Readable): Promise<Readable> {
   if (typeof input !== 'string') return input;
   if (input === '-') return process.stdin;
-  if ((await stat(input)).isFIFO()) return streamOf(new PipeSource(openSync(input, FS.O_RDONLY | FS.O_NONBLOCK), { awaitWriter: true }));
+  try {
+    if ((await stat(input)).isFIFO()) return streamOf(new PipeSource(openSync(input, FS.O_RDONLY | FS.O_NONBLOCK), { awaitWriter: true }));
+  } catch (e) {
+    throw ioError('read', input, e);
+  }
   return createReadStream(input, { highWaterMark: READ_CHUNK });
 }
 

@@ -120,12 +120,13 @@ export class EntryHasher {
       inflater = this.inflaterFor(compression);
       if (inflater) await inflater.write(head);
     }
+    // uncompressed, the DiffID is the stored digest (set with it, below)
     let content: Digest | undefined;
     let contentProblem: string | undefined;
     let corrupt = false;
-    if (compression === 'none')
-      content = undefined; // the stored digest, once known
-    else if (!this.options.decompress) contentProblem = 'not decompressed';
+    if (compression === 'none') {
+      /* nothing to inflate */
+    } else if (!this.options.decompress) contentProblem = 'not decompressed';
     else if (!inflater) contentProblem = `${compression}-compressed, and this Node (${process.version}) cannot decompress ${compression} in-process`;
     else {
       const r = await inflater.end();

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Header } from '../archive/tar/header.js';
 import { type EntryRecord, normalizeEntryPath } from '../archive/entry.js';
 import { scanArchive } from '../archive/scan.js';
-import { VerifyError } from '../errors.js';
+import { VerifyError, ioError } from '../errors.js';
 import { type Compression, openInput } from '../io/source.js';
 import { verifyEntries } from './check.js';
 import { EntryHasher } from './hash.js';
@@ -36,6 +36,7 @@ export function assertVerified(report: VerifyReport): void {
 /**
  * Verify an archive being written: the entries streamed through `hasher.tap` (in order), then the
  * metadata entries held in memory. Used by `edit --verify` before the output is committed.
+ * `label`: the output's name.
  */
 export async function verifyWritten(
   streamed: readonly EntryRecord[],
@@ -43,7 +44,10 @@ export async function verifyWritten(
   hasher: EntryHasher,
   label: string,
 ): Promise<VerifyReport> {
-  await hasher.settle();
+  // a read-back of the output that failed (EIO): an I/O error on the output, exit 6
+  await hasher.settle().catch((e: unknown) => {
+    throw ioError('read back', label, e);
+  });
   const entries: EntryRecord[] = [...streamed];
   for (const w of written) entries.push({ index: entries.length, name: w.header.name, path: normalizeEntryPath(w.header.name), header: { ...w.header, size: w.data.length }, data: w.data });
   return verifyEntries(entries, hasher, label);

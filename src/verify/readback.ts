@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { workerThreads } from '../lazy.js';
+import { hashRange } from './range-hash.js';
 
 /**
  * sha256 of ranges of a file being written, computed by reading them back on worker threads
@@ -117,15 +117,7 @@ export class Readback {
       this.local.splice(i, 1);
       this.jobs.delete(job.id);
       try {
-        const hash = createHash('sha256');
-        const buf = Buffer.allocUnsafe(Math.min(job.size, 1 << 20));
-        for (let pos = job.start, end = job.start + job.size; pos < end; ) {
-          const n = readSync(this.fd, buf, 0, Math.min(buf.length, end - pos), pos);
-          if (n === 0) throw new Error(`the file ends at byte ${pos}, before the entry's end at ${end}`);
-          hash.update(buf.subarray(0, n));
-          pos += n;
-        }
-        job.resolve(hash.digest('hex'));
+        job.resolve(hashRange(this.fd, job.start, job.size, Buffer.allocUnsafe(Math.min(job.size, 1 << 20)))!);
       } catch (e) {
         job.reject(e as Error);
       }
