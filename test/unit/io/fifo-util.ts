@@ -26,3 +26,13 @@ export function tempFifos(prefix: string): { dir(): string; fifo(): string } {
     },
   };
 }
+
+/** Everything a byte source gives until its end, each chunk copied (sources may reuse their buffer). */
+export async function readAll(src: { read(max: number): Promise<Buffer> }, max = 1 << 20): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const c = await src.read(max);
+    if (c.length === 0) return Buffer.concat(parts);
+    parts.push(Buffer.from(c));
+  }
+}

@@ -14,19 +14,10 @@ import { StreamSource } from '../../../src/io/bytes.js';
 import { PipeSource } from '../../../src/io/pipe.js';
 import { openOutput } from '../../../src/io/sink.js';
 import { openInput } from '../../../src/io/source.js';
-import { NOFIFO, tempFifos } from './fifo-util.js';
+import { NOFIFO, readAll, tempFifos } from './fifo-util.js';
 
 const temp = tempFifos('copyedit-fifo-');
 const fifo = temp.fifo;
-
-async function readAll(src: { read(max: number): Promise<Buffer> }): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for (;;) {
-    const c = await src.read(1 << 20);
-    if (c.length === 0) return Buffer.concat(parts);
-    parts.push(Buffer.from(c));
-  }
-}
 
 /**
  * Open the FIFO's writing end once a reader has it (non-blocking: ENXIO until then), then write

@@ -17,7 +17,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { PipeSource, PipeTarget } from '../../../src/io/pipe.js';
 import { fromPipe } from '../../../src/io/source.js';
-import { NOFIFO, tempFifos } from './fifo-util.js';
+import { NOFIFO, readAll, tempFifos } from './fifo-util.js';
 
 const temp = tempFifos('copyedit-pipe-');
 const fifo = temp.fifo;
@@ -29,15 +29,6 @@ function nonBlockingPair(): { r: number; w: number; path: string } {
   const r = openSync(path, FS.O_RDONLY | FS.O_NONBLOCK);
   const w = openSync(path, FS.O_WRONLY | FS.O_NONBLOCK);
   return { r, w, path };
-}
-
-async function readAll(src: { read(max: number): Promise<Buffer> }, max = 1 << 20): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for (;;) {
-    const c = await src.read(max);
-    if (c.length === 0) return Buffer.concat(parts);
-    parts.push(Buffer.from(c));
-  }
 }
 
 /** Write `data` into a non-blocking fd in `step`-byte pieces, pausing `ms` between them (a slow docker save). */
