@@ -15,7 +15,7 @@ export {
   type DraftReport,
   type ConversionReport,
 } from './pipeline.js';
-export { planConversion, type ConversionPlan, type ConvertOptions, type ConvertedLayer, type StreamAction, type RecodeResult } from './convert/plan.js';
+export { planConversion, type ConversionPlan, type ConvertOptions, type ConvertedLayer, type StreamAction, type RecodeResult } from './rewrite/convert.js';
 export { TARGET_FORMATS, LAYER_COMPRESSIONS, type TargetFormat, type LayerCompression } from './convert/media.js';
 export { TarWriter } from './archive/write.js';
 export { type ByteTarget, FdTarget, StreamTarget } from './io/target.js';
@@ -29,7 +29,8 @@ export { buildModel } from './archive/layout.js';
 export { scanArchive } from './archive/scan.js';
 export type { ArchiveModel, ImageModel, ImageTarget, PlatformImage, LayerInfo, LayoutName, ManifestJsonItem } from './archive/model.js';
 export { buildGraph, parsePlatform, platformString, type ArchiveGraph, type Descriptor, type GraphNode, type IndexNode, type ManifestNode, type ManifestRole, type Platform } from './archive/graph.js';
-export { planRewrite, type OutputEntry, type RewritePlan, type RewriteRequest, type TargetChange } from './rewrite/propagate.js';
+export { planRewrite, type RewritePlan } from './rewrite/inplace.js';
+export type { OutputEntry, RewriteRequest, TargetChange } from './rewrite/request.js';
 export { openInput, type Compression, type InputSource } from './io/source.js';
 export type { DirOutput } from './io/dir-target.js';
 export { selectTargets, type TargetSelection } from './select.js';

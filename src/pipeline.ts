@@ -8,8 +8,8 @@ import { type ByteTarget, FdTarget, StreamTarget } from './io/target.js';
 import { PipeTarget } from './io/pipe.js';
 import type { Digest } from './digest.js';
 import { type EntryRecord, derivedHeader, normalizeEntryPath } from './archive/entry.js';
-import { type ConversionPlan, type ConvertedLayer, type RecodeResult, type StreamAction, planConversion } from './convert/plan.js';
-import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat, defaultFormat, isDockerMediaType } from './convert/media.js';
+import { type ConversionPlan, type ConvertedLayer, type RecodeResult, type StreamAction, isLayoutOf, planConversion } from './rewrite/convert.js';
+import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat, defaultFormat } from './convert/media.js';
 import { readSpool, recodeLayer, removeSpool, spoolDir, spoolPath } from './convert/recode.js';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -25,8 +25,9 @@ import { type OutputSink, openOutput } from './io/sink.js';
 import { type ArchiveWriter, type DirOutput, type DirSink, dirOutputPath, openDirOutput } from './io/dir-target.js';
 import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from './json/lossless.js';
 import { type JsonChange, diffJson } from './json/diff.js';
-import { checkTag, normalizeReference } from './reference.js';
-import { type OutputEntry, type RewritePlan, type RewriteRequest, type TargetChange, planRewrite } from './rewrite/propagate.js';
+import { checkTag } from './reference.js';
+import { planRewrite } from './rewrite/inplace.js';
+import type { OutputEntry, RewriteRequest, TargetChange } from './rewrite/request.js';
 import { selectTargets } from './select.js';
 import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from './verify/index.js';
 import { Readback } from './verify/readback.js';
@@ -184,6 +185,11 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       notes.push(
         `${plan.unreferencedStreamed.size} layer blobs of the dropped platforms stay in the output, unreferenced (harmless to loaders): they passed before the index on a pipe; give the archive as a file to leave them out`,
       );
+    } else if (sink && !skip && plan.unreferencedStreamed.size > 0) {
+      const some = [...plan.unreferencedStreamed].slice(0, 3).join(', ');
+      notes.push(
+        `${plan.unreferencedStreamed.size} blob(s) no longer referenced stay in the output, unreferenced (harmless to loaders, nothing names them): ${some}${plan.unreferencedStreamed.size > 3 ? ', ...' : ''}; they streamed past before the metadata that drops them`,
+      );
     }
     // checked before the metadata is written, so a bad output is never committed
     const verification =
@@ -203,7 +209,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       await stage?.finish();
       await sink.commit();
     }
-    const images = imageReports(reports, request, plan);
+    const images = imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest);
     return {
       layout: model.layout,
       compression: source.compression,
@@ -288,16 +294,19 @@ function editSettings(opts: EditArchiveOptions, tags: string[] | undefined): { e
   return { edits, editOpts };
 }
 
-/** Each selected image's report, with the digests the rewrite gave it (`root`: its new root digest after a conversion). */
-function imageReports(reports: readonly DraftReport[], request: RewriteRequest, plan: RewritePlan, root?: (t: ImageTarget, r: DraftReport) => Digest | undefined): ImageReport[] {
+/** Each selected image's report, given the configs renamed and what each target's name now points at (undefined: not known yet). */
+function imageReports(reports: readonly DraftReport[], request: RewriteRequest, renamed: ReadonlyMap<string, Digest>, rootOf: (t: ImageTarget) => Digest | undefined): ImageReport[] {
   return reports.map((r, i): ImageReport => {
     const target = request.targets[i]!.target;
-    const t = plan.targets.get(target);
-    const newDigest = root?.(target, r) ?? t?.digest ?? r.oldDigest;
-    const platforms = r.platforms.map((p) => ({ ...p, newId: plan.renamed.get(p.oldId.toString()) ?? p.oldId }));
-    const newId = r.oldId.equals(r.oldDigest) && !root ? newDigest : (plan.renamed.get(r.oldId.toString()) ?? r.oldId);
+    const root = rootOf(target);
+    const newDigest = root ?? r.oldDigest;
+    const platforms = r.platforms.map((p) => ({ ...p, newId: renamed.get(p.oldId.toString()) ?? p.oldId }));
+    // the ID is a config digest (one platform) or the index's (several): each compared with its own kind
+    const configId = target.platforms.some((p) => p.image.id.equals(r.oldId));
+    const newId = configId ? (renamed.get(r.oldId.toString()) ?? r.oldId) : newDigest;
     const retagged = r.newTags.length !== r.tags.length || r.newTags.some((x, j) => x !== r.tags[j]);
-    return { ...r, newId, newDigest, platforms, changed: !newDigest.equals(r.oldDigest) || !newId.equals(r.oldId) || retagged };
+    // a root not known yet (a dry run's recompressed layers) is one that changes
+    return { ...r, newId, newDigest, platforms, changed: root === undefined || !newDigest.equals(r.oldDigest) || !newId.equals(r.oldId) || retagged };
   });
 }
 
@@ -359,21 +368,20 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
       return { ...r, compression: spooled ? first.compression : r.compression, conversion: { from: model.layout, to: format, layerCompression: null, layersRecompressed: 0, layers: [] } };
     }
     const { request, reports } = editModel(model, edits, editOpts);
-    const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
-    const after = modelAfter(model, plan, label);
     const sniff = (e: EntryRecord): Compression => (e.data ? sniffCompression(e.data) : (sniffs.get(e.index) ?? 'none'));
-    const conv = planConversion(after, model.layout, { format, layerCompression: opts.layerCompression }, sniff);
-    const warnings = [...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...conv.warnings];
+    const conv = planConversion(model, request, model.layout, { format, layerCompression: opts.layerCompression }, sniff);
+    const warnings = [...model.notes, ...portNotes(model.images, request.configs)];
     if (opts.dryRun) {
       const planned = conv.finish(new Map());
+      warnings.push(...planned.warnings);
       return {
         layout: model.layout,
         compression: first.compression,
         outputCompression: 'none',
         // recompressed layers' digests are not known without compressing them: no new root digest then
-        images: imageReports(reports, request, plan, conv.recompressed > 0 ? undefined : rootFinder(after, planned.roots, plan)),
+        images: imageReports(reports, request, conv.renamed, (t) => conv.roots.get(t)),
         warnings,
-        droppedEntries: [...plan.dropped, ...plan.unreferencedStreamed],
+        droppedEntries: conv.dropped,
         conversion: conversionReport(conv, planned.layers, true),
       };
     }
@@ -382,9 +390,9 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
       layout: model.layout,
       compression: first.compression,
       outputCompression: written.compression,
-      images: imageReports(reports, request, plan, rootFinder(after, written.roots, plan)),
-      warnings: [...warnings, ...written.notes],
-      droppedEntries: [...plan.dropped, ...plan.unreferencedStreamed, ...written.leftOut],
+      images: imageReports(reports, request, conv.renamed, (t) => written.roots.get(t)),
+      warnings: [...warnings, ...written.warnings, ...written.notes],
+      droppedEntries: [...conv.dropped, ...written.leftOut],
       conversion: conversionReport(conv, written.layers, false),
       ...(written.verification ? { verification: written.verification } : {}),
     };
@@ -403,7 +411,8 @@ async function writeConverted(
 ): Promise<{
   entries: OutputEntry[];
   layers: ConvertedLayer[];
-  roots: ReadonlyMap<ImageTarget, Digest>;
+  roots: ReadonlyMap<ImageTarget, Digest | undefined>;
+  warnings: readonly string[];
   compression: OutputCompression;
   verification?: VerifyReport;
   notes: string[];
@@ -446,7 +455,7 @@ async function writeConverted(
     const sp = await recodeLayer(body, { from: a.from, to: a.to, what: `${label}: ${e.name}`, algorithm: a.algorithm, ...(a.diffId ? { diffId: a.diffId } : {}) }, spoolPath(dir));
     try {
       results.set(e.index, { digest: sp.digest, size: sp.size });
-      const header = clampMtime(derivedHeader(e.header, a.name(sp.digest), sp.size), undefined, epoch);
+      const header = clampMtime(derivedHeader(e.header, typeof a.name === 'string' ? a.name : a.name(sp.digest), sp.size), undefined, epoch);
       await put(e, header, undefined, readSpool(sp.path));
     } finally {
       await removeSpool(sp.path);
@@ -469,7 +478,16 @@ async function writeConverted(
     await writer.finish();
     await stage?.finish();
     await sink.commit();
-    return { entries, layers: out.layers, roots: out.roots, compression, notes: dirNotes(sink), leftOut: 'leftOut' in sink ? sink.leftOut : [], ...(verification ? { verification } : {}) };
+    return {
+      entries,
+      layers: out.layers,
+      roots: out.roots,
+      warnings: out.warnings,
+      compression,
+      notes: dirNotes(sink),
+      leftOut: 'leftOut' in sink ? sink.leftOut : [],
+      ...(verification ? { verification } : {}),
+    };
   } catch (e) {
     readback?.close();
     stage?.abort();
@@ -491,40 +509,6 @@ async function* hashing(body: AsyncIterable<Buffer>, h: ReturnType<typeof create
     h.update(c);
     yield c;
   }
-}
-
-/** The archive as the edit plan leaves it: the streamed entries still referenced, then the metadata entries planned. */
-function modelAfter(model: ArchiveModel, plan: RewritePlan, label: string): ArchiveModel {
-  const kept: EntryRecord[] = model.entries.filter((e) => !e.data && !plan.unreferencedStreamed.has(e.name));
-  let i = model.entries.length;
-  for (const o of plan.entries) {
-    kept.push({ index: i++, name: o.header.name, path: normalizeEntryPath(o.header.name), header: { ...o.header, size: o.data.length }, data: o.data, ...(o.raw ? { raw: o.raw } : {}) });
-  }
-  return buildModel(kept, label);
-}
-
-/** Is the archive already in `format` (so there is nothing to convert)? */
-function isLayoutOf(model: ArchiveModel, format: TargetFormat): boolean {
-  if (format === 'docker-legacy') return model.layout === 'docker-legacy';
-  if (format === 'docker') return model.layout === 'docker-oci';
-  if (model.layout !== 'oci') return false;
-  for (const n of model.graph.nodes.values()) {
-    if (isDockerMediaType(n.mediaType)) return false;
-    if (n.kind === 'manifest' && (isDockerMediaType(n.config?.mediaType) || n.layers.some((l) => isDockerMediaType(l.mediaType)))) return false;
-    if (n.kind === 'index' && n.children.some((c) => isDockerMediaType(c.mediaType))) return false;
-  }
-  return true;
-}
-
-/** A selected image's new root digest: the output root of the target that carries its (new) names, or its config. */
-function rootFinder(after: ArchiveModel, roots: ReadonlyMap<ImageTarget, Digest>, plan: RewritePlan): (t: ImageTarget, r: DraftReport) => Digest | undefined {
-  return (t, r) => {
-    const ids = new Set(t.platforms.map((p) => (plan.renamed.get(p.image.id.toString()) ?? p.image.id).toString()));
-    const wanted = new Set(r.newTags.map(normalizeReference));
-    const holds = (x: ImageTarget) => x.platforms.some((p) => ids.has(p.image.id.toString()));
-    const post = after.targets.find((x) => holds(x) && x.names.some((n) => wanted.has(normalizeReference(n)))) ?? after.targets.find((x) => holds(x) && (wanted.size === 0 || x.names.length === 0));
-    return post ? roots.get(post) : undefined;
-  };
 }
 
 function conversionReport(conv: ConversionPlan, layers: readonly ConvertedLayer[], _dry: boolean): ConversionReport {

@@ -1,6 +1,7 @@
+import type { Descriptor } from '../archive/graph.js';
 import type { ArchiveModel, ImageTarget } from '../archive/model.js';
 import { normalizeReference } from '../reference.js';
-import type { RewriteRequest } from './propagate.js';
+import type { RewriteRequest } from './request.js';
 
 /**
  * Who owns each name after the edit: the original image, or the edited one. A name is owned once,
@@ -88,4 +89,59 @@ export function splitTag(ref: string): [string, string] {
 
 export function tagPart(ref: string): string {
   return splitTag(ref.split('@')[0]!)[1];
+}
+
+/** Digests that stay in the output as they are: everything under an image whose old names remain. */
+export function keptOriginals(model: ArchiveModel, request: RewriteRequest): Set<string> {
+  const edited = new Map(request.targets.map((c) => [c.target, c]));
+  const out = new Set<string>();
+  const add = (d: Descriptor, depth: number): void => {
+    const k = d.digest.toString();
+    if (out.has(k) || depth > 8) return;
+    out.add(k);
+    const n = model.graph.nodes.get(k);
+    if (n?.kind === 'index') for (const c of n.children) add(c, depth + 1);
+  };
+  for (const t of model.targets) {
+    const ch = edited.get(t);
+    const keepsOriginal = !ch || request.keepOriginal || ch.moving !== 'all';
+    if (keepsOriginal) for (const d of t.descriptors) add(d, 0);
+  }
+  return out;
+}
+
+/** One image of the output of a conversion: a target as it was (`orig`) or as edited (`new`), under its names. */
+export interface OutputImage {
+  readonly target: ImageTarget;
+  readonly side: 'orig' | 'new';
+  readonly names: readonly string[];
+}
+
+/**
+ * The images a rewritten archive holds, in the input's order: each target as it was, under the
+ * names it keeps, then as edited, under the names that follow the edit. A side with no names is
+ * there only when the image has none at all (an untagged image is kept or replaced as a whole).
+ */
+export function outputImages(model: ArchiveModel, request: RewriteRequest, owners: NameOwners, unchanged: (t: ImageTarget) => boolean): OutputImage[] {
+  const change = new Map(request.targets.map((c) => [c.target, c]));
+  const out: OutputImage[] = [];
+  for (const t of model.targets) {
+    const ch = change.get(t);
+    if (!ch) {
+      out.push({ target: t, side: 'orig', names: owners.namesOf(t, 'orig') });
+      continue;
+    }
+    const orig = owners.namesOf(t, 'orig');
+    const edited = owners.namesOf(t, 'new');
+    const unnamed = t.names.length === 0;
+    const keepOrig = orig.length > 0 || (unnamed && (request.keepOriginal === true || ch.moving !== 'all'));
+    const hasNew = edited.length > 0 || (unnamed && ch.moving === 'all' && !ch.newNames);
+    if (unchanged(t) && keepOrig && hasNew) {
+      out.push({ target: t, side: 'new', names: [...orig, ...edited] }); // the edit changed nothing: one image, every name
+      continue;
+    }
+    if (keepOrig) out.push({ target: t, side: 'orig', names: orig });
+    if (hasNew) out.push({ target: t, side: 'new', names: edited });
+  }
+  return out;
 }

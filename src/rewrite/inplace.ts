@@ -1,56 +1,21 @@
+/**
+ * The renderer for an edit that keeps the archive's layout: every metadata entry written back in
+ * the input's order, a replaced blob right after the one it replaces, index.json, manifest.json and
+ * repositories following the final names. Layers are never touched (their entries stream through
+ * with their header bytes).
+ */
 import type { Header } from '../archive/tar/header.js';
 import { Digest } from '../digest.js';
 import { derivedHeader, type EntryRecord, resolveRelative } from '../archive/entry.js';
-import { ATTESTATION_DIGEST, type Descriptor, type GraphNode, type ManifestNode, type Platform, isAttestation, platformMatches, platformString } from '../archive/graph.js';
+import { platformMatches, type Descriptor } from '../archive/graph.js';
 import { descriptorNames } from '../archive/layout.js';
 import type { ArchiveModel, ImageModel, ImageTarget } from '../archive/model.js';
 import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject, parseJson, printJson } from '../json/lossless.js';
 import { normalizeReference } from '../reference.js';
-import { type NameOwners, assignNames, rewriteRepositories, tagPart } from './names.js';
-
-/** What happens to one image (what a name points at). */
-export interface TargetChange {
-  readonly target: ImageTarget;
-  /** The names that follow the edit: all of them, or those the user selected it by. */
-  readonly moving: 'all' | readonly string[];
-  /** Names for the edited image instead of the moving ones (`--tag`). */
-  readonly newNames?: readonly string[];
-}
-
-export interface RewriteRequest {
-  /** New configs, by the digest of the config they replace. */
-  readonly configs: ReadonlyMap<string, JsonObject>;
-  /** Edit the annotations of the manifests naming these configs. */
-  readonly annotate?: { readonly configs: ReadonlySet<string>; readonly edit: (annotations: JsonObject) => JsonObject };
-  readonly targets: readonly TargetChange[];
-  /** Keep the unedited image under the moving names' places (they move; see names.ts). */
-  readonly keepOriginal?: boolean;
-  /** Keep only these platforms of the edited images; the others leave the index with their blobs. */
-  readonly onlyPlatforms?: readonly Platform[];
-  /** Remove index entries whose manifests the archive does not hold. */
-  readonly dropAbsent?: boolean;
-  /**
-   * Rewrite the Docker <= 24 legacy `<v1id>/json` files with this function (they repeat the build
-   * container's config; no loader reads them when manifest.json exists, but they leak what it held).
-   */
-  readonly legacyJson?: (doc: JsonObject) => JsonObject | undefined;
-}
-
-/** A document written anew: its bytes, digest and size. */
-interface NewBlob {
-  readonly doc: JsonObject;
-  readonly digest: Digest;
-  readonly size: number;
-  readonly bytes: Buffer;
-}
-
-/** One metadata entry to write after the streamed entries. */
-export interface OutputEntry {
-  readonly header: Header;
-  readonly data: Buffer;
-  /** The input's header bytes, for an entry written back unchanged. */
-  readonly raw?: Buffer;
-}
+import { Fold, SAME } from './fold.js';
+import { type NameOwners, assignNames, keptOriginals, rewriteRepositories, tagPart } from './names.js';
+import { CONTAINERD_NAME, OCI_REF_NAME } from './policy.js';
+import { type OutputEntry, type RewriteRequest, blobName, stripDot } from './request.js';
 
 export interface RewritePlan {
   /** Metadata entries to write, in the input's order, replacements in their predecessors' places. */
@@ -67,15 +32,6 @@ export interface RewritePlan {
   readonly warnings: readonly string[];
 }
 
-const CONTAINERD_NAME = 'io.containerd.image.name';
-const OCI_REF_NAME = 'org.opencontainers.image.ref.name';
-/** Referrers whose content a changed subject makes false: a signature signs the old manifest's bytes. */
-const SIGNATURE = /signature|\.sig\b|cosign|notary|notation|jose|jws/i;
-
-/** The result of folding one node: unchanged, replaced by a new blob, or dropped. */
-type Folded = { readonly kind: 'same' } | { readonly kind: 'new'; readonly blob: NewBlob } | { readonly kind: 'drop'; readonly why: string };
-const SAME: Folded = { kind: 'same' };
-
 /**
  * Work out every metadata entry that must change so the archive stays consistent after `request`:
  * one bottom-up fold over the graph (config -> manifests -> indexes -> index.json), memoised by
@@ -83,8 +39,8 @@ const SAME: Folded = { kind: 'same' };
  * referenced. Layers are never touched.
  */
 export function planRewrite(model: ArchiveModel, request: RewriteRequest): RewritePlan {
-  const warnings: string[] = [];
-  const fold = new Folder(model, request, warnings);
+  const warnings = new Set<string>();
+  const fold = new Fold(model, { request, kept: keptOriginals(model, request) }, warnings);
   const owners = assignNames(model, request);
 
   const indexDoc = model.ociIndex ? rewriteTopIndex(model, request, fold, owners) : undefined;
@@ -99,188 +55,23 @@ export function planRewrite(model: ArchiveModel, request: RewriteRequest): Rewri
     const root = t.descriptors[0];
     const r = root ? fold.descriptor(root) : undefined;
     const cfg = t.platforms[0]?.image;
-    const digest = r?.kind === 'new' ? r.blob.digest : (t.node?.digest ?? (cfg ? (fold.config(cfg)?.digest ?? cfg.id) : undefined));
+    const digest = r?.kind === 'new' && r.blob ? r.blob.digest : (t.node?.digest ?? (cfg ? (fold.config(cfg)?.digest ?? cfg.id) : undefined));
     if (digest) targets.set(t, { digest, names: owners.namesOf(t, 'new') });
   }
   const annotated = fold.annotatedAny;
-  if (request.annotate && !annotated && request.annotate.configs.size > 0) warnings.push('this layout has no image manifest, so there is nothing to annotate');
+  if (request.annotate && !annotated && request.annotate.configs.size > 0) warnings.add('this layout has no image manifest, so there is nothing to annotate');
 
   const reach = reachable(model, fold, indexDoc ?? model.ociIndex?.doc, manifestDoc ?? model.manifestJson?.doc);
   return {
     ...assemble(model, fold, reach, { newIndexJson, newManifestJson, newRepositories }, request.legacyJson),
     renamed: fold.renamedConfigs(),
     targets,
-    warnings,
+    warnings: [...warnings],
   };
-}
-
-/** The memoised fold: what each node becomes under the request. */
-class Folder {
-  private readonly memo = new Map<string, Folded>();
-  private readonly configMemo = new Map<string, NewBlob | null>();
-  /** Old digest -> new blob, for every node and config replaced. */
-  readonly replaced = new Map<string, NewBlob>();
-  /** Digests still in the output unchanged because an unedited name points at them. */
-  private readonly kept: Set<string>;
-  private readonly imageById: Map<string, ImageModel>;
-  annotatedAny = false;
-
-  constructor(
-    private readonly model: ArchiveModel,
-    private readonly request: RewriteRequest,
-    private readonly warnings: string[],
-  ) {
-    this.kept = keptOriginals(model, request);
-    this.imageById = new Map(model.images.map((i) => [i.id.toString(), i]));
-  }
-
-  /** The new config blob of an image, when the request changes it. */
-  config(img: ImageModel): NewBlob | undefined {
-    const key = img.id.toString();
-    let nb = this.configMemo.get(key);
-    if (nb === undefined) {
-      const doc = this.request.configs.get(key);
-      nb = doc ? makeBlob(doc, img.id.algorithm) : null;
-      if (nb?.digest.equals(img.id)) nb = null;
-      this.configMemo.set(key, nb);
-      if (nb) this.replaced.set(key, nb);
-    }
-    return nb ?? undefined;
-  }
-
-  renamedConfigs(): Map<string, Digest> {
-    const out = new Map<string, Digest>();
-    for (const [k, v] of this.configMemo) if (v) out.set(k, v.digest);
-    return out;
-  }
-
-  descriptor(desc: Descriptor): Folded {
-    const key = desc.digest.toString();
-    const hit = this.memo.get(key);
-    if (hit) return hit;
-    this.memo.set(key, SAME); // a cycle (impossible with content digests) folds to "unchanged"
-    const node = this.model.graph.nodes.get(key);
-    const r = !node ? this.absent(desc) : node.kind === 'index' ? this.index(node) : this.manifest(node);
-    this.memo.set(key, r);
-    if (r.kind === 'new') this.replaced.set(key, r.blob);
-    return r;
-  }
-
-  private absent(desc: Descriptor): Folded {
-    if (this.request.dropAbsent && !isAttestation(desc)) return { kind: 'drop', why: 'not in the archive' };
-    return SAME;
-  }
-
-  private manifest(m: ManifestNode): Folded {
-    if (m.role === 'image') return this.imageManifest(m);
-    if (!m.subject) return SAME;
-    return this.referrer(m, m.subject);
-  }
-
-  private imageManifest(m: ManifestNode): Folded {
-    const img = this.imageById.get(m.config!.digest.toString());
-    const nb = img && this.config(img);
-    const ann = this.request.annotate;
-    const annotate = ann && img && ann.configs.has(img.id.toString());
-    if (!nb && !annotate) return SAME;
-    const doc = cloneJson(m.doc);
-    if (nb) doc[fieldKey(doc, 'config') ?? 'config'] = retarget(m.config!.raw, nb);
-    if (annotate) {
-      this.annotatedAny = true;
-      const k = fieldKey(doc, 'annotations') ?? 'annotations';
-      const before = isJsonObject(doc[k]) ? (doc[k] as JsonObject) : jsonObject();
-      const after = ann.edit(before);
-      if (Object.keys(after).length) doc[k] = after;
-      else delete doc[k];
-    }
-    const blob = makeBlob(doc, m.digest.algorithm);
-    return blob.digest.equals(m.digest) ? SAME : { kind: 'new', blob };
-  }
-
-  /** A referrer (SBOM, signature) follows its subject, unless its content cannot stay true. */
-  private referrer(node: GraphNode, subject: Descriptor): Folded {
-    const key = subject.digest.toString();
-    if (this.kept.has(key) || !this.model.graph.nodes.has(key)) return SAME;
-    const s = this.descriptor(subject);
-    if (s.kind === 'same') return SAME;
-    const what = node.artifactType ?? (node.kind === 'manifest' ? node.config?.mediaType : undefined) ?? 'referrer';
-    if (s.kind === 'drop' || SIGNATURE.test(what) || (node.kind === 'manifest' && node.layers.some((l) => SIGNATURE.test(l.mediaType ?? '')))) {
-      const why = s.kind === 'drop' ? 'its subject left the archive' : `it is a signature (${what}) of ${subject.digest} as it was before the edit, and cannot be true of the edited image`;
-      this.warnings.push(`dropped referrer ${node.digest}: ${why}`);
-      return { kind: 'drop', why };
-    }
-    const doc = cloneJson(node.doc);
-    doc[fieldKey(doc, 'subject') ?? 'subject'] = retarget(subject.raw, s.blob);
-    this.warnings.push(`referrer ${node.digest} (${what}) now names the edited manifest ${s.blob.digest} as its subject`);
-    return { kind: 'new', blob: makeBlob(doc, node.digest.algorithm) };
-  }
-
-  private index(node: Extract<GraphNode, { kind: 'index' }>): Folded {
-    const only = this.request.onlyPlatforms;
-    const results = node.children.map((c): Folded => {
-      if (isAttestation(c)) return SAME; // decided below, once the manifests they describe are
-      const child = this.model.graph.nodes.get(c.digest.toString());
-      if (only && child?.kind === 'manifest' && child.role === 'image') {
-        const img = this.imageById.get(child.config!.digest.toString());
-        const p = c.platform ?? img?.platform;
-        if (!only.some((w) => platformMatches(p, w))) return { kind: 'drop', why: `platform ${p ? platformString(p) : 'unknown'} was not asked for` };
-      }
-      if (only && !child && !isAttestation(c)) return { kind: 'drop', why: 'not in the archive' };
-      return this.descriptor(c);
-    });
-    // an attestation describes the manifest it was made for: after an edit it would lie
-    node.children.forEach((c, i) => {
-      if (!isAttestation(c)) return;
-      const ref = c.annotations[ATTESTATION_DIGEST];
-      const j = node.children.findIndex((x) => x.digest.toString() === ref);
-      const target = j >= 0 ? results[j]! : SAME;
-      if (target.kind === 'new') {
-        this.warnings.push(`${node.entry.name}: dropped attestation manifest ${c.digest}: it describes ${ref} as it was before the edit`);
-        results[i] = { kind: 'drop', why: 'describes the image before the edit' };
-      } else if (target.kind === 'drop') results[i] = { kind: 'drop', why: 'describes a platform that was dropped' };
-      else results[i] = this.descriptor(c);
-    });
-    if (results.every((r) => r.kind === 'same')) return SAME;
-    const doc = cloneJson(node.doc);
-    const list = field(node.doc, 'manifests') as Json[];
-    const read = new Set<Json>(node.children.map((c) => c.raw));
-    const kept: Json[] = [];
-    let i = 0;
-    for (const raw of list) {
-      if (!isJsonObject(raw) || !read.has(raw)) {
-        kept.push(raw); // a descriptor the graph could not read stays as it was
-        continue;
-      }
-      const r = results[i++]!;
-      if (r.kind === 'drop') continue;
-      kept.push(r.kind === 'new' ? retarget(raw, r.blob) : raw);
-    }
-    doc[fieldKey(doc, 'manifests') ?? 'manifests'] = kept;
-    return { kind: 'new', blob: makeBlob(doc, node.digest.algorithm) };
-  }
-}
-
-/** Digests that stay in the output as they are: everything under an image whose old names remain. */
-function keptOriginals(model: ArchiveModel, request: RewriteRequest): Set<string> {
-  const edited = new Map(request.targets.map((c) => [c.target, c]));
-  const out = new Set<string>();
-  const add = (d: Descriptor, depth: number): void => {
-    const k = d.digest.toString();
-    if (out.has(k) || depth > 8) return;
-    out.add(k);
-    const n = model.graph.nodes.get(k);
-    if (n?.kind === 'index') for (const c of n.children) add(c, depth + 1);
-  };
-  for (const t of model.targets) {
-    const ch = edited.get(t);
-    const keepsOriginal = !ch || request.keepOriginal || ch.moving !== 'all';
-    if (keepsOriginal) for (const d of t.descriptors) add(d, 0);
-  }
-  return out;
 }
 
 /** index.json: each descriptor follows the owner of its name; retagged images get one descriptor per new name. */
-function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Folder, owners: NameOwners): JsonObject | undefined {
+function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Fold, owners: NameOwners): JsonObject | undefined {
   const index = model.ociIndex!.doc;
   const list = field(index, 'manifests') as Json[];
   const change = new Map(request.targets.map((c) => [c.target, c]));
@@ -298,7 +89,7 @@ function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Fol
       const r = desc ? fold.descriptor(desc) : SAME;
       if (r.kind === 'drop') changed = true;
       else if (r.kind === 'new') {
-        out.push(retarget(raw as JsonObject, r.blob));
+        out.push(fold.retarget(raw as JsonObject, r));
         changed = true;
       } else out.push(raw);
       continue;
@@ -306,7 +97,7 @@ function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Fol
     const ch = change.get(t);
     const names = descriptorNames(desc);
     const r = ch ? fold.descriptor(desc) : SAME;
-    const edited = r.kind === 'new' ? retarget(raw as JsonObject, r.blob) : (raw as JsonObject);
+    const edited = fold.retarget(raw as JsonObject, r);
     if (names.length === 0) {
       // unnamed: the original stays when it is kept, the edited one when the image is edited as a whole
       if (!ch || request.keepOriginal || ch.moving !== 'all') out.push(raw);
@@ -337,7 +128,7 @@ function rewriteTopIndex(model: ArchiveModel, request: RewriteRequest, fold: Fol
 }
 
 /** manifest.json: Config paths that named a changed config, RepoTags following the names' owners. */
-function rewriteManifestJson(model: ArchiveModel, request: RewriteRequest, fold: Folder, owners: NameOwners): Json[] | undefined {
+function rewriteManifestJson(model: ArchiveModel, request: RewriteRequest, fold: Fold, owners: NameOwners): Json[] | undefined {
   const { doc, items, itemImages } = model.manifestJson!;
   const change = new Map(request.targets.map((c) => [c.target, c]));
   const targetOfItem = new Map<number, ImageTarget>();
@@ -372,7 +163,7 @@ function rewriteManifestJson(model: ArchiveModel, request: RewriteRequest, fold:
 }
 
 /** The manifest.json item of the edited image; undefined when it would name the same config as before. */
-function editedItem(request: RewriteRequest, fold: Folder, t: ImageTarget, img: ImageModel, raw: JsonObject, configPath: string): JsonObject | undefined {
+function editedItem(request: RewriteRequest, fold: Fold, t: ImageTarget, img: ImageModel, raw: JsonObject, configPath: string): JsonObject | undefined {
   const only = request.onlyPlatforms;
   let source = img;
   if (only && !only.some((w) => platformMatches(img.platform, w))) {
@@ -405,7 +196,7 @@ function withTags(item: JsonObject, tags: readonly string[]): JsonObject {
 }
 
 /** Everything the final index.json and manifest.json reach: blob digests and entry paths. */
-function reachable(model: ArchiveModel, fold: Folder, indexDoc: JsonObject | undefined, manifestDoc: readonly Json[] | undefined): { digests: Set<string>; paths: Set<string> } {
+function reachable(model: ArchiveModel, fold: Fold, indexDoc: JsonObject | undefined, manifestDoc: readonly Json[] | undefined): { digests: Set<string>; paths: Set<string> } {
   const digests = new Set<string>();
   const paths = new Set<string>();
   const newDocs = new Map<string, JsonObject>();
@@ -474,7 +265,7 @@ function referencedBefore(model: ArchiveModel): Set<EntryRecord> {
 /** Assemble the metadata entries in input order; a new blob follows the one it replaces. */
 function assemble(
   model: ArchiveModel,
-  fold: Folder,
+  fold: Fold,
   reach: { digests: Set<string>; paths: Set<string> },
   files: { newIndexJson: Buffer | undefined; newManifestJson: Buffer | undefined; newRepositories: Buffer | undefined },
   legacyJson?: (doc: JsonObject) => JsonObject | undefined,
@@ -548,30 +339,6 @@ function rewriteLegacyJson(data: Buffer, edit: (doc: JsonObject) => JsonObject |
   return next ? printJson(next) : undefined;
 }
 
-/** Serialize a document the way we write every rewritten blob: compact JSON, key order kept. */
-function makeBlob(doc: JsonObject, algorithm: 'sha256' | 'sha512' = 'sha256'): NewBlob {
-  const bytes = printJson(doc);
-  return { doc, digest: Digest.of(bytes, algorithm), size: bytes.length, bytes };
-}
-
-/** A copy of a descriptor pointing at `nb`: digest and size change, everything else stays. */
-function retarget(desc: JsonObject, nb: NewBlob): JsonObject {
-  const out = cloneJson(desc);
-  out[fieldKey(out, 'digest') ?? 'digest'] = nb.digest.toString();
-  out[fieldKey(out, 'size') ?? 'size'] = nb.size;
-  return out;
-}
-
-/** The new entry name for a rewritten blob: the old name with the old hex replaced. */
-export function blobName(oldName: string, oldDigest: Digest, newDigest: Digest): string {
-  if (oldName.includes(oldDigest.hex)) return oldName.split(oldDigest.hex).join(newDigest.hex);
-  const dir = oldName.includes('/') ? oldName.slice(0, oldName.lastIndexOf('/') + 1) : '';
-  return `${dir}${newDigest.hex}.json`;
-}
-
-function stripDot(p: string): string {
-  return p.replace(/^(\.\/)+/, '');
-}
 function stripSlash(p: string): string {
   return p.replace(/\/+$/, '');
 }
