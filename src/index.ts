@@ -20,7 +20,7 @@ export { TARGET_FORMATS, LAYER_COMPRESSIONS, type TargetFormat, type LayerCompre
 export { TarWriter } from './archive/write.js';
 export { type ByteTarget, FdTarget, StreamTarget } from './io/target.js';
 export { WriteBehind, WRITE_BEHIND_EVERY } from './io/write-behind.js';
-export type { EntryRecord } from './archive/entry.js';
+export type { EntryRecord } from './archive/tar/entry.js';
 export type { Header } from './archive/tar/header.js';
 export * from './edit/index.js';
 export { Digest, chainIds } from './digest.js';

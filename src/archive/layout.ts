@@ -3,7 +3,7 @@ import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import { normalizeReference, uniqueReferences } from '../reference.js';
 import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
-import { type EntryRecord, resolveRelative } from './entry.js';
+import { type EntryRecord, resolveRelative } from './tar/entry.js';
 import { METADATA_MAX_ENTRY } from './scan.js';
 import { type ArchiveGraph, type Descriptor, type GraphNode, type ManifestNode, type Platform, buildGraph, imageManifestsUnder, isAttestation, platformString } from './graph.js';
 import type { ArchiveModel, ImageModel, ImageTarget, LayerInfo, LayoutName, ManifestJsonItem } from './model.js';

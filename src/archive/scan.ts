@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { ArchiveError, ioError } from '../errors.js';
 import { type ByteSource, InputClosedError, StreamSource } from '../io/bytes.js';
-import { type EntryRecord, normalizeEntryPath } from './entry.js';
+import { type EntryRecord, normalizeEntryPath } from './tar/entry.js';
 import {
   BLOCK,
   MAX_EXTENSION_SIZE,
