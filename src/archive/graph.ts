@@ -12,6 +12,7 @@ import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import type { EntryRecord } from './tar/entry.js';
 import { MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
+import { checkOptions, optionKeys } from '../options-check.js';
 
 /** Deepest nesting of indexes below index.json (real images use 1 or 2). */
 export const MAX_DEPTH = 8;
@@ -193,12 +194,14 @@ export interface GraphOptions {
   /** Check each manifest/index blob against its digest (default true). */
   readonly checkDigests?: boolean;
 }
+const GRAPH_OPTIONS = optionKeys<GraphOptions>({ problem: true, checkDigests: true });
 
 /**
  * Walk index.json and every blob it reaches. `blobs` maps `sha256:<hex>` to the entry holding it
  * (links already resolved by the caller where it matters).
  */
 export function buildGraph(index: { entry: EntryRecord; doc: JsonObject }, blobs: ReadonlyMap<string, EntryRecord>, options: GraphOptions = {}): ArchiveGraph {
+  checkOptions(options, GRAPH_OPTIONS, 'buildGraph');
   const problem = options.problem ?? throwProblems;
   const nodes = new Map<string, GraphNode>();
   const parents = new Map<string, { parent: Digest | undefined; desc: Descriptor }[]>();

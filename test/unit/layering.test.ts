@@ -32,7 +32,7 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   // bytes in and out: files, pipes, descriptors, OCI layout directories (as tar streams / entries)
   ['io', ['errors', 'lazy', 'archive/tar']],
   // scan, graph, model, layouts, the tar writer
-  ['archive', ['errors', 'digest', 'reference', 'json', 'archive/tar', 'io']],
+  ['archive', ['errors', 'digest', 'reference', 'options-check', 'json', 'archive/tar', 'io']],
   ['edit', ['errors', 'json']],
   ['select', ['errors', 'reference', 'archive']],
   ['verify', ['errors', 'lazy', 'digest', 'json', 'archive/tar', 'io', 'archive']],
