@@ -12,7 +12,8 @@ import { dirOutputPath } from './io/dir-target.js';
 import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
 import { editPass } from './run/edit-pass.js';
-import type { EditArchiveOptions, EditArchiveReport } from './run/options.js';
+import { EDIT_ARCHIVE_OPTIONS, type EditArchiveOptions, type EditArchiveReport } from './run/options.js';
+import { checkOptions as checkKeys } from './options-check.js';
 import { checkTags, editModel, editSettings, imageReports } from './run/request.js';
 
 export type { ConversionReport, EditArchiveOptions, EditArchiveReport, ImageReport, PlatformReport } from './run/options.js';
@@ -24,6 +25,7 @@ export { type DraftReport, type EditModelOptions, editModel } from './run/reques
  * (or, on a pipe, left without its closing metadata, so no loader accepts it).
  */
 export async function editArchive(opts: EditArchiveOptions): Promise<EditArchiveReport> {
+  checkKeys(opts, EDIT_ARCHIVE_OPTIONS, 'editArchive');
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
   if (opts.format === undefined && opts.layerCompression === undefined) return editPass(opts, tags, await openInput(opts.input));

@@ -10,9 +10,9 @@
 import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
-import type { EntryRecord } from './entry.js';
-import { MediaType, isIndexMediaType } from './model.js';
+import type { EntryRecord } from './tar/entry.js';
 import { MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
+import { checkOptions, optionKeys } from '../options-check.js';
 
 /** Deepest nesting of indexes below index.json (real images use 1 or 2). */
 export const MAX_DEPTH = 8;
@@ -20,6 +20,26 @@ export const MAX_DEPTH = 8;
 export const MAX_CHILDREN = 10_000;
 /** Most distinct manifests and indexes in one archive. */
 export const MAX_NODES = 100_000;
+
+/**
+ * The media types the graph tells apart. They live here, not in model.ts, because the model is
+ * built on the graph (model.ts imports graph.ts, never the other way round).
+ */
+export const MediaType = {
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+} as const;
+
+export function isIndexMediaType(mt: unknown): boolean {
+  return mt === MediaType.ociIndex || mt === MediaType.dockerList;
+}
+export function isManifestMediaType(mt: unknown): boolean {
+  return mt === MediaType.ociManifest || mt === MediaType.dockerManifest;
+}
 
 export interface Platform {
   readonly os: string;
@@ -174,12 +194,14 @@ export interface GraphOptions {
   /** Check each manifest/index blob against its digest (default true). */
   readonly checkDigests?: boolean;
 }
+const GRAPH_OPTIONS = optionKeys<GraphOptions>({ problem: true, checkDigests: true });
 
 /**
  * Walk index.json and every blob it reaches. `blobs` maps `sha256:<hex>` to the entry holding it
  * (links already resolved by the caller where it matters).
  */
 export function buildGraph(index: { entry: EntryRecord; doc: JsonObject }, blobs: ReadonlyMap<string, EntryRecord>, options: GraphOptions = {}): ArchiveGraph {
+  checkOptions(options, GRAPH_OPTIONS, 'buildGraph');
   const problem = options.problem ?? throwProblems;
   const nodes = new Map<string, GraphNode>();
   const parents = new Map<string, { parent: Digest | undefined; desc: Descriptor }[]>();

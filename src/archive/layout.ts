@@ -3,10 +3,14 @@ import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import { normalizeReference, uniqueReferences } from '../reference.js';
 import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
-import { type EntryRecord, resolveRelative } from './entry.js';
+import { type EntryRecord, resolveRelative } from './tar/entry.js';
 import { METADATA_MAX_ENTRY } from './scan.js';
 import { type ArchiveGraph, type Descriptor, type GraphNode, type ManifestNode, type Platform, buildGraph, imageManifestsUnder, isAttestation, platformString } from './graph.js';
 import type { ArchiveModel, ImageModel, ImageTarget, LayerInfo, LayoutName, ManifestJsonItem } from './model.js';
+import { entryWarnings, imageWarnings } from './warnings.js';
+
+// src/pipeline.ts imports it from here (its old home)
+export { portNotes } from './warnings.js';
 
 const BLOB_PATH = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/;
 
@@ -53,21 +57,12 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
   const notes: string[] = entryWarnings(all);
   const entries = withoutShadowedMetadata(all);
   const { byPath, blobs } = indexEntries(entries);
-  const resolve = (path: string, user: string) => resolveEntry(byPath, path, user);
 
   const mjEntry = byPath.get('manifest.json');
   const mj = mjEntry ? readManifestJson(mjEntry) : undefined;
   // containerd reads index.json when oci-layout exists; docker load reads only manifest.json
   const idxEntry = byPath.get('index.json');
-  let ociIndex: ArchiveModel['ociIndex'];
-  if (idxEntry && (byPath.has('oci-layout') || !mjEntry)) {
-    const doc = entryJson(idxEntry, 'index.json');
-    checkGoAmbiguity(doc, MANIFEST_OR_INDEX, 'index.json', 'index.json');
-    if (!isJsonObject(doc) || !Array.isArray(field(doc, 'manifests'))) {
-      throw new ArchiveError('is not an OCI image index (no "manifests" array); the archive is damaged', 'index.json');
-    }
-    ociIndex = { entry: idxEntry, doc };
-  }
+  const ociIndex = idxEntry && (byPath.has('oci-layout') || !mjEntry) ? readOciIndex(idxEntry) : undefined;
   if (!mj && !ociIndex) {
     throw new ArchiveError(
       byPath.has('repositories')
@@ -77,18 +72,59 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
     );
   }
   const graph = ociIndex ? buildGraph(ociIndex, blobs) : EMPTY_GRAPH;
+  notes.push(...absentNotes(graph));
+
+  const configs = new ConfigReader(blobs);
+  const { targets, artifacts } = ociIndex ? targetsFromIndex(graph, configs, notes) : { targets: [] as TargetDraft[], artifacts: [] as Descriptor[] };
+  const itemImages = mj ? readManifestJsonImages(mj.items, byPath, configs, targets) : [];
+  const imageOf = imageModels(configs, targets);
+  const images = [...imageOf.values()];
+  if (images.length === 0) throw new ArchiveError('names no image whose config is in the archive; nothing to edit', label);
+  const manifestJson = mj && { ...mj, itemImages: itemImages.map((d) => imageOf.get(d)!) };
+  notes.push(...imageWarnings({ images, ...(manifestJson ? { manifestJson } : {}) }));
+  return {
+    layout: detectLayout(byPath, mj?.items, ociIndex !== undefined),
+    entries,
+    byPath,
+    ...(manifestJson ? { manifestJson } : {}),
+    ...(ociIndex ? { ociIndex } : {}),
+    graph,
+    blobs,
+    images,
+    targets: finalTargets(targets, imageOf),
+    artifacts,
+    notes,
+  };
+}
+
+/** index.json, checked to be an image index. */
+function readOciIndex(idxEntry: EntryRecord): NonNullable<ArchiveModel['ociIndex']> {
+  const doc = entryJson(idxEntry, 'index.json');
+  checkGoAmbiguity(doc, MANIFEST_OR_INDEX, 'index.json', 'index.json');
+  if (!isJsonObject(doc) || !Array.isArray(field(doc, 'manifests'))) {
+    throw new ArchiveError('is not an OCI image index (no "manifests" array); the archive is damaged', 'index.json');
+  }
+  return { entry: idxEntry, doc };
+}
+
+/** A note for each manifest the graph names but the archive does not hold (attestations aside: BuildKit leaves those out). */
+function absentNotes(graph: ArchiveGraph): string[] {
+  const notes: string[] = [];
   for (const a of graph.absent) {
     if (isAttestation(a.desc)) continue;
     const plat = a.desc.platform ? ` (${platformString(a.desc.platform)})` : '';
     const where = a.parent ? (graph.nodes.get(a.parent.toString())?.entry.name ?? a.parent.toString()) : 'index.json';
     notes.push(`${where} names ${a.desc.digest}${plat}, which is not in the archive; left as is`);
   }
+  return notes;
+}
 
-  const configs = new ConfigReader(blobs);
-  const { targets, artifacts } = ociIndex ? targetsFromIndex(graph, configs, notes) : { targets: [] as TargetDraft[], artifacts: [] as Descriptor[] };
+/** The config of each manifest.json item, its layers as that item lists them, attached to the index.json targets it belongs to. */
+function readManifestJsonImages(items: readonly ManifestJsonItem[], byPath: ReadonlyMap<string, EntryRecord>, configs: ConfigReader, targets: TargetDraft[]): ConfigDraft[] {
+  const resolve = (path: string, user: string) => resolveEntry(byPath, path, user);
   const holders = new Map<ConfigDraft, TargetDraft[]>();
   for (const t of targets) for (const p of t.platforms) (holders.get(p.draft) ?? holders.set(p.draft, []).get(p.draft)!).push(t);
-  const itemImages = (mj?.items ?? []).map((item, i) => {
+  return items.map((item, i) => {
     const entry = resolve(normalize(item.config), 'the config named by manifest.json');
     if (!entry) throw new ArchiveError(`names config ${JSON.stringify(item.config)}, which is not in the archive; the archive is incomplete`, 'manifest.json');
     const draft = configs.read(entry);
@@ -104,7 +140,10 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
     attachItem(targets, holders, draft, item, i);
     return draft;
   });
+}
 
+/** One ImageModel per config read, named by the targets that reach it. */
+function imageModels(configs: ConfigReader, targets: readonly TargetDraft[]): Map<ConfigDraft, ImageModel> {
   const imageOf = new Map<ConfigDraft, ImageModel>();
   const namesOf = new Map<ConfigDraft, string[]>();
   for (const t of targets) for (const p of t.platforms) (namesOf.get(p.draft) ?? namesOf.set(p.draft, []).get(p.draft)!).push(...t.names);
@@ -120,9 +159,12 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
       platform: d.platform ?? configPlatform(d.config),
     });
   }
-  const images = [...imageOf.values()];
-  if (images.length === 0) throw new ArchiveError('names no image whose config is in the archive; nothing to edit', label);
-  const finalTargets: ImageTarget[] = targets
+  return imageOf;
+}
+
+/** The targets that reach an image (or name one absent), with their images. */
+function finalTargets(targets: readonly TargetDraft[], imageOf: ReadonlyMap<ConfigDraft, ImageModel>): ImageTarget[] {
+  return targets
     .filter((t) => t.platforms.length > 0 || t.absent.length > 0)
     .map((t) => ({
       names: uniqueReferences(t.names),
@@ -133,21 +175,6 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
       attestations: t.attestations,
       manifestJsonItems: t.items,
     }));
-  const manifestJson = mj && { ...mj, itemImages: itemImages.map((d) => imageOf.get(d)!) };
-  notes.push(...imageWarnings({ images, ...(manifestJson ? { manifestJson } : {}) }));
-  return {
-    layout: detectLayout(byPath, mj?.items, ociIndex !== undefined),
-    entries,
-    byPath,
-    ...(manifestJson ? { manifestJson } : {}),
-    ...(ociIndex ? { ociIndex } : {}),
-    graph,
-    blobs,
-    images,
-    targets: finalTargets,
-    artifacts,
-    notes,
-  };
 }
 
 const EMPTY_GRAPH: ArchiveGraph = { roots: [], nodes: new Map(), parents: new Map(), absent: [] };
@@ -349,45 +376,6 @@ function configPlatform(config: JsonObject): Platform | undefined {
   return { os, architecture: arch, ...(typeof variant === 'string' && variant ? { variant } : {}) };
 }
 
-/** podman and skopeo refuse bigger manifest.json and config entries (containers/image limits). */
-export const PODMAN_MAX_MANIFEST_JSON = 1 << 20;
-export const PODMAN_MAX_CONFIG = 4 << 20;
-
-/** What loaders disagree on or refuse in the entries themselves: duplicates, links. */
-function entryWarnings(entries: readonly EntryRecord[]): string[] {
-  const out: string[] = [];
-  const copies = new Map<string, EntryRecord[]>();
-  for (const e of entries) {
-    if (e.header.type === 'directory') continue;
-    const list = copies.get(e.path);
-    if (list) list.push(e);
-    else copies.set(e.path, [e]);
-    if (e.header.type === 'link') {
-      out.push(`${e.name} is a hard link to ${e.header.linkname}: containerd ignores hard links and podman/skopeo refuse them; docker load accepts it`);
-    } else if (e.header.type === 'symlink' && resolveRelative(e.path, e.header.linkname ?? '') === undefined) {
-      out.push(`${e.name} is a symbolic link to ${JSON.stringify(e.header.linkname)}, outside the archive; copyedit copies it unchanged and never follows it`);
-    }
-  }
-  for (const [path, list] of copies) {
-    if (list.length < 2) continue;
-    const first = list[0]!;
-    const last = list[list.length - 1]!;
-    const differ =
-      first.header.type !== last.header.type || first.header.size !== last.header.size || first.header.linkname !== last.header.linkname
-        ? 'the copies differ'
-        : first.data && last.data
-          ? first.data.equals(last.data)
-            ? undefined
-            : 'the copies differ'
-          : 'the copies were not compared';
-    if (differ) {
-      const ours = list.every((e) => e.data) ? 'copyedit keeps only the last copy' : 'copyedit passes every copy through';
-      out.push(`${path} appears ${list.length} times in the archive and ${differ}: docker load uses the LAST copy, podman and skopeo the FIRST (${ours}); save the image again to get one copy`);
-    }
-  }
-  return out;
-}
-
 /**
  * A repeated name: the last copy is the one docker load sees (it extracts to disk), so it is the one
  * read and rewritten. Earlier copies of metadata are left out of the output, or a stale manifest
@@ -398,51 +386,6 @@ function withoutShadowedMetadata(entries: readonly EntryRecord[]): readonly Entr
   for (const e of entries) if (e.header.type !== 'directory') last.set(e.path, e.index);
   const kept = entries.filter((e) => !e.data || e.header.type === 'directory' || last.get(e.path) === e.index);
   return kept.length === entries.length ? entries : kept;
-}
-
-/** What docker load or podman would refuse in a readable image: untagged RepoTags, port ranges, sizes. */
-function imageWarnings(model: Pick<ArchiveModel, 'images' | 'manifestJson'>): string[] {
-  const out: string[] = [];
-  const mj = model.manifestJson;
-  if (mj?.entry.data && mj.entry.data.length > PODMAN_MAX_MANIFEST_JSON) {
-    out.push(`manifest.json is ${mj.entry.data.length} bytes: podman and skopeo refuse one over 1 MiB (docker load accepts it)`);
-  }
-  mj?.items.forEach((item, i) => {
-    for (const t of item.repoTags) {
-      const slash = t.lastIndexOf('/');
-      if (t.includes('@') || t.lastIndexOf(':') <= slash) {
-        out.push(`manifest.json[${i}] RepoTag ${JSON.stringify(t)} has no :tag, and docker load refuses the archive for it; give a tag with --tag ${t.split('@')[0]}:latest`);
-      }
-    }
-  });
-  for (const img of model.images) {
-    const name = img.tags[0] ?? img.id.short;
-    if (img.configBytes.length > PODMAN_MAX_CONFIG) {
-      out.push(`image ${name}: its config ${img.configEntry.name} is ${img.configBytes.length} bytes: podman and skopeo refuse one over 4 MiB (docker load accepts it)`);
-    }
-  }
-  return out;
-}
-
-/**
- * What Docker 29 would refuse in each image's ExposedPorts, as the configs will be written
- * (`configs` maps an edited config's old digest to its new content; an edit may fix them).
- */
-export function portNotes(images: readonly ImageModel[], configs: ReadonlyMap<string, JsonObject> = new Map()): string[] {
-  return images.flatMap((img) => exposedPortWarnings(img.tags[0] ?? img.id.short, configs.get(img.id.toString()) ?? img.config));
-}
-
-/** ExposedPorts keys Docker 29 refuses (`8000-8010/tcp`, `abc/tcp`); one line each, prefixed `image NAME: ExposedPorts`. */
-export function exposedPortWarnings(name: string, config: JsonObject): string[] {
-  const rc = field(config, 'config');
-  const exposed = isJsonObject(rc) ? field(rc, 'ExposedPorts') : undefined;
-  const ports = isJsonObject(exposed) ? Object.keys(exposed) : [];
-  return ports
-    .filter((p) => !/^[0-9]{1,5}(\/(tcp|udp|sctp))?$/i.test(p))
-    .map((p) => {
-      const why = /^[0-9]+-[0-9]+/.test(p) ? 'is a port range' : 'is not a port number';
-      return `image ${name}: ExposedPorts key ${JSON.stringify(p)} ${why}, which Docker 29 refuses to load; remove it with --rm-port '${p.replace(/\/.*$/, '')}*'`;
-    });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Digest } from '../digest.js';
 import type { Json, JsonObject } from '../json/lossless.js';
-import type { EntryRecord } from './entry.js';
+import type { EntryRecord } from './tar/entry.js';
 import type { ArchiveGraph, Descriptor, GraphNode, ManifestNode, Platform } from './graph.js';
 
 /**
@@ -112,20 +112,4 @@ export interface ArchiveModel {
   readonly artifacts: readonly Descriptor[];
   /** Non-fatal observations made while reading (missing platforms, odd entries). */
   readonly notes: readonly string[];
-}
-
-export const MediaType = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-} as const;
-
-export function isIndexMediaType(mt: unknown): boolean {
-  return mt === MediaType.ociIndex || mt === MediaType.dockerList;
-}
-export function isManifestMediaType(mt: unknown): boolean {
-  return mt === MediaType.ociManifest || mt === MediaType.dockerManifest;
 }

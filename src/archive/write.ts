@@ -1,5 +1,5 @@
 import type { ByteTarget } from '../io/target.js';
-import type { EntryRecord } from './entry.js';
+import type { EntryRecord } from './tar/entry.js';
 import { BLOCK, type Header, encodeHeader, padding } from './tar/header.js';
 
 const ZEROS = Buffer.alloc(2 * BLOCK);

@@ -56,109 +56,146 @@ const NULL = 'null';
  * exactly one word (quote it in the shell when it has blanks).
  */
 export function parseSentence(words: readonly string[]): Sentence {
-  let input: string | undefined;
-  let output: string | undefined;
-  const edits: ConfigEdit[] = [];
-  const options: SentenceOptions = {};
-  const warnings: string[] = [];
-  let i = 0;
-  /** The next word; at the end, say what was expected and the form that gives it. */
-  const next = (what: string, form?: string): string => {
-    const w = words[i++];
-    if (w === undefined) {
-      const said = words.slice(Math.max(0, i - 3), i - 1).join(' ');
-      throw new UsageError(`the sentence ends where ${what} was expected${said ? ` (after "${said}")` : ''}; say ${form ?? what}`);
-    }
-    return w;
-  };
-  const lower = (what: string, form?: string) => next(what, form).toLowerCase();
-  while (i < words.length) {
-    const start = i;
-    const verb = words[i++]!.toLowerCase();
-    if (SEPARATORS.has(verb)) continue;
-    const said = () => words.slice(start, i).join(' ');
-    const unknown = (): never => {
-      throw new UsageError(
-        `"${said()}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`,
-      );
-    };
-    if (verb === 'from') input = next('the input after FROM', 'FROM <archive or image>, e.g. FROM in.tar');
-    else if (verb === 'into') output = next('the output after INTO', 'INTO <archive or image>, e.g. INTO out.tar');
-    else if (verb === 'remove' || verb === 'rm') {
-      const what = lower('what to remove', 'REMOVE ALL VOLUMES, REMOVE VOLUME /data, REMOVE PORT 80, REMOVE LABEL k, REMOVE ENV K, REMOVE HEALTHCHECK');
-      if (what === 'all') {
-        const kind = lower('VOLUMES or PORTS after REMOVE ALL', 'REMOVE ALL VOLUMES (or PORTS, LABELS, ENVS)');
-        if (/^volumes?$/.test(kind)) edits.push(removeVolumes('all'));
-        else if (/^ports?$/.test(kind)) edits.push(parseRemovePort('all'));
-        else if (/^labels?$/.test(kind)) edits.push(removeLabels('all'));
-        else if (/^(envs?|vars?)$/.test(kind)) edits.push(removeEnv('all'));
-        else unknown();
-      } else if (what === 'volume' || what === 'volumes') edits.push(removeBy(removeVolumes, next('a volume', 'REMOVE VOLUME <path|glob>, e.g. REMOVE VOLUME /data')));
-      else if (what === 'port' || what === 'ports') edits.push(parseRemovePort(next('a port', 'REMOVE PORT <port>, e.g. REMOVE PORT 80')));
-      else if (what === 'label' || what === 'labels') edits.push(removeBy(removeLabels, next('a label', 'REMOVE LABEL <key|glob>')));
-      else if (/^(envs?|vars?)$/.test(what)) edits.push(removeBy(removeEnv, next('a variable', 'REMOVE ENV <name|glob>')));
-      else if (what === 'healthcheck') edits.push(removeHealthcheck());
-      else if (what === 'history') {
-        const arg = lower('ARG after REMOVE HISTORY', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
-        if (arg !== 'arg' && arg !== 'args') unknown();
-        const a = next('a build argument', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
-        edits.push(removeHistoryArgs(selectorOf(a), a));
-      } else if (what === 'onbuild') edits.push(removeOnbuild());
-      else unknown();
-    } else if (verb === 'squash') {
-      if (lower('HISTORY after SQUASH', 'SQUASH HISTORY') !== 'history') unknown();
-      edits.push(squashHistory());
-    } else if (verb === 'add' || verb === 'append') {
-      const what = lower('VOLUME or PORT', 'ADD VOLUME /data or ADD PORT 8080');
-      if (what === 'volume' || what === 'volumes') edits.push(parseAddVolume(next('a volume', 'ADD VOLUME <path>, e.g. ADD VOLUME /data')));
-      else if (what === 'port' || what === 'ports') edits.push(parseAddPort(next('a port', 'ADD PORT <port>, e.g. ADD PORT 8080')));
-      else unknown();
-    } else if (verb === 'set' || verb === 'override') {
-      let target = lower('what to set', 'SET CMD <value>, SET ENTRYPOINT <value>, SET USER <user>, SET LABEL <key> <value>, SET ENV <name> <value>');
-      if (target === 'null' || target === 'no') {
-        target = lower('what to clear', 'SET NULL CMD (or ENTRYPOINT, USER, ...)');
-        edits.push(setTo(target, null, unknown));
-      } else if (target === 'shell') {
-        const t = lower('CMD or ENTRYPOINT after SET SHELL', 'SET SHELL CMD "<command line>"');
-        if (!COMMANDS.has(t)) unknown();
-        const v = next('a command string', 'SET SHELL CMD "<command line>", e.g. SET SHELL CMD "exec /app --serve"');
-        edits.push(setCommandValue(t === 'cmd' ? 'Cmd' : 'Entrypoint', v.toLowerCase() === NULL || v === '' ? null : ['/bin/sh', '-c', v], 'shell'));
-      } else if (target === 'format') {
-        const f = lower('a layout after SET FORMAT', `SET FORMAT <${[...TARGET_FORMATS, 'oci-dir'].join('|')}>, e.g. SET FORMAT OCI`);
-        if (!(TARGET_FORMATS as readonly string[]).includes(f) && f !== 'oci-dir') {
-          throw new UsageError(`SET FORMAT ${f}: the layouts are ${[...TARGET_FORMATS, 'oci-dir'].join(', ')}, e.g. SET FORMAT OCI`);
-        }
-        options.format = f as TargetFormat | 'oci-dir';
-      } else if (target === 'layer' || target === 'layers') {
-        const form = `SET LAYER COMPRESSION <${LAYER_COMPRESSIONS.join('|')}>, e.g. SET LAYER COMPRESSION ZSTD`;
-        if (lower('COMPRESSION after SET LAYER', form) !== 'compression') unknown();
-        const c = lower('a compression', form);
-        if (!(LAYER_COMPRESSIONS as readonly string[]).includes(c)) throw new UsageError(`SET LAYER COMPRESSION ${c}: say one of ${LAYER_COMPRESSIONS.join(', ')}`);
-        options.layerCompression = c as LayerCompression;
-      } else if (/^source[-_]date[-_]epoch$/.test(target)) {
-        const v = next('seconds since 1970', 'SET SOURCE_DATE_EPOCH <seconds>, e.g. SET SOURCE_DATE_EPOCH 1700000000');
-        if (!/^\d{1,15}$/.test(v)) throw new UsageError(`SET SOURCE_DATE_EPOCH ${v}: give whole seconds since 1970, e.g. SET SOURCE_DATE_EPOCH 1700000000`);
-        options.sourceDateEpoch = Number(v);
-      } else if (target === 'label' || target === 'labels') {
-        const k = next('a label key', 'SET LABEL <key> <value>');
-        edits.push(setLabel(k, next('a label value', 'SET LABEL <key> <value>')));
-      } else if (/^(env|var)$/.test(target)) {
-        const k = next('a variable name', 'SET ENV <name> <value>');
-        edits.push(parseSetEnv(k, next('a value', 'SET ENV <name> <value>')));
-      } else if (/^(envs|vars)$/.test(target)) {
-        const k = next('a variable pattern', 'SET ENVS <glob> <value>');
-        edits.push(setEnvs(selectorOf(k), next('a value', 'SET ENV <name> <value>'), k));
-      } else {
-        const v = next(`a value for ${target}`, valueForm(target));
-        edits.push(setTo(target, v.toLowerCase() === NULL || v === '' ? null : v, unknown));
-        const w = target === 'entrypoint' || target === 'cmd' ? commandValueWarning(target, v, 'sentence') : undefined;
-        if (w) warnings.push(w);
-      }
-    } else unknown();
-  }
+  const r = new SentenceReader(words);
+  while (r.i < words.length) r.command();
+  const { input, output, edits, options, warnings } = r;
   if (input === undefined) throw new UsageError('no input: say FROM <archive or image>');
   if (output === undefined) throw new UsageError('no output: say INTO <archive or image>');
   return { input, output, edits, options, warnings };
+}
+
+/** The words of a sentence, the position in them, and what the commands read so far say. */
+class SentenceReader {
+  i = 0;
+  input: string | undefined;
+  output: string | undefined;
+  readonly edits: ConfigEdit[] = [];
+  readonly options: SentenceOptions = {};
+  readonly warnings: string[] = [];
+  /** Where the command being read starts, for messages. */
+  private start = 0;
+
+  constructor(private readonly words: readonly string[]) {}
+
+  /** The next word; at the end, say what was expected and the form that gives it. */
+  private next(what: string, form?: string): string {
+    const w = this.words[this.i++];
+    if (w === undefined) {
+      const said = this.words.slice(Math.max(0, this.i - 3), this.i - 1).join(' ');
+      throw new UsageError(`the sentence ends where ${what} was expected${said ? ` (after "${said}")` : ''}; say ${form ?? what}`);
+    }
+    return w;
+  }
+
+  private lower(what: string, form?: string): string {
+    return this.next(what, form).toLowerCase();
+  }
+
+  /** The command read so far is none copyedit knows. */
+  private unknown(): never {
+    throw new UsageError(
+      `"${this.words.slice(this.start, this.i).join(' ')}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`,
+    );
+  }
+
+  /** One command (or a separator, FROM or INTO) from the position on. */
+  command(): void {
+    this.start = this.i;
+    const verb = this.words[this.i++]!.toLowerCase();
+    if (SEPARATORS.has(verb)) return;
+    if (verb === 'from') this.input = this.next('the input after FROM', 'FROM <archive or image>, e.g. FROM in.tar');
+    else if (verb === 'into') this.output = this.next('the output after INTO', 'INTO <archive or image>, e.g. INTO out.tar');
+    else if (verb === 'remove' || verb === 'rm') this.remove();
+    else if (verb === 'squash') {
+      if (this.lower('HISTORY after SQUASH', 'SQUASH HISTORY') !== 'history') this.unknown();
+      this.edits.push(squashHistory());
+    } else if (verb === 'add' || verb === 'append') this.add();
+    else if (verb === 'set' || verb === 'override') this.set();
+    else this.unknown();
+  }
+
+  private remove(): void {
+    const edits = this.edits;
+    const what = this.lower('what to remove', 'REMOVE ALL VOLUMES, REMOVE VOLUME /data, REMOVE PORT 80, REMOVE LABEL k, REMOVE ENV K, REMOVE HEALTHCHECK');
+    if (what === 'all') {
+      const kind = this.lower('VOLUMES or PORTS after REMOVE ALL', 'REMOVE ALL VOLUMES (or PORTS, LABELS, ENVS)');
+      if (/^volumes?$/.test(kind)) edits.push(removeVolumes('all'));
+      else if (/^ports?$/.test(kind)) edits.push(parseRemovePort('all'));
+      else if (/^labels?$/.test(kind)) edits.push(removeLabels('all'));
+      else if (/^(envs?|vars?)$/.test(kind)) edits.push(removeEnv('all'));
+      else this.unknown();
+    } else if (what === 'volume' || what === 'volumes') edits.push(removeBy(removeVolumes, this.next('a volume', 'REMOVE VOLUME <path|glob>, e.g. REMOVE VOLUME /data')));
+    else if (what === 'port' || what === 'ports') edits.push(parseRemovePort(this.next('a port', 'REMOVE PORT <port>, e.g. REMOVE PORT 80')));
+    else if (what === 'label' || what === 'labels') edits.push(removeBy(removeLabels, this.next('a label', 'REMOVE LABEL <key|glob>')));
+    else if (/^(envs?|vars?)$/.test(what)) edits.push(removeBy(removeEnv, this.next('a variable', 'REMOVE ENV <name|glob>')));
+    else if (what === 'healthcheck') edits.push(removeHealthcheck());
+    else if (what === 'history') {
+      const arg = this.lower('ARG after REMOVE HISTORY', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
+      if (arg !== 'arg' && arg !== 'args') this.unknown();
+      const a = this.next('a build argument', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
+      edits.push(removeHistoryArgs(selectorOf(a), a));
+    } else if (what === 'onbuild') edits.push(removeOnbuild());
+    else this.unknown();
+  }
+
+  private add(): void {
+    const what = this.lower('VOLUME or PORT', 'ADD VOLUME /data or ADD PORT 8080');
+    if (what === 'volume' || what === 'volumes') this.edits.push(parseAddVolume(this.next('a volume', 'ADD VOLUME <path>, e.g. ADD VOLUME /data')));
+    else if (what === 'port' || what === 'ports') this.edits.push(parseAddPort(this.next('a port', 'ADD PORT <port>, e.g. ADD PORT 8080')));
+    else this.unknown();
+  }
+
+  private set(): void {
+    const edits = this.edits;
+    const unknown = () => this.unknown();
+    let target = this.lower('what to set', 'SET CMD <value>, SET ENTRYPOINT <value>, SET USER <user>, SET LABEL <key> <value>, SET ENV <name> <value>');
+    if (target === 'null' || target === 'no') {
+      target = this.lower('what to clear', 'SET NULL CMD (or ENTRYPOINT, USER, ...)');
+      edits.push(setTo(target, null, unknown));
+    } else if (target === 'shell') {
+      const t = this.lower('CMD or ENTRYPOINT after SET SHELL', 'SET SHELL CMD "<command line>"');
+      if (!COMMANDS.has(t)) this.unknown();
+      const v = this.next('a command string', 'SET SHELL CMD "<command line>", e.g. SET SHELL CMD "exec /app --serve"');
+      edits.push(setCommandValue(t === 'cmd' ? 'Cmd' : 'Entrypoint', v.toLowerCase() === NULL || v === '' ? null : ['/bin/sh', '-c', v], 'shell'));
+    } else if (target === 'format' || target === 'layer' || target === 'layers' || /^source[-_]date[-_]epoch$/.test(target)) this.setOption(target);
+    else if (target === 'label' || target === 'labels') {
+      const k = this.next('a label key', 'SET LABEL <key> <value>');
+      edits.push(setLabel(k, this.next('a label value', 'SET LABEL <key> <value>')));
+    } else if (/^(env|var)$/.test(target)) {
+      const k = this.next('a variable name', 'SET ENV <name> <value>');
+      edits.push(parseSetEnv(k, this.next('a value', 'SET ENV <name> <value>')));
+    } else if (/^(envs|vars)$/.test(target)) {
+      const k = this.next('a variable pattern', 'SET ENVS <glob> <value>');
+      edits.push(setEnvs(selectorOf(k), this.next('a value', 'SET ENV <name> <value>'), k));
+    } else {
+      const v = this.next(`a value for ${target}`, valueForm(target));
+      edits.push(setTo(target, v.toLowerCase() === NULL || v === '' ? null : v, unknown));
+      const w = target === 'entrypoint' || target === 'cmd' ? commandValueWarning(target, v, 'sentence') : undefined;
+      if (w) this.warnings.push(w);
+    }
+  }
+
+  /** SET FORMAT, SET LAYER COMPRESSION, SET SOURCE_DATE_EPOCH: options of the run, not edits. */
+  private setOption(target: string): void {
+    const options = this.options;
+    if (target === 'format') {
+      const f = this.lower('a layout after SET FORMAT', `SET FORMAT <${[...TARGET_FORMATS, 'oci-dir'].join('|')}>, e.g. SET FORMAT OCI`);
+      if (!(TARGET_FORMATS as readonly string[]).includes(f) && f !== 'oci-dir') {
+        throw new UsageError(`SET FORMAT ${f}: the layouts are ${[...TARGET_FORMATS, 'oci-dir'].join(', ')}, e.g. SET FORMAT OCI`);
+      }
+      options.format = f as TargetFormat | 'oci-dir';
+    } else if (target === 'layer' || target === 'layers') {
+      const form = `SET LAYER COMPRESSION <${LAYER_COMPRESSIONS.join('|')}>, e.g. SET LAYER COMPRESSION ZSTD`;
+      if (this.lower('COMPRESSION after SET LAYER', form) !== 'compression') this.unknown();
+      const c = this.lower('a compression', form);
+      if (!(LAYER_COMPRESSIONS as readonly string[]).includes(c)) throw new UsageError(`SET LAYER COMPRESSION ${c}: say one of ${LAYER_COMPRESSIONS.join(', ')}`);
+      options.layerCompression = c as LayerCompression;
+    } else {
+      const v = this.next('seconds since 1970', 'SET SOURCE_DATE_EPOCH <seconds>, e.g. SET SOURCE_DATE_EPOCH 1700000000');
+      if (!/^\d{1,15}$/.test(v)) throw new UsageError(`SET SOURCE_DATE_EPOCH ${v}: give whole seconds since 1970, e.g. SET SOURCE_DATE_EPOCH 1700000000`);
+      options.sourceDateEpoch = Number(v);
+    }
+  }
 }
 
 /** `SET CMD <value>, e.g. SET CMD /start.sh or SET CMD '["/start.sh","--serve"]'` */

@@ -1,6 +1,6 @@
 import { type ArchiveModel, type ImageModel, type LayoutName, targetDigest } from '../archive/model.js';
 import { platformString } from '../archive/graph.js';
-import { portNotes } from '../archive/layout.js';
+import { portNotes } from '../archive/warnings.js';
 import { chainIds, type Digest } from '../digest.js';
 import type { Compression } from '../io/source.js';
 import { type Json, JsonNumber, type JsonObject, isJsonObject } from '../json/lossless.js';

@@ -2,8 +2,8 @@ import { constants as FS, closeSync, fsyncSync, mkdirSync, openSync, rmSync, wri
 import { chmod, lstat, mkdtemp, readdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { EntryRecord } from '../archive/entry.js';
-import { normalizeEntryPath } from '../archive/entry.js';
+import type { EntryRecord } from '../archive/tar/entry.js';
+import { normalizeEntryPath } from '../archive/tar/entry.js';
 import type { Header } from '../archive/tar/header.js';
 import { ArchiveError, IoError, UsageError, ioError } from '../errors.js';
 import { WriteBehind } from './write-behind.js';

@@ -11,6 +11,7 @@ import type { Compression, InputSource } from '../io/source.js';
 import type { JsonChange } from '../json/diff.js';
 import type { ConvertedLayer } from '../rewrite/layers.js';
 import type { VerifyReport } from '../verify/index.js';
+import { optionKeys } from '../options-check.js';
 
 export interface EditArchiveOptions {
   /** A path, `-` for standard input, or a readable stream of the (possibly compressed) archive. */
@@ -121,3 +122,26 @@ export interface EditArchiveReport {
   /** With `format` or `layerCompression`: the layout written and the layers recompressed. */
   readonly conversion?: ConversionReport;
 }
+
+/** Every key of EditArchiveOptions (the compiler checks the list is complete and exact), for the run-time check of unknown keys. */
+export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
+  input: true,
+  output: true,
+  edits: true,
+  images: true,
+  platforms: true,
+  onlyPlatforms: true,
+  dropAbsent: true,
+  sourceDateEpoch: true,
+  tags: true,
+  keepOriginal: true,
+  history: true,
+  annotations: true,
+  dryRun: true,
+  compress: true,
+  fsync: true,
+  onInput: true,
+  verify: true,
+  format: true,
+  layerCompression: true,
+});

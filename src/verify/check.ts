@@ -1,4 +1,4 @@
-import { type EntryRecord, resolveRelative } from '../archive/entry.js';
+import { type EntryRecord, resolveRelative } from '../archive/tar/entry.js';
 import { type Descriptor, type ManifestNode, buildGraph, isAttestation, platformString } from '../archive/graph.js';
 import { Digest } from '../digest.js';
 import { type Json, type JsonObject, field, isJsonObject, parseJson } from '../json/lossless.js';

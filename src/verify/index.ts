@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Header } from '../archive/tar/header.js';
-import { type EntryRecord, normalizeEntryPath } from '../archive/entry.js';
+import { type EntryRecord, normalizeEntryPath } from '../archive/tar/entry.js';
 import { scanArchive } from '../archive/scan.js';
 import { VerifyError, ioError } from '../errors.js';
 import { type Compression, openInput } from '../io/source.js';

@@ -54,8 +54,6 @@ describe('docs/API.md and the README library example', () => {
       }
       assert.ok(readFileSync(join(dir, 'out.tar')).length > 0);
       assert.ok(readFileSync(join(dir, 'custom.tar')).length > 0);
-      // the hand-made chain writes what editArchive writes
-      assert.ok(readFileSync(join(dir, 'chain.tar')).includes('"Volumes":null') || !readFileSync(join(dir, 'chain.tar')).includes('"/data":{}'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

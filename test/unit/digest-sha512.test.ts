@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { EntryRecord } from '../../src/archive/entry.js';
+import type { EntryRecord } from '../../src/archive/tar/entry.js';
 import { Digest } from '../../src/digest.js';
 import { EntryHasher, needsSha512, storedDigest } from '../../src/verify/hash.js';
 import { rng } from './rng.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { EntryRecord } from '../../src/archive/entry.js';
+import type { EntryRecord } from '../../src/archive/tar/entry.js';
 import { MAX_ENTRIES, MAX_KEPT_EXTENSIONS, MAX_NAME_BYTES, scanArchive } from '../../src/archive/scan.js';
 import { type Header, decodeHeader, encodeHeader } from '../../src/archive/tar/header.js';
 import { CopyeditError } from '../../src/errors.js';

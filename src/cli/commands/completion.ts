@@ -1,22 +1,26 @@
 import { ExitCode } from '../../errors.js';
 import { writeStdout } from '../out.js';
 import { GLOBAL_FLAGS, commandFlags } from '../suggest.js';
-import { defineCommand } from './types.js';
+import { type Command, defineCommand } from './types.js';
 
-export const completionCommand = defineCommand({
-  command: 'completion <shell>',
-  describe: 'print a shell completion script: source <(copyedit completion bash), or for zsh: source <(copyedit completion zsh)',
-  options: {
-    shell: { positional: true, type: 'string', choices: ['bash', 'zsh'], describe: 'the shell' },
-  },
-  async run(args) {
-    // the command list imports this module: read it when run
-    const { COMMANDS } = await import('./index.js');
-    const table = COMMANDS.map((c) => ({ name: c.name, flags: commandFlags(c).filter((f) => f.length > 1) }));
-    await writeStdout(args.shell === 'zsh' ? zshScript(table) : bashScript(table));
-    return ExitCode.OK;
-  },
-} as const);
+/**
+ * The completion command for a command list. The list is passed in (index.ts passes its own
+ * COMMANDS, read when the command runs) because the list holds this command: importing it from
+ * here would be an import cycle.
+ */
+export const completionCommand = (commands: () => readonly Command[]): Command =>
+  defineCommand({
+    command: 'completion <shell>',
+    describe: 'print a shell completion script: source <(copyedit completion bash), or for zsh: source <(copyedit completion zsh)',
+    options: {
+      shell: { positional: true, type: 'string', choices: ['bash', 'zsh'], describe: 'the shell' },
+    },
+    async run(args) {
+      const table = commands().map((c) => ({ name: c.name, flags: commandFlags(c).filter((f) => f.length > 1) }));
+      await writeStdout(args.shell === 'zsh' ? zshScript(table) : bashScript(table));
+      return ExitCode.OK;
+    },
+  } as const);
 
 type Table = readonly { name: string; flags: readonly string[] }[];
 

@@ -6,4 +6,4 @@ import { verifyCommand } from './verify.js';
 import type { Command } from './types.js';
 
 /** Every subcommand; a new command is one module plus one line here. */
-export const COMMANDS: readonly Command[] = [editCommand, inspectCommand, verifyCommand, diffCommand, completionCommand];
+export const COMMANDS: readonly Command[] = [editCommand, inspectCommand, verifyCommand, diffCommand, completionCommand(() => COMMANDS)];

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { type ArchiveModel, buildModel, editModel, planRewrite, removeVolumes, scanArchive } from '../../../src/index.js';
+import { type ArchiveModel, buildModel, removeVolumes, scanArchive } from '../../../src/index.js';
+import { editModel } from '../../../src/pipeline.js';
+import { planRewrite } from '../../../src/rewrite/inplace.js';
 import { OciBuilder, named } from '../oci-builder.js';
 
 async function model(archive: Buffer): Promise<ArchiveModel> {
