@@ -12,6 +12,7 @@ import { dirOutputPath } from './io/dir-target.js';
 import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
 import { editPass } from './run/edit-pass.js';
+import { COPY_MODES, patchPass, unpatchable } from './run/patch-pass.js';
 import { EDIT_ARCHIVE_OPTIONS, type EditArchiveOptions, type EditArchiveReport } from './run/options.js';
 import { checkOptions as checkKeys } from './options-check.js';
 import { checkTags, editModel, editSettings, imageReports } from './run/request.js';
@@ -28,7 +29,10 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   checkKeys(opts, EDIT_ARCHIVE_OPTIONS, 'editArchive');
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
-  if (opts.format === undefined && opts.layerCompression === undefined) return editPass(opts, tags, await openInput(opts.input));
+  if (opts.format === undefined && opts.layerCompression === undefined) {
+    const patched = opts.copy === 'auto' || opts.copy === 'reflink' ? await patchedEdit(opts, tags, opts.copy) : undefined;
+    return patched ?? editPass(opts, tags, await openInput(opts.input));
+  }
   const input = await rereadableInput(opts.input);
   try {
     const first = await firstPass(opts, input);
@@ -73,6 +77,14 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   }
 }
 
+/** The patched output (`copy`), or undefined to stream (`auto` on an archive that cannot be patched). */
+async function patchedEdit(opts: EditArchiveOptions, tags: string[] | undefined, mode: 'auto' | 'reflink'): Promise<EditArchiveReport | undefined> {
+  const why = await unpatchable(opts);
+  if (why === undefined) return patchPass(opts, tags, mode);
+  if (mode === 'reflink') throw new UsageError(`--copy reflink: ${why}; use --copy auto (or stream)`);
+  return undefined;
+}
+
 /** What the options cannot ask for together, refused before anything is read. */
 async function checkOptions(opts: EditArchiveOptions, tags: string[] | undefined): Promise<void> {
   if (opts.keepOriginal && !tags) throw new RangeError('keepOriginal needs tags: the edited copy must be told apart from the original');
@@ -81,6 +93,7 @@ async function checkOptions(opts: EditArchiveOptions, tags: string[] | undefined
   if (dirOut !== undefined && opts.format === 'docker-legacy') {
     throw new UsageError('an OCI image layout directory cannot hold the docker-legacy layout: write an archive file, or use --format oci (or docker)');
   }
+  if (opts.copy !== undefined && !COPY_MODES.includes(opts.copy)) throw new RangeError(`copy must be one of ${COPY_MODES.join(', ')}`);
   if (opts.format !== undefined && !TARGET_FORMATS.includes(opts.format)) throw new RangeError(`format must be one of ${TARGET_FORMATS.join(', ')}`);
   if (opts.layerCompression !== undefined && !LAYER_COMPRESSIONS.includes(opts.layerCompression)) {
     throw new RangeError(`layerCompression must be one of ${LAYER_COMPRESSIONS.join(', ')}`);

@@ -320,6 +320,7 @@ async function readExact(src: ByteSource, n: number): Promise<Buffer> {
 }
 
 async function skip(src: ByteSource, n: number): Promise<void> {
+  if (n > 0 && src.skip?.(n)) return;
   while (n > 0) {
     const piece = await src.read(Math.min(CHUNK, n));
     if (piece.length === 0) throw new TarTruncatedError();

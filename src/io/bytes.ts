@@ -8,6 +8,8 @@ import { Readable } from 'node:stream';
  */
 export interface ByteSource {
   read(max: number): Promise<Buffer>;
+  /** Move past `n` bytes without reading them, where the source can seek (a file read for its metadata only). */
+  skip?(n: number): boolean;
   /** True when returned buffers are overwritten by later reads (consumers must copy to keep). */
   readonly reusesBuffers: boolean;
   close(): void;

@@ -71,7 +71,8 @@ export function patchable(length: number): boolean {
  * (ENOTSUP/EXDEV/EOPNOTSUPP) when `kind` is `reflink` and the file system cannot share extents.
  */
 export function writePatched(input: string, output: string, plan: PatchPlan, kind: CopyKind, fsync: boolean): void {
-  copyFileSync(input, output, constants.COPYFILE_EXCL | (kind === 'reflink' ? constants.COPYFILE_FICLONE_FORCE : constants.COPYFILE_FICLONE));
+  // onto the output's temporary file, created (and so owned) by the sink: truncated, then shared or copied
+  copyFileSync(input, output, kind === 'reflink' ? constants.COPYFILE_FICLONE_FORCE : constants.COPYFILE_FICLONE);
   const fd = openSync(output, 'r+');
   try {
     for (const r of plan.regions) writeAll(fd, fillerEntry(r.length), r.offset);

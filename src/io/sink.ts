@@ -26,6 +26,8 @@ export interface OutputSink {
   readonly stream: Writable;
   /** The open file descriptor of a file output (its temporary file), for plain write(2) calls. */
   readonly fd?: number;
+  /** The path of that temporary file (a patched output is copied onto it by the kernel). */
+  readonly tempPath?: string;
   /** A durable file output's background flush: whoever writes to `fd` tells it of each write. */
   readonly writeBehind?: WriteBehind;
   /**
@@ -270,6 +272,7 @@ async function fileSink(target: string, final: string, durable: boolean): Promis
   const sink: OutputSink = {
     stream,
     fd,
+    tempPath: temp,
     ...(behind ? { writeBehind: behind } : {}),
     label: target,
     async commit() {

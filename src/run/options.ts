@@ -61,6 +61,13 @@ export interface EditArchiveOptions {
   readonly format?: TargetFormat;
   /** Recompress image layers (DiffIDs unchanged, digests and media types updated up the graph). */
   readonly layerCompression?: LayerCompression;
+  /**
+   * How a file output is made (default `stream`): `stream` writes every byte; `auto` copies the
+   * input in the kernel (a reflink where the file system shares extents) and patches the metadata
+   * in place when the edit allows it (a plain tar file in and out, no layer bytes changed), and
+   * streams otherwise; `reflink` patches a reflinked copy or fails.
+   */
+  readonly copy?: 'auto' | 'stream' | 'reflink';
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -144,4 +151,5 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   verify: true,
   format: true,
   layerCompression: true,
+  copy: true,
 });

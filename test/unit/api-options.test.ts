@@ -30,6 +30,7 @@ const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   verify: true,
   format: true,
   layerCompression: true,
+  copy: true,
 });
 
 const unknownOption = (key: string, near: string) => (e: unknown) => e instanceof TypeError && e.message.includes(`unknown option '${key}' (did you mean '${near}'?)`);
