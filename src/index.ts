@@ -8,7 +8,7 @@
  * edits, reads, inspects, verifies and compares archives with, and the types of what it gets back.
  * The machinery under it (sources and sinks, the tar writer, hashers, the planners being unified
  * in issue 20) is not exported: import paths under dist/src/ are not part of the package's API.
- * test/unit/api-surface.test.ts pins this list and compiles the example above.
+ * test/unit/api-surface.test.ts pins this list; test/slow/api-types.test.ts compiles the example above.
  */
 
 // edit an archive: the whole pipeline, its options and its report

@@ -1,7 +1,5 @@
 import { loadExpected } from '../../samples.js';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -9,7 +7,6 @@ import { Digest, inspectArchive, normalizeReference } from '../../../src/index.j
 import { ociLayout, sha } from '../fixtures.js';
 
 const SAMPLES = new URL('../../../../samples/', import.meta.url).pathname;
-const BIN = new URL('../../../../bin/copyedit.js', import.meta.url).pathname;
 
 const loaded = loadExpected();
 if ('error' in loaded) throw new Error(loaded.error);
@@ -144,25 +141,5 @@ describe('inspect: attestations and the JSON shape', () => {
     assert.deepEqual(Object.keys(r.images[0]!.layers[0]!), ['entry', 'size', 'mediaType', 'compression', 'blobDigest', 'diffId', 'chainId']);
     assert.equal(r.images[0]!.variant, null);
     assert.ok(Digest.tryParse(r.images[0]!.layers[3]!.chainId));
-  });
-});
-
-describe('copyedit inspect (CLI)', () => {
-  it('prints aligned text without colour when not on a terminal', () => {
-    const r = spawnSync(process.execPath, [BIN, 'inspect', join(SAMPLES, 'docker20-multi.tar')], { env: { ...process.env, FORCE_COLOR: '1' } });
-    assert.equal(r.status, 0, r.stderr.toString());
-    const out = r.stdout.toString();
-    assert.doesNotMatch(out, /\u001b\[/);
-    assert.match(out, /^example\/app:1\.0, example\/app:latest$/m);
-    assert.match(out, /^ {2}image ID {4}sha256:e78d9c8f3911879a28f1c28fdfcb4f07391a5b65da20664a2dbbe7e174d265c8 {2}\(docker images: e78d9c8f3911\)$/m);
-    assert.match(out, /^ {4}2 {2}2\.0 KiB {2}tar {3}9da4625580d3 {2}9da4625580d3 {2}a2f900a8df56$/m);
-  });
-  it('--json reads from standard input', () => {
-    const r = spawnSync(process.execPath, [BIN, 'inspect', '--json', '-'], { input: readFileSync(join(SAMPLES, 'docker20-legacy.tar.gz')) });
-    assert.equal(r.status, 0, r.stderr.toString());
-    const j = JSON.parse(r.stdout.toString());
-    assert.equal(j.compression, 'gzip');
-    assert.equal(j.archive, 'standard input');
-    assert.equal(j.images[0].id, 'sha256:e78d9c8f3911879a28f1c28fdfcb4f07391a5b65da20664a2dbbe7e174d265c8');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Issue 11: a durable file output starts the disk writing while the copy goes on (a background
  * fdatasync every WRITE_BEHIND_EVERY bytes, one at a time), and a failure of that flush fails the
- * edit with the usual I/O error, nothing left behind.
+ * edit with the usual I/O error, nothing left behind. In the slow group: large durable edits,
+ * fsynced, some 4 s of disk writing.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,9 +11,9 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
-import { IoError, editArchive, removeVolumes } from '../../../src/index.js';
-import { WRITE_BEHIND_EVERY, WriteBehind } from '../../../src/io/write-behind.js';
-import { imageConfig, makeTar, sha } from '../fixtures.js';
+import { IoError, editArchive, removeVolumes } from '../../src/index.js';
+import { WRITE_BEHIND_EVERY, WriteBehind } from '../../src/io/write-behind.js';
+import { imageConfig, makeTar, sha } from '../unit/fixtures.js';
 
 type Callback = (e: NodeJS.ErrnoException | null) => void;
 const eio = () => Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5, syscall: 'fdatasync' });
