@@ -11,7 +11,7 @@ import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import type { EntryRecord } from './entry.js';
-import { MediaType, isIndexMediaType } from './model.js';
+import { MediaType, OCI, isIndexMediaType } from '../media-types.js';
 import { MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
 
 /** Deepest nesting of indexes below index.json (real images use 1 or 2). */
@@ -113,7 +113,7 @@ export interface ArchiveGraph {
 export const ATTESTATION_TYPE = 'vnd.docker.reference.type';
 export const ATTESTATION_DIGEST = 'vnd.docker.reference.digest';
 const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.dockerConfig, MediaType.ociConfig]);
-const ARTIFACT_MANIFEST = 'application/vnd.oci.artifact.manifest.v1+json';
+const ARTIFACT_MANIFEST = OCI.artifactManifest;
 
 /** How the graph reports a problem: the model throws, verify collects. */
 export type ProblemSink = (entry: string, message: string) => void;

@@ -113,19 +113,3 @@ export interface ArchiveModel {
   /** Non-fatal observations made while reading (missing platforms, odd entries). */
   readonly notes: readonly string[];
 }
-
-export const MediaType = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-} as const;
-
-export function isIndexMediaType(mt: unknown): boolean {
-  return mt === MediaType.ociIndex || mt === MediaType.dockerList;
-}
-export function isManifestMediaType(mt: unknown): boolean {
-  return mt === MediaType.ociManifest || mt === MediaType.dockerManifest;
-}
