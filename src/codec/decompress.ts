@@ -1,7 +1,7 @@
-import { Duplex, PassThrough, type Readable, type Transform } from 'node:stream';
+import { Duplex, PassThrough, type Readable, Transform } from 'node:stream';
 import { childProcess, zlib as lazyZlib } from '../lazy.js';
 import { ArchiveError, IoError, ioError } from '../errors.js';
-import type { Compression } from './detect.js';
+import { type Compression, ZSTD_MAX_WINDOW, ZstdFrameCheck } from './detect.js';
 
 /**
  * Decompression, one place for every reader: the outer compression of an input archive
@@ -11,7 +11,11 @@ import type { Compression } from './detect.js';
  * written to disk.
  */
 
-type ZstdZlib = { createZstdDecompress?: () => Transform; createZstdCompress?: () => Transform };
+type ZstdZlib = {
+  createZstdDecompress?: (o?: { params?: Record<number, number> }) => Transform;
+  createZstdCompress?: () => Transform;
+  constants: { ZSTD_d_windowLogMax?: number };
+};
 
 export function zstdZlib(): ZstdZlib {
   return lazyZlib() as unknown as ZstdZlib;
@@ -39,11 +43,12 @@ export function decompressStream(raw: Readable, kind: Exclude<Compression, 'none
   const zlib = lazyZlib();
   const z = zstdZlib();
   if (kind === 'gzip' || (kind === 'zstd' && z.createZstdDecompress)) {
-    const t = kind === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : z.createZstdDecompress!();
+    const t = kind === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : zstdDecoder();
     const out = new PassThrough({ highWaterMark: READ_CHUNK });
     raw.on('error', (e) => out.destroy(ioError('read', label, e)));
     t.on('error', (e) => out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${e.message}); download or save the archive again`, label)));
-    raw.pipe(t).pipe(out);
+    const from = kind === 'zstd' ? guarded(raw, label, out) : raw;
+    from.pipe(t).pipe(out);
     // the reader gave up (bad archive, failed output): stop reading the input as well
     out.on('close', () => {
       t.destroy();
@@ -53,7 +58,7 @@ export function decompressStream(raw: Readable, kind: Exclude<Compression, 'none
   }
   const tool = TOOLS[kind];
   const out = new PassThrough({ highWaterMark: READ_CHUNK });
-  const child = childProcess().spawn(tool.cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(tool.cmd, kind === 'zstd' ? ['-dc', ZSTD_MEMORY] : ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();
@@ -70,7 +75,7 @@ export function decompressStream(raw: Readable, kind: Exclude<Compression, 'none
     out.destroy(ioError('read', label, e));
     child.kill();
   });
-  raw.pipe(child.stdin);
+  (kind === 'zstd' ? guarded(raw, label, out) : raw).pipe(child.stdin);
   child.stdout.pipe(out, { end: false });
   child.on('close', (code, signal) => {
     if (code === 0) out.end();
@@ -89,6 +94,44 @@ export function decompressStream(raw: Readable, kind: Exclude<Compression, 'none
   return out;
 }
 
+/**
+ * The `zstd` program's window limit set to Go's (klauspost/compress `MaxWindowSize`): the program's
+ * own default (128 MiB, `--long=27`) would refuse frames that Docker and containerd read; larger
+ * ones are refused before they reach it (`ZstdFrameCheck`).
+ */
+const ZSTD_MEMORY = `--memory=${ZSTD_MAX_WINDOW / (1 << 20)}MB`;
+
+/** Node's in-process zstd decoder, with Go's window limit instead of libzstd's default 128 MiB. */
+function zstdDecoder(): Transform {
+  const z = zstdZlib();
+  const param = z.constants.ZSTD_d_windowLogMax;
+  return z.createZstdDecompress!(param !== undefined ? { params: { [param]: Math.log2(ZSTD_MAX_WINDOW) } } : {});
+}
+
+/**
+ * A stage that passes zstd bytes on while walking their frames, and fails with an ArchiveError
+ * naming `what` at the first frame whose window Go's decoder (so Docker and containerd) refuses:
+ * before a decoder allocates that window, and with a message instead of the decoder's.
+ */
+export function zstdGuard(what: string): Transform {
+  const check = new ZstdFrameCheck();
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const problem = check.update(chunk);
+      if (problem) done(new ArchiveError(problem, what));
+      else done(null, chunk);
+    },
+  });
+}
+
+/** `raw` through a zstdGuard; its refusal destroys `out` (the stream the reader holds). */
+function guarded(raw: Readable, label: string, out: PassThrough): Readable {
+  const guard = zstdGuard(label);
+  guard.on('error', (e) => out.destroy(e));
+  out.on('close', () => guard.destroy());
+  return raw.pipe(guard);
+}
+
 /** The tool's first complaint, without its own name in front ("xz: (stdin): Unexpected end of input"). */
 function firstLine(stderr: string, cmd: string): string {
   const line = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
@@ -100,12 +143,11 @@ function firstLine(stderr: string, cmd: string): string {
  * layer); a child process's exit is awaited through `children`. Only gzip and zstd: no image
  * loader accepts xz or bzip2 layers, and copyedit does not recompress them.
  */
-export function decompressor(kind: Compression, what: string, children: Promise<void>[]): Duplex | Transform {
-  if (kind === 'gzip') return lazyZlib().createGunzip();
+export function decompressor(kind: Compression, what: string, children: Promise<void>[]): (Duplex | Transform)[] {
+  if (kind === 'gzip') return [lazyZlib().createGunzip()];
   const z = zstdZlib();
-  if (kind === 'zstd' && z.createZstdDecompress) return z.createZstdDecompress();
   if (kind !== 'zstd') throw new ArchiveError(`is ${kind}-compressed, which no image loader accepts; copyedit does not recompress it`, what);
-  return zstdProcess('decompress', what, children);
+  return [zstdGuard(what), z.createZstdDecompress ? zstdDecoder() : zstdProcess('decompress', what, children)];
 }
 
 /**
@@ -113,7 +155,7 @@ export function decompressor(kind: Compression, what: string, children: Promise<
  * bytes do not depend on the machine's core count.
  */
 export function zstdProcess(dir: 'compress' | 'decompress', what: string, children: Promise<void>[]): Duplex {
-  const child = childProcess().spawn('zstd', dir === 'compress' ? ['-q', '-c', '-3'] : ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn('zstd', dir === 'compress' ? ['-q', '-c', '-3'] : ['-q', '-d', '-c', ZSTD_MEMORY], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();
@@ -151,6 +193,6 @@ export function zstdProcess(dir: 'compress' | 'decompress', what: string, childr
  */
 export function inflater(kind: Compression): Transform | undefined {
   if (kind === 'gzip') return lazyZlib().createGunzip({ chunkSize: 256 * 1024 });
-  if (kind === 'zstd' && canDecompressZstd()) return zstdZlib().createZstdDecompress!();
+  if (kind === 'zstd' && canDecompressZstd()) return zstdDecoder();
   return undefined;
 }

@@ -12,7 +12,6 @@ const ZSTD_MAGIC = 0xfd2fb528;
 /** Skippable frames: magic 0x184D2A50..0x184D2A5F (RFC 8878 section 3.1.2). */
 const SKIPPABLE_MASK = 0xfffffff0;
 const SKIPPABLE_START = 0x184d2a50;
-const SKIPPABLE_AS_ZSTD = false;
 
 export function isZstdSkippable(magic: number): boolean {
   return (magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_START;
@@ -25,7 +24,7 @@ export function detectCompression(head: Uint8Array): Compression {
   if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
   // moby and containerd (zstdMatcher): a skippable frame's magic, with at least 8 bytes seen, is zstd
   // whatever follows; their decoder (klauspost/compress) then skips it
-  if (SKIPPABLE_AS_ZSTD && head.length >= 8 && isZstdSkippable(readU32LE(head, 0))) return 'zstd';
+  if (head.length >= 8 && isZstdSkippable(readU32LE(head, 0))) return 'zstd';
   return 'none';
 }
 

@@ -72,7 +72,7 @@ export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, p
   let size = 0;
   const stages: (Duplex | Transform | Writable | ((src: AsyncIterable<Buffer>) => AsyncIterable<Buffer>))[] = [];
   const children: Promise<void>[] = [];
-  if (recode && job.from !== 'none') stages.push(decompressor(job.from, job.what, children));
+  if (recode && job.from !== 'none') stages.push(...decompressor(job.from, job.what, children));
   if (checkDiff) stages.push(tap((c) => diffHash.update(c)));
   if (recode && job.to !== 'none') stages.push(compressorFor(job.to, job.what, children));
   stages.push(

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
-import { type Compression, SNIFF_BYTES, detectCompression, inflater } from '../codec/index.js';
+import { type Compression, SNIFF_BYTES, ZstdFrameCheck, detectCompression, inflater } from '../codec/index.js';
 import type { EntryRecord } from '../archive/entry.js';
 import { Digest, type DigestAlgorithm } from '../digest.js';
 import { ShaOffload } from './offload.js';
@@ -189,6 +189,7 @@ class Inflater {
     private readonly z: Transform,
     private readonly kind: string,
   ) {
+    this.frames = kind === 'zstd' ? new ZstdFrameCheck() : undefined;
     z.on('data', (c: Buffer) => this.hash.update(c));
     this.ended = new Promise<void>((resolve) => {
       z.on('end', () => resolve());
@@ -199,8 +200,17 @@ class Inflater {
     });
   }
 
+  /** zstd frames declaring a window Go's decoder refuses are refused here too (src/codec/detect.ts). */
+  private readonly frames: ZstdFrameCheck | undefined;
+
   async write(chunk: Buffer): Promise<void> {
     if (this.failure || this.z.destroyed) return;
+    const problem = this.frames?.update(chunk);
+    if (problem) {
+      this.failure = new Error(problem);
+      this.z.destroy();
+      return;
+    }
     // zlib may read the chunk after this returns, and file sources reuse their buffer: copy
     if (!this.z.write(Buffer.from(chunk))) {
       await new Promise<void>((resolve) => {
