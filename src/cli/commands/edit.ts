@@ -79,7 +79,8 @@ export const editCommand = defineCommand({
       if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
       if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
-      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression']) {
+      // options that only select or trim (--only-platform, --drop-absent) are work of their own
+      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression'] && !args['only-platform'].length && !args['drop-absent']) {
         throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
       }
       const jobs = planJobs(expandInputs(inputs), outDir);
@@ -122,8 +123,10 @@ export const editCommand = defineCommand({
 /** Shared by the flag form, the sentence form and daemon mode. */
 export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promise<number> {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression) {
-    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert)');
+  // --only-platform and --drop-absent only select or trim, and that is a change of its own
+  const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
+  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims) {
+    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
     throw new UsageError('--layer-compression zstd: the docker-legacy layout (layer.tar files, no media types) cannot say a layer is zstd; add --format oci');
