@@ -25,7 +25,7 @@ import { type OutputSink, openOutput } from './io/sink.js';
 import { type ArchiveWriter, type DirOutput, type DirSink, dirOutputPath, openDirOutput } from './io/dir-target.js';
 import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from './json/lossless.js';
 import { type JsonChange, diffJson } from './json/diff.js';
-import { checkTag, normalizeReference } from './reference.js';
+import { checkTag, normalizeReference, uniqueReferences } from './reference.js';
 import { type OutputEntry, type RewritePlan, type RewriteRequest, type TargetChange, planRewrite } from './rewrite/propagate.js';
 import { selectTargets } from './select.js';
 import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from './verify/index.js';
@@ -572,11 +572,14 @@ async function drain(body: AsyncIterable<Buffer>): Promise<void> {
 
 function checkTags(tags: readonly string[] | undefined): string[] | undefined {
   if (!tags || tags.length === 0) return undefined;
-  return tags.map((t) => {
-    const r = checkTag(t);
-    if ('error' in r) throw new RangeError(`tag ${r.error}`);
-    return r.tag;
-  });
+  // `app:1` and `docker.io/library/app:1` are one name: written once (the first spelling)
+  return uniqueReferences(
+    tags.map((t) => {
+      const r = checkTag(t);
+      if ('error' in r) throw new RangeError(`tag ${r.error}`);
+      return r.tag;
+    }),
+  );
 }
 
 export interface EditModelOptions {

@@ -152,11 +152,16 @@ function readModel(all: readonly EntryRecord[], label: string): ArchiveModel {
 
 const EMPTY_GRAPH: ArchiveGraph = { roots: [], nodes: new Map(), parents: new Map(), absent: [] };
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function indexEntries(entries: readonly EntryRecord[]): { byPath: Map<string, EntryRecord>; blobs: Map<string, EntryRecord> } {
   const byPath = new Map<string, EntryRecord>();
   const blobs = new Map<string, EntryRecord>();
   for (const e of entries) {
     if (e.header.type === 'directory') continue;
+    // a name that is not UTF-8 (its bytes escaped as lone surrogates, src/archive/tar/header.ts):
+    // no JSON of the archive can name it, so it names nothing here either (Docker ignores it too)
+    if (LONE_SURROGATE.test(e.path)) continue;
     byPath.set(e.path, e);
     const m = BLOB_PATH.exec(e.path);
     if (m) blobs.set(`${m[1]}:${m[2]}`, e);

@@ -12,7 +12,7 @@ import {
   checkGlobalPax,
   decodeHeader,
   isZeroBlock,
-  nameString,
+  decodeName,
   padding,
   parsePax,
 } from './tar/header.js';
@@ -105,7 +105,7 @@ export async function scanArchive(input: ByteSource | Readable, onStreamed: Stre
             checkGlobalPax(parsePax(data)); // Go ignores the rest: so do we
           else {
             // up to the first NUL, as Go and Python read it; an empty one Go ignores and Python applies
-            const text = nameString(data.subarray(0, data.indexOf(0) < 0 ? size : data.indexOf(0)), h.kind === 'gnu-long-name' ? 'entry name' : 'link target');
+            const text = decodeName(data.subarray(0, data.indexOf(0) < 0 ? size : data.indexOf(0)));
             if (text === '') throw new TarFormatError('Invalid tar header: an empty GNU long name or link, which Go ignores and Python applies');
             if (h.kind === 'gnu-long-name') longName = text;
             else longLink = text;

@@ -116,6 +116,12 @@ export function squashHistory(): ConfigEdit {
   };
 }
 
+/**
+ * The last second an image's `created` can carry: RFC 3339 has four-digit years (Go's
+ * MarshalJSON refuses year 10000), 9999-12-31T23:59:59Z.
+ */
+export const MAX_EPOCH = 253402300799;
+
 /** RFC 3339 as Docker writes it, without fractional seconds when there are none. */
 export function epochTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -127,6 +133,7 @@ export function epochTime(seconds: number): string {
  */
 export function clampTimes(epochSeconds: number): ConfigEdit {
   if (!Number.isSafeInteger(epochSeconds) || epochSeconds < 0) throw new RangeError(`SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not ${epochSeconds}`);
+  if (epochSeconds > MAX_EPOCH) throw new RangeError(`SOURCE_DATE_EPOCH ${epochSeconds} is after 9999-12-31T23:59:59Z (${MAX_EPOCH}), the last time an image's created (RFC 3339) can hold`);
   const limit = epochSeconds * 1000;
   const stamp = epochTime(epochSeconds);
   const clamp = (v: Json | undefined): Json | undefined => {

@@ -73,7 +73,8 @@ const SHORT_ARRAY = 256;
 
 /**
  * Parse JSON as Go's encoding/json reads it: any number the grammar allows (its text kept), `\u`
- * escapes of unpaired surrogates read as U+FFFD, a repeated key's last value kept (at the first
+ * escapes of unpaired surrogates read as U+FFFD in keys and kept in values (printed back as the
+ * same escape), a repeated key's last value kept (at the first
  * key's place). Whether a repeated or case-folded key is acceptable depends on what the object
  * is decoded into: see `checkGoAmbiguity` (src/json/schemas.ts).
  *
@@ -107,7 +108,8 @@ export function parseJson(input: string | Uint8Array): Json {
     }
     return v;
   };
-  const str = (): string => {
+  /** `value`: a string value, whose lone surrogate escapes are kept (see below); a key reads them as Go does. */
+  const str = (value = false): string => {
     i++; // opening quote
     let out = '';
     let start = i;
@@ -162,6 +164,11 @@ export function parseJson(input: string | Uint8Array): Json {
             if (lo >= 0xdc00 && lo <= 0xdfff) {
               out += String.fromCharCode(u, lo);
               i += 6;
+            } else if (value) {
+              // kept as the lone surrogate, so the printer writes the escape back as it was (Go
+              // would print U+FFFD in its place: an untouched string must not change); no name
+              // lookup can match it (tar names with lone surrogates are left out of the index)
+              out += String.fromCharCode(u);
             } else out += '\ufffd';
           } else out += String.fromCharCode(u);
           break;
@@ -282,7 +289,7 @@ export function parseJson(input: string | Uint8Array): Json {
         fail("expected ',' or ']'");
       }
     }
-    if (c === 0x22) return str();
+    if (c === 0x22) return str(true);
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return num();
     if (text.startsWith('true', i)) {
       i += 4;

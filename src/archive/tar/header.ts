@@ -60,9 +60,6 @@ export interface RawHeader {
   readonly kind: NonNullable<(typeof TYPES)[string]>;
   /** The typeflag was the old V7 '\0': a regular file, or a directory when its name ends in '/'. */
   readonly v7: boolean;
-  /** The name (and link target) in the block are valid UTF-8. */
-  readonly nameOk: boolean;
-  readonly linkOk: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -79,10 +76,7 @@ function str(b: Buffer, off: number, len: number): string {
   return utf8.decode(cut(b, off, len));
 }
 
-/**
- * A name as Go and Python's tarfile read it (bytes up to the first NUL). A name that is not UTF-8
- * is refused: the JSON that names entries is UTF-8, so such a name could never be matched exactly.
- */
+/** A PAX key: UTF-8 only (Go and Python read keys as text). */
 export function nameString(b: Buffer, what = 'entry name'): string {
   try {
     return strictUtf8.decode(b);
@@ -91,13 +85,63 @@ export function nameString(b: Buffer, what = 'entry name'): string {
   }
 }
 
-function valid(b: Buffer): boolean {
+/**
+ * An entry name or link target as bytes (Go's archive/tar takes any bytes): UTF-8 where it is, and
+ * each byte of an invalid sequence as the lone surrogate U+DC80..U+DCFF, as Python's tarfile reads
+ * it ("surrogateescape"). Distinct bytes give distinct names, `encodeName` gives the bytes back,
+ * and no JSON string (read as Go reads JSON: a lone surrogate becomes U+FFFD) can equal such a
+ * name: nothing in the metadata can name the entry, as for Docker, whose JSON is UTF-8.
+ */
+export function decodeName(b: Buffer): string {
   try {
-    strictUtf8.decode(b);
-    return true;
+    return strictUtf8.decode(b);
   } catch {
-    return false;
+    let out = '';
+    let i = 0;
+    while (i < b.length) {
+      const n = utf8Length(b, i);
+      if (n > 0) {
+        out += b.toString('utf8', i, i + n);
+        i += n;
+      } else out += String.fromCharCode(0xdc00 + b[i++]!);
+    }
+    return out;
   }
+}
+
+/** The length of the well-formed UTF-8 sequence at `i` (RFC 3629: no overlong form, no surrogate), or 0. */
+function utf8Length(b: Buffer, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    const lo = c === 0xe0 ? 0xa0 : 0x80;
+    const hi = c === 0xed ? 0x9f : 0xbf;
+    return cont(1, lo, hi) && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const lo = c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xf4 ? 0x8f : 0xbf;
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+/** The bytes of a name from `decodeName` (its escaped bytes restored); plain UTF-8 otherwise. */
+export function encodeName(name: string): Buffer {
+  if (!/[\udc80-\udcff]/.test(name)) return Buffer.from(name, 'utf8');
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const paired = i > 0 && name.charCodeAt(i - 1) >= 0xd800 && name.charCodeAt(i - 1) <= 0xdbff;
+    if (c < 0xdc80 || c > 0xdcff || paired) continue;
+    parts.push(Buffer.from(name.slice(start, i), 'utf8'), Buffer.from([c - 0xdc00]));
+    start = i + 1;
+  }
+  parts.push(Buffer.from(name.slice(start), 'utf8'));
+  return Buffer.concat(parts);
 }
 
 /** Python's str.strip() on an ASCII string: blanks and the separators \x1c-\x1f. */
@@ -183,12 +227,8 @@ export function decodeHeader(b: Buffer): RawHeader {
   // numbers, which GNU tar --format=v7 writes: read below, where a bad one is refused)
   if (!ustar && !gnu && !allZero(b, 345, 500)) throw new TarFormatError('Invalid tar header: unknown format');
   // decoded leniently here: a PAX or GNU long name may replace it (checked in applyExtensions)
-  let name = str(b, 0, 100);
-  let nameOk = valid(cut(b, 0, 100));
-  if (ustar && b[345] !== 0 && kind !== 'gnu-long-name' && kind !== 'gnu-long-link') {
-    name = `${str(b, 345, 155)}/${name}`;
-    nameOk &&= valid(cut(b, 345, 155));
-  }
+  let name = decodeName(cut(b, 0, 100));
+  if (ustar && b[345] !== 0 && kind !== 'gnu-long-name' && kind !== 'gnu-long-link') name = `${decodeName(cut(b, 345, 155))}/${name}`;
   const mtime = num(b, 136, 12, 'mtime');
   const header: Header = {
     name,
@@ -198,7 +238,7 @@ export function decodeHeader(b: Buffer): RawHeader {
     size: num(b, 124, 12, 'size'),
     mtime: new Date(mtime * 1000),
     type: (kind === 'pax' || kind === 'pax-global' || kind === 'gnu-long-name' || kind === 'gnu-long-link' ? 'file' : kind) as Header['type'],
-    linkname: str(b, 157, 100),
+    linkname: decodeName(cut(b, 157, 100)),
     uname: str(b, 265, 32),
     gname: str(b, 297, 32),
     devmajor: num(b, 329, 8, 'devmajor'),
@@ -209,7 +249,7 @@ export function decodeHeader(b: Buffer): RawHeader {
   const headerOnly = kind === 'link' || kind === 'symlink' || kind === 'character-device' || kind === 'block-device' || kind === 'directory' || kind === 'fifo';
   if (header.size < 0 && !headerOnly) throw new TarFormatError('Invalid tar header: a negative size');
   if (header.size > Number.MAX_SAFE_INTEGER) throw new TarFormatError('Invalid tar header: the size field is out of range');
-  return { header, kind, v7: flag === '\0', nameOk, linkOk: valid(cut(b, 157, 100)) };
+  return { header, kind, v7: flag === '\0' };
 }
 
 /** PAX records that change an entry, as Go's archive/tar (mergePAX) and Python's tarfile read them. */
@@ -240,7 +280,7 @@ export function parsePax(b: Buffer): Record<string, string> {
       throw new TarFormatError(`Invalid tar header: a NUL byte in the PAX record ${JSON.stringify(key)}`);
     }
     if (key.startsWith('GNU.sparse.')) throw new TarFormatError('Invalid tar header: a PAX sparse-file record; docker save never writes sparse files');
-    out[key] = key === 'path' || key === 'linkpath' ? nameString(raw, `entry name in PAX ${key}`) : utf8.decode(raw);
+    out[key] = key === 'path' || key === 'linkpath' ? decodeName(raw) : utf8.decode(raw);
     i += len;
   }
   return out;
@@ -298,8 +338,6 @@ export function applyExtensions(raw: RawHeader, pax: Record<string, string> | un
   }
   if (longName !== undefined) out.name = longName;
   if (longLink !== undefined) out.linkname = longLink;
-  if (longName === undefined && pax?.path === undefined && !raw.nameOk) throw new TarFormatError(`Invalid tar header: an entry name that is not valid UTF-8 (${JSON.stringify(out.name)})`);
-  if (longLink === undefined && pax?.linkpath === undefined && !raw.linkOk) throw new TarFormatError(`Invalid tar header: the link target of ${JSON.stringify(out.name)} is not valid UTF-8`);
   if (raw.v7) {
     // Go looks at the final name, Python at the name in the header block
     const dir = out.name.endsWith('/');
@@ -367,11 +405,12 @@ function ustarName(name: string): { prefix: string; name: string } | undefined {
   return undefined;
 }
 
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(body) + 1;
-  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
-  return `${len}${body}`;
+/** One PAX record; a path or link target with escaped bytes (`decodeName`) is written as those bytes. */
+function paxRecord(key: string, value: string): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), key === 'path' || key === 'linkpath' ? encodeName(value) : Buffer.from(value, 'utf8'), Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
 /**
@@ -387,7 +426,7 @@ export function encodeHeader(h: Header): Buffer {
   const linkname = h.linkname ?? '';
   const linkFits = Buffer.byteLength(linkname) === linkname.length && linkname.length <= 100;
   const extra = (h.pax ?? {}) as Record<string, string>;
-  const records: string[] = [];
+  const records: Buffer[] = [];
   for (const [k, v] of Object.entries(extra)) if (k !== 'path' && k !== 'linkpath' && k !== 'size') records.push(paxRecord(k, v));
   if (!fit) records.push(paxRecord('path', h.name));
   if (!linkFits) records.push(paxRecord('linkpath', linkname));
@@ -413,7 +452,7 @@ export function encodeHeader(h: Header): Buffer {
     linkname: linkFits ? linkname : '',
   });
   if (records.length === 0) return main;
-  const pax = Buffer.from(records.join(''), 'utf8');
+  const pax = Buffer.concat(records);
   const paxHead = block({ ...base, name: `PaxHeaders/${(fit?.name ?? 'entry').slice(0, 80)}`, prefix: '', size: pax.length, flag: 'x', linkname: '' });
   return Buffer.concat([paxHead, pax, Buffer.alloc(padding(pax.length)), main]);
 }

@@ -1,6 +1,6 @@
 import { EDIT_SPECS, splitKeyValue } from '../edit-specs.js';
 import { type Platform, parsePlatform } from '../../archive/graph.js';
-import { epochTime } from '../../edit/history.js';
+import { MAX_EPOCH, epochTime } from '../../edit/history.js';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExitCode, UsageError, ioError } from '../../errors.js';
@@ -179,7 +179,9 @@ function platformArg(flag: string, value: string): Platform {
 export function epochOption(value: string | undefined): { sourceDateEpoch?: number } {
   if (value === undefined || value === '') return {};
   if (!/^\d{1,15}$/.test(value.trim())) throw new UsageError(`--source-date-epoch ${value}: give whole seconds since 1970, e.g. --source-date-epoch $(git log -1 --format=%ct)`);
-  return { sourceDateEpoch: Number(value.trim()) };
+  const seconds = Number(value.trim());
+  if (seconds > MAX_EPOCH) throw new UsageError(`--source-date-epoch ${value}: after 9999-12-31T23:59:59Z (${MAX_EPOCH}), the last time an image's created (RFC 3339, four-digit year) can hold`);
+  return { sourceDateEpoch: seconds };
 }
 
 /** With SOURCE_DATE_EPOCH, `--created now` means the epoch (as BuildKit reads it): reruns match. */
