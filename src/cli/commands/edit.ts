@@ -11,6 +11,7 @@ import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
 import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../../convert/media.js';
 import { extractEdits } from '../argv.js';
 import { type DirOutput, dirOutputPath } from '../../io/dir-target.js';
+import { sameFile } from '../../io/same-file.js';
 import { formatReport, jsonReport } from '../report.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
@@ -54,6 +55,11 @@ export const EDIT_OPTIONS = {
     describe: 'recompress image layers (none, gzip, zstd; zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
   },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
+  'in-place': {
+    type: 'boolean',
+    default: false,
+    describe: '-o may name the input itself (or a link to it): replace it atomically, the old file staying until the new one is complete (without it, copyedit refuses, as cp does)',
+  },
 } as const satisfies OptionTable;
 
 /** Declared for --help, suggestions and completion; read in order by extractEdits. */
@@ -116,12 +122,13 @@ export const editCommand = defineCommand({
         fsync: args.fsync,
       },
       args,
+      { inPlace: args['in-place'] },
     );
   },
 });
 
 /** Shared by the flag form, the sentence form and daemon mode. */
-export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promise<number> {
+export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: { inPlace?: boolean } = {}): Promise<number> {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   // --only-platform and --drop-absent only select or trim, and that is a change of its own
   const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
@@ -132,6 +139,7 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promi
     throw new UsageError('--layer-compression zstd: the docker-legacy layout (layer.tar files, no media types) cannot say a layer is zstd; add --format oci');
   }
   if (!opts.dryRun && opts.output === '') throw new UsageError('name the output with -o FILE (or -o - for standard output), or use --dry-run');
+  if (!opts.dryRun && !how.inPlace) await refuseSameFile(opts);
   if (opts.compress && !opts.dryRun && (await dirOutputPath(opts.output)) !== undefined) {
     throw new UsageError(
       `--${opts.compress} compresses an archive file; an OCI image layout directory (${outputName(opts.output)}) is written as it is: drop --${opts.compress}, or name an archive file`,
@@ -156,6 +164,23 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promi
   else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true)}\n`, opts.dryRun === true && stdoutFree);
   if (report.verification && !o.quiet && !o.json) writeStderr(`${formatVerifiedLine(escapeDeep(report.verification))}\n`);
   return ExitCode.OK;
+}
+
+/**
+ * `-o` naming the input (directly, or through a symbolic or hard link) replaces it: allowed with
+ * --in-place only, as `cp` refuses to copy a file onto itself. The replacement is atomic either way
+ * (a temporary file renamed over the name -o gives); through a hard link, only that name gets the
+ * new file.
+ */
+async function refuseSameFile(opts: EditArchiveOptions): Promise<void> {
+  const input = opts.input;
+  const output = typeof opts.output === 'string' ? opts.output : 'dir' in opts.output ? opts.output.dir : undefined;
+  if (typeof input !== 'string' || input === '-' || output === undefined || output === '-' || output === '') return;
+  if (await sameFile(input, output)) {
+    throw new UsageError(
+      `-o ${output} is the input ${input === output ? 'itself' : `(${input}, through a link)`}; add --in-place to replace it (atomically: the input stays as it was until the new archive is complete), or name another output`,
+    );
+  }
 }
 
 /** `--format oci-dir -o DIR`: the directory, whether or not its name ends in `/`. */
