@@ -83,8 +83,10 @@ describe('directory outputs (generated corpus)', () => {
           expect = 'refused';
         } else if (s.kind === 'leftover-inside') {
           const l = await leftover(target, `.copyedit-${DEAD}-${HOST}-0badc0de`, s.fresh);
-          if (s.fresh) (expect = 'refused'), (freshLeft = l);
-          else staleLeft = l;
+          if (s.fresh) {
+            expect = 'refused';
+            freshLeft = l;
+          } else staleLeft = l;
         } else if (s.kind === 'leftover-beside') {
           const l = await leftover(parent, `.out.copyedit-${DEAD}-${HOST}-0badc0de`, s.fresh);
           if (s.fresh) freshLeft = l;
