@@ -1,6 +1,6 @@
 import { EDIT_SPECS, splitKeyValue } from '../edit-specs.js';
 import { type Platform, parsePlatform } from '../../archive/graph.js';
-import { MAX_EPOCH, epochTime } from '../../edit/history.js';
+import { MAX_EPOCH, epochTime, strictSecrets } from '../../edit/history.js';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExitCode, UsageError, ioError } from '../../errors.js';
@@ -55,6 +55,12 @@ export const EDIT_OPTIONS = {
     describe: 'recompress image layers (none, gzip, zstd; zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
   },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
+  strict: {
+    type: 'boolean',
+    default: false,
+    child: true,
+    describe: 'fail (exit 4, nothing written) where --history-rm-arg would warn that a value stays in the metadata (Env, Labels, a record it cannot split)',
+  },
   'in-place': {
     type: 'boolean',
     default: false,
@@ -72,7 +78,10 @@ export const editCommand = defineCommand({
   passthrough: EDIT_FLAGS,
   async run(args, ctx) {
     const epoch = epochOption(args['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH);
-    const { edits, tokens, warnings } = extractEdits(createdNowIsEpoch(ctx.argv, epoch.sourceDateEpoch));
+    const extracted = extractEdits(createdNowIsEpoch(ctx.argv, epoch.sourceDateEpoch));
+    const { tokens, warnings } = extracted;
+    // --strict: a removed build argument's value still in the metadata is an error, not a warning
+    const edits = args.strict ? extracted.edits.map(strictSecrets) : extracted.edits;
     if (!args.quiet) for (const w of warnings) writeStderr(`copyedit: warning: ${escapeControl(w)}\n`);
     const set = Object.fromEntries(args.annotation.map((a) => splitKeyValue('annotation', a)));
     const remove = args['rm-annotation'];
