@@ -44,7 +44,7 @@ function argsRecord(text: string): { prefix: string; args: string[]; rest: strin
  */
 export function stripArgsFromText(text: string, drop: (name: string) => boolean): string | undefined {
   const r = argsRecord(text);
-  if (!r || !r.clear) return undefined;
+  if (!r?.clear) return undefined;
   const kept = r.args.filter((w) => !drop(w.slice(0, w.indexOf('='))));
   if (kept.length === r.args.length) return undefined;
   return kept.length ? `${r.prefix}|${kept.length} ${kept.join(' ')} ${r.rest}` : `${r.prefix}${r.rest}`;
