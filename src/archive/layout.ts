@@ -1,6 +1,6 @@
 import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
-import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
+import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson, withJsonBudget } from '../json/lossless.js';
 import { normalizeReference, uniqueReferences } from '../reference.js';
 import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
 import { type EntryRecord, resolveRelative } from './entry.js';
@@ -40,6 +40,11 @@ function notJson(e: EntryRecord, what: string): ArchiveError {
 
 /** Make sense of an archive's metadata once every entry has been seen. */
 export function buildModel(entries: readonly EntryRecord[], label: string): ArchiveModel {
+  // one budget of parsed JSON values for all the metadata: many large documents cannot add up
+  return withJsonBudget(() => buildModelWithin(entries, label));
+}
+
+function buildModelWithin(entries: readonly EntryRecord[], label: string): ArchiveModel {
   try {
     return readModel(entries, label);
   } catch (e) {

@@ -20,7 +20,7 @@ import {
 /** Entries up to this size that look like JSON are kept in memory: configs, manifests, indexes. */
 export const METADATA_MAX_ENTRY = 16 << 20;
 /** All kept metadata together may not exceed this, so memory stays bounded whatever the input. */
-export const METADATA_MAX_TOTAL = 256 << 20;
+export const METADATA_MAX_TOTAL = 64 << 20;
 
 /**
  * Entries an archive may hold. A docker save archive has a few per layer (at most 4 per layer in

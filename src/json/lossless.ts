@@ -33,6 +33,33 @@ export class JsonSyntaxError extends Error {
 }
 
 const MAX_DEPTH = 512;
+
+/**
+ * JSON values one archive's metadata may hold, parsed (issue 23, class 9). A parsed value costs up
+ * to about 100 bytes (an empty object in an array; a number 40, a short string 30), so a 16 MiB
+ * config of 5 million `{}` took 600 MiB: past this budget copyedit refuses instead. Real configs
+ * hold hundreds to a few thousand values; a thousand-image archive's metadata a few hundred thousand.
+ */
+export const MAX_JSON_VALUES = 1 << 18;
+/** One document parsed on its own (a library caller's, `verify`'s re-read), outside an archive's budget. */
+export const MAX_JSON_VALUES_ALONE = 1 << 20;
+
+/** The values left to the documents parsed within `withJsonBudget` (one model), else per document. */
+let budget: { left: number } | undefined;
+
+/**
+ * Run `fn` (synchronous: no other parse can interleave) with one budget of MAX_JSON_VALUES for
+ * every document it parses, so many documents near the limit cannot add up.
+ */
+export function withJsonBudget<T>(fn: () => T): T {
+  const outer = budget;
+  budget = outer ?? { left: MAX_JSON_VALUES };
+  try {
+    return fn();
+  } finally {
+    budget = outer;
+  }
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decode UTF-8 strictly: invalid sequences and a byte-order mark are errors, as they are for Go. */
@@ -84,6 +111,8 @@ export function parseJson(input: string | Uint8Array): Json {
   const text = typeof input === 'string' ? input : decodeUtf8Json(input);
   const n = text.length;
   let i = 0;
+  const shared = budget;
+  let left = shared ? shared.left : MAX_JSON_VALUES_ALONE;
   const stack: Json[] = [];
 
   const fail = (what: string): never => {
@@ -221,6 +250,11 @@ export function parseJson(input: string | Uint8Array): Json {
   };
   const value = (depth: number): Json => {
     if (depth > MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} levels deep (copyedit's limit; Go reads up to 10000, no image needs more than a few)`);
+    if (--left < 0) {
+      fail(
+        `holds more than ${shared ? `${MAX_JSON_VALUES} JSON values with the archive's other metadata` : `${MAX_JSON_VALUES_ALONE} JSON values`} (copyedit's limit, to bound its memory; no image's metadata needs so many)`,
+      );
+    }
     ws();
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */) {
@@ -309,6 +343,7 @@ export function parseJson(input: string | Uint8Array): Json {
   const v = value(0);
   ws();
   if (i !== n) fail('unexpected data after the JSON value');
+  if (shared) shared.left = left;
   return v;
 }
 
