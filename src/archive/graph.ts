@@ -11,6 +11,7 @@ import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
 import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import type { EntryRecord } from './tar/entry.js';
+import { MediaType, OCI, isIndexMediaType } from '../media-types.js';
 import { MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
 import { checkOptions, optionKeys } from '../options-check.js';
 
@@ -21,25 +22,8 @@ export const MAX_CHILDREN = 10_000;
 /** Most distinct manifests and indexes in one archive. */
 export const MAX_NODES = 100_000;
 
-/**
- * The media types the graph tells apart. They live here, not in model.ts, because the model is
- * built on the graph (model.ts imports graph.ts, never the other way round).
- */
-export const MediaType = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-} as const;
-
-export function isIndexMediaType(mt: unknown): boolean {
-  return mt === MediaType.ociIndex || mt === MediaType.dockerList;
-}
-export function isManifestMediaType(mt: unknown): boolean {
-  return mt === MediaType.ociManifest || mt === MediaType.dockerManifest;
-}
+/** The media types the graph tells apart, for the modules that read them from here (one list: src/media-types.ts). */
+export { MediaType, isIndexMediaType, isManifestMediaType } from '../media-types.js';
 
 export interface Platform {
   readonly os: string;
@@ -133,7 +117,7 @@ export interface ArchiveGraph {
 export const ATTESTATION_TYPE = 'vnd.docker.reference.type';
 export const ATTESTATION_DIGEST = 'vnd.docker.reference.digest';
 const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.dockerConfig, MediaType.ociConfig]);
-const ARTIFACT_MANIFEST = 'application/vnd.oci.artifact.manifest.v1+json';
+const ARTIFACT_MANIFEST = OCI.artifactManifest;
 
 /** How the graph reports a problem: the model throws, verify collects. */
 export type ProblemSink = (entry: string, message: string) => void;

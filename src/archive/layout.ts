@@ -1,6 +1,6 @@
 import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
-import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
+import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson, withJsonBudget } from '../json/lossless.js';
 import { normalizeReference, uniqueReferences } from '../reference.js';
 import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
 import { type EntryRecord, resolveRelative } from './tar/entry.js';
@@ -44,6 +44,11 @@ function notJson(e: EntryRecord, what: string): ArchiveError {
 
 /** Make sense of an archive's metadata once every entry has been seen. */
 export function buildModel(entries: readonly EntryRecord[], label: string): ArchiveModel {
+  // one budget of parsed JSON values for all the metadata: many large documents cannot add up
+  return withJsonBudget(() => buildModelWithin(entries, label));
+}
+
+function buildModelWithin(entries: readonly EntryRecord[], label: string): ArchiveModel {
   try {
     return readModel(entries, label);
   } catch (e) {
@@ -179,11 +184,16 @@ function finalTargets(targets: readonly TargetDraft[], imageOf: ReadonlyMap<Conf
 
 const EMPTY_GRAPH: ArchiveGraph = { roots: [], nodes: new Map(), parents: new Map(), absent: [] };
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function indexEntries(entries: readonly EntryRecord[]): { byPath: Map<string, EntryRecord>; blobs: Map<string, EntryRecord> } {
   const byPath = new Map<string, EntryRecord>();
   const blobs = new Map<string, EntryRecord>();
   for (const e of entries) {
     if (e.header.type === 'directory') continue;
+    // a name that is not UTF-8 (its bytes escaped as lone surrogates, src/archive/tar/header.ts):
+    // no JSON of the archive can name it, so it names nothing here either (Docker ignores it too)
+    if (LONE_SURROGATE.test(e.path)) continue;
     byPath.set(e.path, e);
     const m = BLOB_PATH.exec(e.path);
     if (m) blobs.set(`${m[1]}:${m[2]}`, e);

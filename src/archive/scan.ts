@@ -12,7 +12,7 @@ import {
   checkGlobalPax,
   decodeHeader,
   isZeroBlock,
-  nameString,
+  decodeName,
   padding,
   parsePax,
 } from './tar/header.js';
@@ -20,7 +20,7 @@ import {
 /** Entries up to this size that look like JSON are kept in memory: configs, manifests, indexes. */
 export const METADATA_MAX_ENTRY = 16 << 20;
 /** All kept metadata together may not exceed this, so memory stays bounded whatever the input. */
-export const METADATA_MAX_TOTAL = 256 << 20;
+export const METADATA_MAX_TOTAL = 64 << 20;
 
 /**
  * Entries an archive may hold. A docker save archive has a few per layer (at most 4 per layer in
@@ -144,7 +144,7 @@ class Scan {
       checkGlobalPax(parsePax(data)); // Go ignores the rest: so do we
     else {
       // up to the first NUL, as Go and Python read it; an empty one Go ignores and Python applies
-      const text = nameString(data.subarray(0, data.indexOf(0) < 0 ? size : data.indexOf(0)), h.kind === 'gnu-long-name' ? 'entry name' : 'link target');
+      const text = decodeName(data.subarray(0, data.indexOf(0) < 0 ? size : data.indexOf(0)));
       if (text === '') throw new TarFormatError('Invalid tar header: an empty GNU long name or link, which Go ignores and Python applies');
       if (h.kind === 'gnu-long-name') ext.longName = text;
       else ext.longLink = text;

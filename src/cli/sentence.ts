@@ -16,6 +16,7 @@ import {
   squashHistory,
 } from '../edit/index.js';
 import { setCommandValue } from '../edit/command.js';
+import { MAX_EPOCH } from '../edit/history.js';
 import { parseAddPort, parseAddVolume, parseCommand, parseRemovePort, parseSetEnv, selectorOf } from './edit-specs.js';
 import { UsageError } from '../errors.js';
 import { commandValueWarning } from './warn.js';
@@ -193,6 +194,7 @@ class SentenceReader {
     } else {
       const v = this.next('seconds since 1970', 'SET SOURCE_DATE_EPOCH <seconds>, e.g. SET SOURCE_DATE_EPOCH 1700000000');
       if (!/^\d{1,15}$/.test(v)) throw new UsageError(`SET SOURCE_DATE_EPOCH ${v}: give whole seconds since 1970, e.g. SET SOURCE_DATE_EPOCH 1700000000`);
+      if (Number(v) > MAX_EPOCH) throw new UsageError(`SET SOURCE_DATE_EPOCH ${v}: after 9999-12-31T23:59:59Z (${MAX_EPOCH}), the last time an image's created can hold`);
       options.sourceDateEpoch = Number(v);
     }
   }

@@ -3,12 +3,11 @@ import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Duplex, Readable, type Transform, type Writable } from 'node:stream';
+import { type Duplex, Readable, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { childProcess, zlib as lazyZlib } from '../lazy.js';
+import { type Compression, compressor, decompressor } from '../codec/index.js';
 import { Digest } from '../digest.js';
 import { ArchiveError, IoError } from '../errors.js';
-import type { Compression } from '../io/source.js';
 
 /** What a recoded (or hashed) layer became: its blob digest and size, spooled in `path`. */
 export interface Spooled {
@@ -28,8 +27,6 @@ export interface RecodeJob {
   readonly what: string;
   readonly algorithm?: 'sha256' | 'sha512';
 }
-
-type ZstdZlib = { createZstdCompress?: () => Transform; createZstdDecompress?: () => Transform };
 
 /** Where layer spool files go: next to a file output (same file system), else $TMPDIR. */
 export function spoolDir(output: unknown): string {
@@ -75,9 +72,9 @@ export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, p
   let size = 0;
   const stages: (Duplex | Transform | Writable | ((src: AsyncIterable<Buffer>) => AsyncIterable<Buffer>))[] = [];
   const children: Promise<void>[] = [];
-  if (recode && job.from !== 'none') stages.push(codec(job.from, 'decompress', job.what, children));
+  if (recode && job.from !== 'none') stages.push(...decompressor(job.from, job.what, children));
   if (checkDiff) stages.push(tap((c) => diffHash.update(c)));
-  if (recode && job.to !== 'none') stages.push(codec(job.to, 'compress', job.what, children));
+  if (recode && job.to !== 'none') stages.push(compressorFor(job.to, job.what, children));
   stages.push(
     tap((c) => {
       blobHash.update(c);
@@ -133,46 +130,8 @@ function tap(f: (c: Buffer) => void): (src: AsyncIterable<Buffer>) => AsyncItera
   };
 }
 
-/**
- * gzip in-process (zlib, level 6 as the output compressor); zstd in-process where Node's zlib has
- * it, else the `zstd` program (Meta's reference implementation), single-threaded so the bytes do not
- * depend on the machine's core count.
- */
-function codec(kind: Compression, dir: 'compress' | 'decompress', what: string, children: Promise<void>[]): Duplex | Transform {
-  const zlib = lazyZlib();
-  const z = zlib as unknown as ZstdZlib;
-  if (kind === 'gzip') return dir === 'compress' ? zlib.createGzip({ level: 6 }) : zlib.createGunzip();
-  if (kind === 'zstd' && dir === 'compress' && z.createZstdCompress) return z.createZstdCompress();
-  if (kind === 'zstd' && dir === 'decompress' && z.createZstdDecompress) return z.createZstdDecompress();
-  if (kind !== 'zstd') throw new ArchiveError(`is ${kind}-compressed, which no image loader accepts; copyedit does not recompress it`, what);
-  const child = childProcess().spawn('zstd', dir === 'compress' ? ['-q', '-c', '-3'] : ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    if (stderr.length < 2000) stderr += d.toString();
-  });
-  child.stdin.on('error', () => {}); // EPIPE when zstd stops early; its exit status says why
-  const d = Duplex.from({ writable: child.stdin, readable: child.stdout });
-  const done = new Promise<void>((res, rej) => {
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const err = new IoError(e.code === 'ENOENT' ? 'zstd layers need the zstd program (install zstd) or Node 22.15+' : `zstd: ${e.message}`);
-      d.destroy(err);
-      rej(err);
-    });
-    child.on('close', (code, signal) => {
-      if (code === 0) return res();
-      const err =
-        dir === 'decompress' && code !== null
-          ? new ArchiveError(`zstd data is corrupt or truncated (${stderr.trim() || `exit ${code}`}); save or download the archive again`, what)
-          : new IoError(`zstd ${dir === 'compress' ? '' : '-d '}failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`);
-      d.destroy(err);
-      rej(err);
-    });
-  });
-  done.catch(() => {});
-  // a failed pipeline (bad input, full disk) stops zstd too; a finished one lets it exit by itself
-  d.on('error', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill();
-  });
-  children.push(done);
-  return d;
+/** Only gzip and zstd are written: no image loader accepts xz or bzip2 layers. */
+function compressorFor(kind: Exclude<Compression, 'none'>, what: string, children: Promise<void>[]): Duplex | Transform {
+  if (kind !== 'gzip' && kind !== 'zstd') throw new ArchiveError(`is ${kind}-compressed, which no image loader accepts; copyedit does not recompress it`, what);
+  return compressor(kind, what, children);
 }

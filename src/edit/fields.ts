@@ -39,8 +39,21 @@ export function setImageString(flag: keyof typeof IMAGE_STRINGS, value: string |
   };
 }
 
-export const isRfc3339 = (v: string): boolean => RFC3339.test(v) && !Number.isNaN(Date.parse(v));
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * An RFC 3339 time that Go's `time.Parse(time.RFC3339)` reads and `MarshalJSON` writes back, as
+ * Docker and containerd do with `created`: years 0001-9999, each field in its range (no
+ * 2024-02-30, no 24:00, no second 60: Date.parse rolls some of these over instead of refusing).
+ */
+export const isRfc3339 = (v: string): boolean => {
+  const m = RFC3339.exec(v);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  if (y < 1 || days === undefined || d < 1 || d > days || h > 23 || mi > 59 || s > 59) return false;
+  const off = m[8] === 'Z' ? undefined : m[8]!.slice(1).split(':').map(Number);
+  return off === undefined || (off[0]! <= 23 && off[1]! <= 59);
+};
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The creation time: a Date, or an RFC 3339 string such as 2024-01-02T03:04:05Z (a RangeError otherwise). */
 export function setCreated(time: Date | string): ConfigEdit {

@@ -11,21 +11,43 @@ import { type Json, type JsonObject, field, fieldKey, isJsonObject, jsonObject }
 import { shallow } from './runtime.js';
 import { type Selector, selects } from './selector.js';
 import type { ConfigEdit } from './types.js';
+import { EditError } from '../errors.js';
 
 const ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
-/** `RUN |2 A=1 B=2 /bin/sh -c x` without the selected arguments; undefined when nothing matched. */
-export function stripArgsFromText(text: string, drop: (name: string) => boolean): string | undefined {
+/**
+ * The command after the arguments must start as a shell invocation does (`/bin/sh -c`, any
+ * absolute shell with `-c`, Windows' `cmd /S /C`): otherwise a value may hold a blank, and where it
+ * ends cannot be told (`|1 TOKEN=A VALUE WITH BLANKS /bin/sh -c x`), so the record is left as it is.
+ */
+const SHELL_START = /^(?:\/\S+ -c |cmd \/S \/C )/;
+
+/** A `|N NAME=value ... cmd` record: its parts, and whether its arguments can be told from the command. */
+function argsRecord(text: string): { prefix: string; args: string[]; rest: string; clear: boolean } | undefined {
   const m = /^((?:RUN )?)\|(\d+) /.exec(text);
   if (!m) return undefined;
   const n = Number(m[2]);
   const words = text.slice(m[0].length).split(' ');
-  if (words.length < n || !words.slice(0, n).every((w) => ARG.test(w))) return undefined;
-  const args = words.slice(0, n);
-  const kept = args.filter((w) => !drop(w.slice(0, w.indexOf('='))));
-  if (kept.length === args.length) return undefined;
+  if (!ARG.test(words[0] ?? '')) return undefined;
+  if (words.length < n || !words.slice(0, n).every((w) => ARG.test(w))) {
+    // a value with blanks (`|1 TOKEN=A B C /bin/sh -c x`): the names up to the command, unclear
+    const end = words.findIndex((w) => w.startsWith('/'));
+    return { prefix: m[1]!, args: words.slice(0, end < 0 ? words.length : end).filter((w) => ARG.test(w)), rest: '', clear: false };
+  }
   const rest = words.slice(n).join(' ');
-  return kept.length ? `${m[1]}|${kept.length} ${kept.join(' ')} ${rest}` : `${m[1]}${rest}`;
+  return { prefix: m[1]!, args: words.slice(0, n), rest, clear: SHELL_START.test(rest) };
+}
+
+/**
+ * `RUN |2 A=1 B=2 /bin/sh -c x` without the selected arguments; undefined when nothing matched, or
+ * when the record's arguments cannot be told from its command (see SHELL_START): left as it is.
+ */
+export function stripArgsFromText(text: string, drop: (name: string) => boolean): string | undefined {
+  const r = argsRecord(text);
+  if (!r?.clear) return undefined;
+  const kept = r.args.filter((w) => !drop(w.slice(0, w.indexOf('='))));
+  if (kept.length === r.args.length) return undefined;
+  return kept.length ? `${r.prefix}|${kept.length} ${kept.join(' ')} ${r.rest}` : `${r.prefix}${r.rest}`;
 }
 
 /** The classic builder's `container_config.Cmd` form: `["|2","A=1","B=2","/bin/sh","-c","cmd"]`. */
@@ -41,9 +63,40 @@ export function stripArgsFromCmd(cmd: readonly Json[], drop: (name: string) => b
   return kept.length ? [`|${kept.length}`, ...kept, ...cmd.slice(1 + n)] : cmd.slice(1 + n);
 }
 
+/** The `NAME=value` arguments of a record (text or Cmd form) that `drop` selects. */
+function selectedArgs(v: Json | undefined, drop: (name: string) => boolean): string[] {
+  const words = typeof v === 'string' ? (argsRecord(v)?.args ?? []) : Array.isArray(v) && typeof v[0] === 'string' && /^\|\d+$/.test(v[0]) ? v.slice(1, 1 + Number(v[0].slice(1))) : [];
+  return words.filter((w): w is string => typeof w === 'string' && ARG.test(w) && drop(w.slice(0, w.indexOf('='))));
+}
+
+/**
+ * Values shorter than this are not looked for elsewhere in the config: `V=1` would be "found" in
+ * any string holding a 1. A secret is longer.
+ */
+const MIN_TRACKED = 4;
+
+/** Where `value` still appears in `doc`, as JSON paths (`config.Env[2]`, `config.Labels["k"]`). */
+function placesOf(doc: Json, value: string, path = ''): string[] {
+  if (typeof doc === 'string') return doc.includes(value) ? [path || '(the document)'] : [];
+  if (Array.isArray(doc)) return doc.flatMap((v, i) => placesOf(v, value, `${path}[${i}]`));
+  if (!isJsonObject(doc)) return [];
+  const out: string[] = [];
+  for (const k of Object.keys(doc)) {
+    const key = /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k)}]`;
+    if (k.includes(value)) out.push(`${key} (the key)`);
+    out.push(...placesOf(doc[k] as Json, value, key));
+  }
+  return out;
+}
+
+/** The warnings that say where a removed argument's value still is; `--strict` makes them errors. */
+export const SECRET_REMAINS = 'still holds the value of';
+
 /**
  * Remove build arguments from the history (`created_by`) and from `container_config.Cmd`, so their
  * values appear nowhere in the config. The number of non-empty history entries does not change.
+ * Where a value stays (a record whose arguments cannot be told from its command, left exactly as it
+ * was; Env, Labels or any other string of the config holding it), a warning names each place.
  */
 export function removeHistoryArgs(sel: Selector, shown?: string): ConfigEdit {
   const drop = selects(sel);
@@ -53,16 +106,27 @@ export function removeHistoryArgs(sel: Selector, shown?: string): ConfigEdit {
     description: `remove ${what} from the history`,
     apply(image) {
       let hits = 0;
+      const removed = new Map<string, string>(); // value -> argument name
+      const note = (args: string[]) => {
+        for (const a of args) removed.set(a.slice(a.indexOf('=') + 1), a.slice(0, a.indexOf('=')));
+      };
+      const unclear: string[] = [];
       const out = shallow(image);
       const hk = fieldKey(image, 'history');
       const history = hk === undefined ? undefined : image[hk];
       if (hk !== undefined && Array.isArray(history)) {
-        out[hk] = history.map((h) => {
+        out[hk] = history.map((h, i) => {
           if (!isJsonObject(h)) return h;
           const k = fieldKey(h, 'created_by');
           const text = k === undefined ? undefined : h[k];
           const next = typeof text === 'string' ? stripArgsFromText(text, drop) : undefined;
-          if (next === undefined || k === undefined) return h;
+          if (next === undefined || k === undefined) {
+            const r = typeof text === 'string' ? argsRecord(text) : undefined;
+            const names = r && !r.clear ? r.args.filter((w) => drop(w.slice(0, w.indexOf('=')))).map((w) => w.slice(0, w.indexOf('='))) : [];
+            if (names.length) unclear.push(`${hk}[${i}].${k}`);
+            return h;
+          }
+          note(selectedArgs(text, drop));
           hits++;
           const copy = shallow(h);
           copy[k] = next;
@@ -76,13 +140,44 @@ export function removeHistoryArgs(sel: Selector, shown?: string): ConfigEdit {
         const cmd = cmdKey === undefined ? undefined : cc[cmdKey];
         const next = Array.isArray(cmd) ? stripArgsFromCmd(cmd, drop) : undefined;
         if (next && cmdKey !== undefined) {
+          note(selectedArgs(cmd, drop));
           hits++;
           const copy = shallow(cc);
           copy[cmdKey] = next;
           out[ck] = copy;
         }
       }
-      return { config: hits ? out : image, warnings: hits || sel === 'all' ? [] : [`no history entry records ${what}`] };
+      const warnings: string[] = [];
+      for (const place of unclear) {
+        warnings.push(
+          `${place} ${SECRET_REMAINS} ${what}: a value there holds a blank, so where it ends cannot be told from the command; the record is left exactly as it was (edit the history with --squash-history, or rebuild without the argument)`,
+        );
+      }
+      const config = hits ? out : image;
+      for (const [value, name] of removed) {
+        if (value.length < MIN_TRACKED) continue;
+        const places = placesOf(config, value).filter((p) => !unclear.includes(p));
+        if (places.length) warnings.push(`${places.join(', ')} ${SECRET_REMAINS} build argument ${name}: --history-rm-arg removes it from the build records only; edit or remove those too`);
+      }
+      if (!hits && !unclear.length && sel !== 'all') warnings.push(`no history entry records ${what}`);
+      return { config, warnings };
+    },
+  };
+}
+
+/**
+ * `--strict`: an edit whose warnings say a removed build argument's value is still in the metadata
+ * fails instead (EditError, exit 4), before anything is written.
+ */
+export function strictSecrets(edit: ConfigEdit): ConfigEdit {
+  if (edit.name !== 'history-rm-arg') return edit;
+  return {
+    ...edit,
+    apply(image) {
+      const r = edit.apply(image);
+      const left = r.warnings.filter((w) => w.includes(SECRET_REMAINS));
+      if (left.length) throw new EditError(`--strict: ${left[0]}${left.length > 1 ? ` (and ${left.length - 1} more)` : ''}`);
+      return r;
     },
   };
 }
@@ -116,6 +211,12 @@ export function squashHistory(): ConfigEdit {
   };
 }
 
+/**
+ * The last second an image's `created` can carry: RFC 3339 has four-digit years (Go's
+ * MarshalJSON refuses year 10000), 9999-12-31T23:59:59Z.
+ */
+export const MAX_EPOCH = 253402300799;
+
 /** RFC 3339 as Docker writes it, without fractional seconds when there are none. */
 export function epochTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -127,6 +228,7 @@ export function epochTime(seconds: number): string {
  */
 export function clampTimes(epochSeconds: number): ConfigEdit {
   if (!Number.isSafeInteger(epochSeconds) || epochSeconds < 0) throw new RangeError(`SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not ${epochSeconds}`);
+  if (epochSeconds > MAX_EPOCH) throw new RangeError(`SOURCE_DATE_EPOCH ${epochSeconds} is after 9999-12-31T23:59:59Z (${MAX_EPOCH}), the last time an image's created (RFC 3339) can hold`);
   const limit = epochSeconds * 1000;
   const stamp = epochTime(epochSeconds);
   const clamp = (v: Json | undefined): Json | undefined => {

@@ -26,7 +26,7 @@ export {
 export { removeEnv, removeLabels, setEnv, setEnvs, setLabel } from './keyvalue.js';
 export { servicePort } from './services.js';
 export { addVolume, removeVolumes } from './volumes.js';
-export { clampTimes, epochTime, removeHistoryArgs, squashHistory } from './history.js';
+export { MAX_EPOCH, clampTimes, epochTime, removeHistoryArgs, squashHistory } from './history.js';
 
 /** Apply edits in order. `changed` is false when the result equals the input. */
 export function applyEdits(config: JsonObject, edits: readonly ConfigEdit[]): { config: JsonObject; changed: boolean; warnings: string[] } {

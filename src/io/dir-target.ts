@@ -1,19 +1,22 @@
 import { constants as FS, closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { chmod, lstat, mkdtemp, readdir, rename, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, rename, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { EntryRecord } from '../archive/tar/entry.js';
 import { normalizeEntryPath } from '../archive/tar/entry.js';
 import type { Header } from '../archive/tar/header.js';
 import { ArchiveError, IoError, UsageError, ioError } from '../errors.js';
+import { HOST, stale } from './stale.js';
 import { WriteBehind } from './write-behind.js';
 
 /**
  * The output as an OCI image layout DIRECTORY (`oci-layout`, `index.json`, `blobs/<alg>/<encoded>`,
- * nothing else), as `skopeo copy ... oci:DIR` and umoci read it. Atomic like the file output: the
- * layout is built in a fresh sibling directory (`.NAME.copyedit-XXXXXX`), every file and directory
- * fsynced, and renamed onto the target only when complete. The target must not exist or be an
- * empty directory: copyedit never merges into, nor deletes, a directory of the user's.
+ * nothing else), as `skopeo copy ... oci:DIR` and umoci read it. The layout is built in a fresh
+ * temporary directory, every file and directory fsynced, and put in place only when complete: a
+ * new target is that directory renamed (atomic, like the file output); an existing empty directory
+ * receives its entries (it is the user's: never replaced, its mode and owner kept). copyedit never
+ * merges into, nor deletes, a directory of the user's.
  */
 
 /** The library's way to ask for a directory output: `editArchive({ output: { dir: 'out' } })`. */
@@ -63,21 +66,64 @@ export async function dirOutputPath(output: string | Writable | DirOutput): Prom
   return st?.isDirectory() ? output : undefined;
 }
 
-/** Where the layout will go: checked, and a fresh temporary sibling directory made for it. */
+/**
+ * Our temporary directories: `.NAME.copyedit-<pid>-<host>-<random>` beside a new target, and
+ * `.copyedit-<pid>-<host>-<random>` inside an existing empty one. The pid and host let a later run
+ * remove what a killed run left (src/io/stale.ts), as file outputs' temporaries are removed.
+ */
+const TEMP_DIR = /^\.(?:.+\.)?copyedit-(\d{1,10})-([0-9a-f]{4})-[0-9a-f]{8}$/;
+
+function tempDirName(prefix: string): string {
+  return `${prefix}copyedit-${process.pid}-${HOST}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Remove the temporary directories a killed run left in `dir`: our name pattern only, real
+ * directories only (a link is never followed nor removed), from this host, owned by us, untouched
+ * for STALE_MS, whose process is gone. Best effort: any doubt keeps the directory.
+ */
+export async function removeStaleDirs(dir: string, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = TEMP_DIR.exec(name);
+    if (!m) continue;
+    const p = join(dir, name);
+    try {
+      const st = await lstat(p);
+      if (!st.isDirectory() || !stale(Number(m[1]), m[2]!, st, now)) continue;
+      rmSync(p, { recursive: true, force: true });
+      removed.push(p);
+    } catch {
+      /* gone meanwhile, or not ours to touch */
+    }
+  }
+  return removed;
+}
+
+/**
+ * Where the layout will go, checked, and a fresh temporary directory made for it: beside a target
+ * that does not exist (renamed onto it when complete), or inside an existing empty directory (its
+ * entries moved into it when complete, `index.json` last). An existing directory is never replaced:
+ * its inode, mode and owner stay as they were, and `-o .` leaves the shell's directory in place.
+ */
 export async function openDirOutput(path: string, options: { readonly fsync?: boolean; readonly inputLabel?: string } = {}): Promise<DirSink> {
   const label = path;
   const target = resolve(path);
   if (target === '/' || path === '') throw new UsageError(`cannot write an OCI layout directory to ${path || 'an empty name'}; name a new directory, e.g. -o ./image-oci/`);
-  await checkTarget(label, target);
   const parent = dirname(target);
+  await removeStaleDirs(parent);
+  const into = await checkTarget(label, target);
+  const base = into ? target : parent;
   let temp: string;
   try {
     // the name stays under 255 bytes whatever the target's
-    temp = await mkdtemp(join(parent, `.${basename(target).slice(0, 200)}.copyedit-`));
+    temp = join(base, tempDirName(into ? '.' : `.${basename(target).slice(0, 200)}.`));
+    await mkdir(temp, { mode: 0o700 });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new IoError(`cannot write ${label}: the directory ${parent} does not exist; create it (mkdir -p ${parent}) or choose another output path`, { cause: e });
-    throw ioError('create a temporary directory in', parent, e);
+    throw ioError('create a temporary directory in', base, e);
   }
   pending.add(temp);
   const writer = new DirWriter(temp, options.fsync !== false, label, options.inputLabel);
@@ -90,25 +136,36 @@ export async function openDirOutput(path: string, options: { readonly fsync?: bo
     async commit() {
       if (state !== 'open') return;
       try {
-        await chmod(temp, 0o755); // mkdtemp makes it 0700
-        // onto a missing name, or onto an empty directory (rename(2) replaces it atomically)
-        await rename(temp, target);
+        if (into) await moveInto(temp, target, label);
+        else {
+          await chmod(temp, 0o755); // made 0700 while it is being written
+          // onto a missing name only: a directory someone made meanwhile is not replaced
+          if (
+            await lstat(target).then(
+              () => true,
+              () => false,
+            )
+          )
+            throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+          await rename(temp, target);
+        }
         state = 'committed';
         pending.delete(temp);
       } catch (e) {
         await sink.abort();
+        if (e instanceof UsageError) throw e;
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
           throw new UsageError(`cannot write ${label}: something created it (or wrote into it) while copyedit was working; remove it or name another directory`, { cause: e });
         }
         throw ioError('write', label, e);
       }
-      // the rename's own durability; best effort: the layout is in place whatever this says
+      // the renames' own durability; best effort: the layout is in place whatever this says
       if (options.fsync !== false) {
         try {
-          fsyncDir(parent);
+          fsyncDir(into ? target : parent);
         } catch {
-          /* a parent we may write but not read: nothing more to do */
+          /* a directory we may write but not read: nothing more to do */
         }
       }
     },
@@ -123,18 +180,36 @@ export async function openDirOutput(path: string, options: { readonly fsync?: bo
   return sink;
 }
 
-/** The target may be missing or an empty directory; anything else belongs to the user. */
-async function checkTarget(label: string, target: string): Promise<void> {
+/**
+ * The finished layout's entries moved from `temp` (inside `target`) into `target`: `blobs` first,
+ * `index.json` last, so a reader never sees an index naming blobs not there yet; then `temp` goes.
+ * The target must still hold nothing but `temp`: someone writing into it meanwhile is not overwritten.
+ */
+async function moveInto(temp: string, target: string, label: string): Promise<void> {
+  const others = (await readdir(target)).filter((n) => join(target, n) !== temp);
+  if (others.length > 0) throw new UsageError(`cannot write ${label}: something wrote into it while copyedit was working (${others.slice(0, 3).join(', ')}); remove it or name another directory`);
+  const names = await readdir(temp);
+  const order = (n: string) => (n === 'index.json' ? 2 : n === 'oci-layout' ? 1 : 0);
+  for (const n of names.sort((x, y) => order(x) - order(y))) await rename(join(temp, n), join(target, n));
+  await rmdir(temp);
+}
+
+/**
+ * The target may be missing (false: make it) or an empty directory (true: write into it); anything
+ * else belongs to the user and is refused, untouched.
+ */
+async function checkTarget(label: string, target: string): Promise<boolean> {
   let st: import('node:fs').Stats;
   try {
     st = await lstat(target);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw ioError('write', label, e);
   }
   const fix = 'an OCI layout directory is written only as a new directory or into an empty one, never merged into one; remove it or name another';
   if (st.isSymbolicLink()) throw new UsageError(`cannot write ${label}: it is a symbolic link; ${fix}`);
   if (!st.isDirectory()) throw new UsageError(`cannot write ${label}: it exists and is not a directory; ${fix}`);
+  await removeStaleDirs(target);
   const names = await readdir(target).catch((e: unknown) => {
     throw ioError('read', label, e);
   });
@@ -143,6 +218,7 @@ async function checkTarget(label: string, target: string): Promise<void> {
       `cannot write ${label}: the directory is not empty (${names.length} entr${names.length === 1 ? 'y' : 'ies'}); ${fix} (or name an archive file, e.g. -o ${join(label, 'out.tar')})`,
     );
   }
+  return true;
 }
 
 /**

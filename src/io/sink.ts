@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants as FS, createWriteStream, fsync as fsyncCb, openSync, closeSync, unlinkSync, type WriteStream } from 'node:fs';
 import { lstat, readdir, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
-import { hostname } from 'node:os';
 import { net, tty } from '../lazy.js';
 import { promisify } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { IoError, UsageError, ioError } from '../errors.js';
 import { fsyncDir, removePendingDirsSync } from './dir-target.js';
+import { HOST, STALE_MS, stale } from './stale.js';
 import { stdoutIsPipe } from './pipe.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -178,9 +178,7 @@ async function finalTarget(abs: string): Promise<string> {
  * tell its own stale temporaries (left by SIGKILL or a crash) from those of a run still going.
  */
 const TEMP = /^\.ce-(\d{1,10})-([0-9a-f]{4})-[0-9a-f]{8}\.copyedit-tmp$/;
-const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 4);
-/** A temporary older than this, whose process is gone, is stale. */
-export const STALE_MS = 15 * 60 * 1000;
+export { STALE_MS };
 
 function tempName(): string {
   return `.ce-${process.pid}-${HOST}-${randomBytes(4).toString('hex')}.copyedit-tmp`;
@@ -201,14 +199,11 @@ export async function removeStaleTemporaries(dir: string, now = Date.now()): Pro
   }
   for (const name of names) {
     const m = TEMP.exec(name);
-    if (!m || m[2] !== HOST) continue;
-    const pid = Number(m[1]);
+    if (!m) continue;
     const p = join(dir, name);
     try {
       const st = await lstat(p);
-      if (!st.isFile() || now - st.mtimeMs < STALE_MS) continue;
-      if (process.getuid && st.uid !== process.getuid()) continue;
-      if (pid === process.pid || alive(pid)) continue;
+      if (!st.isFile() || !stale(Number(m[1]), m[2]!, st, now)) continue;
       await unlink(p);
       removed.push(p);
     } catch {
@@ -216,15 +211,6 @@ export async function removeStaleTemporaries(dir: string, now = Date.now()): Pro
     }
   }
   return removed;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: it exists, someone else's
-  }
 }
 
 /** Why a temporary file could not be created in `dir`, and what to do about it. */

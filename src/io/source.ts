@@ -1,14 +1,14 @@
 import { constants as FS, closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { PassThrough, type Readable } from 'node:stream';
-import { childProcess, zlib as lazyZlib } from '../lazy.js';
-import { ArchiveError, IoError, ioError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { type Compression, SNIFF_BYTES, decompressStream as decompress, detectCompression } from '../codec/index.js';
+import { ArchiveError, ioError } from '../errors.js';
 import { type ByteSource, FdSource, StreamSource, streamOf } from './bytes.js';
 import { openDirectory } from './dir-source.js';
 import { PipeSource, openStdinPipe } from './pipe.js';
 import { peek } from './streams.js';
 
-export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
+export type { Compression };
 
 export interface InputSource {
   /** The uncompressed tar bytes, to be pulled by the tar reader. */
@@ -104,10 +104,10 @@ async function openFile(path: string): Promise<InputSource> {
       return openSpecial(path, st);
     }
     size = st.size;
-    const head = Buffer.alloc(6);
-    const n = readSync(fd, head, 0, 6, 0);
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const n = readSync(fd, head, 0, SNIFF_BYTES, 0);
     if (n === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', path);
-    const compression = sniffCompression(head.subarray(0, n));
+    const compression = detectCompression(head.subarray(0, n));
     if (compression === 'none') {
       let closed = false;
       const close = () => {
@@ -176,9 +176,9 @@ async function fromReused(source: PipeSource | FdSource, label: string, size: nu
   const sized = size !== undefined ? { size } : {};
   let compression: Compression;
   try {
-    const head = await source.peek(6);
+    const head = await source.peek(SNIFF_BYTES);
     if (head.length === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', label);
-    compression = sniffCompression(head);
+    compression = detectCompression(head);
   } catch (e) {
     close();
     if (e instanceof ArchiveError) throw e;
@@ -223,12 +223,12 @@ function openSpecial(path: string, st: import('node:fs').Stats): Promise<InputSo
 async function fromStream(raw: Readable, label: string, size: number | undefined): Promise<InputSource> {
   let head: Buffer;
   try {
-    head = await peek(raw, 6);
+    head = await peek(raw, SNIFF_BYTES);
   } catch (e) {
     throw ioError('read', label, e);
   }
   if (head.length === 0) throw new ArchiveError('is empty: expected a tar archive from docker save', label);
-  const compression = sniffCompression(head);
+  const compression = detectCompression(head);
   const stream = compression === 'none' ? raw : decompress(raw, compression, label);
   // a decompressor may fail before anyone reads (e.g. the tool is missing): keep the error on the
   // stream (`errored`, seen by the reader) instead of crashing on an unhandled 'error' event
@@ -238,80 +238,5 @@ async function fromStream(raw: Readable, label: string, size: number | undefined
   return { reader, compression, label, ...(size !== undefined ? { size } : {}), bytesRead: () => counter.bytesRead ?? 0, close: () => stream.destroy() };
 }
 
-export function sniffCompression(head: Uint8Array): Compression {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  if (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) return 'xz';
-  if (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
-  return 'none';
-}
-
-const TOOLS: Record<Exclude<Compression, 'none' | 'gzip'>, { cmd: string; pkg: string }> = {
-  zstd: { cmd: 'zstd', pkg: 'zstd' },
-  xz: { cmd: 'xz', pkg: 'xz-utils' },
-  bzip2: { cmd: 'bzip2', pkg: 'bzip2' },
-};
-
-/**
- * gzip (and zstd where this Node has it) decompress in-process; xz and bzip2 go through the system
- * tool as a child process, still streaming: nothing is written to disk.
- */
-function decompress(raw: Readable, kind: Exclude<Compression, 'none'>, label: string): Readable {
-  const zlib = lazyZlib();
-  const z = zlib as unknown as { createZstdDecompress?: () => import('node:stream').Transform };
-  if (kind === 'gzip' || (kind === 'zstd' && z.createZstdDecompress)) {
-    const t = kind === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : z.createZstdDecompress!();
-    const out = new PassThrough({ highWaterMark: READ_CHUNK });
-    raw.on('error', (e) => out.destroy(ioError('read', label, e)));
-    t.on('error', (e) => out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${e.message}); download or save the archive again`, label)));
-    raw.pipe(t).pipe(out);
-    // the reader gave up (bad archive, failed output): stop reading the input as well
-    out.on('close', () => {
-      t.destroy();
-      raw.destroy();
-    });
-    return out;
-  }
-  const tool = TOOLS[kind];
-  const out = new PassThrough({ highWaterMark: READ_CHUNK });
-  const child = childProcess().spawn(tool.cmd, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    if (stderr.length < 2000) stderr += d.toString();
-  });
-  child.on('error', (e: NodeJS.ErrnoException) => {
-    out.destroy(
-      e.code === 'ENOENT'
-        ? new ArchiveError(`is ${kind}-compressed and the '${tool.cmd}' program is not installed; install ${tool.pkg} or decompress the archive first`, label)
-        : ioError(`run ${tool.cmd} on`, label, e),
-    );
-  });
-  child.stdin.on('error', () => {}); // EPIPE when the tool stops early; its exit status tells why
-  raw.on('error', (e) => {
-    out.destroy(ioError('read', label, e));
-    child.kill();
-  });
-  raw.pipe(child.stdin);
-  child.stdout.pipe(out, { end: false });
-  child.on('close', (code, signal) => {
-    if (code === 0) out.end();
-    else if (out.destroyed) return;
-    else if (signal) out.destroy(new IoError(`${tool.cmd} was stopped by ${signal} while decompressing ${label}`));
-    else {
-      out.destroy(new ArchiveError(`${kind} data is corrupt or truncated (${tool.cmd}: ${firstLine(stderr, tool.cmd) || `exit ${code}`}); download or save the archive again`, label));
-    }
-  });
-  child.stdout.on('error', (e) => out.destroy(ioError(`read the output of ${tool.cmd} for`, label, e)));
-  out.on('close', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill();
-    raw.unpipe(child.stdin);
-    raw.destroy();
-  });
-  return out;
-}
-
-/** The tool's first complaint, without its own name in front ("xz: (stdin): Unexpected end of input"). */
-function firstLine(stderr: string, cmd: string): string {
-  const line = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
-  return line.replace(new RegExp(`^${cmd}: `), '').trim();
-}
+/** @deprecated for src/codec's `detectCompression`; kept while src/pipeline.ts imports it from here. */
+export const sniffCompression = detectCompression;

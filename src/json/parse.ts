@@ -6,6 +6,34 @@
 import { type Json, JsonNumber, JsonSyntaxError, jsonObject, noteRepeated } from './value.js';
 
 const MAX_DEPTH = 512;
+
+/**
+ * JSON values one archive's metadata may hold, parsed (issue 23, class 9). A parsed value costs up
+ * to about 100 bytes (an empty object in an array; a number 40, a short string 30), so a 16 MiB
+ * config of 5 million `{}` took 600 MiB: past this budget copyedit refuses instead. Real configs
+ * hold hundreds to a few thousand values; a thousand-image archive's metadata a few hundred thousand.
+ */
+export const MAX_JSON_VALUES = 1 << 18;
+/** One document parsed on its own (a library caller's, `verify`'s re-read), outside an archive's budget. */
+export const MAX_JSON_VALUES_ALONE = 1 << 20;
+
+/** The values left to the documents parsed within `withJsonBudget` (one model), else per document. */
+let budget: { left: number } | undefined;
+
+/**
+ * Run `fn` (synchronous: no other parse can interleave) with one budget of MAX_JSON_VALUES for
+ * every document it parses, so many documents near the limit cannot add up.
+ */
+export function withJsonBudget<T>(fn: () => T): T {
+  const outer = budget;
+  budget = outer ?? { left: MAX_JSON_VALUES };
+  try {
+    return fn();
+  } finally {
+    budget = outer;
+  }
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decode UTF-8 strictly: invalid sequences and a byte-order mark are errors, as they are for Go. */
@@ -28,17 +56,18 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\',
 
 /**
  * Parse JSON as Go's encoding/json reads it: any number the grammar allows (its text kept), `\u`
- * escapes of unpaired surrogates read as U+FFFD, a repeated key's last value kept (at the first
- * key's place). Whether a repeated or case-folded key is acceptable depends on what the object
+ * escapes of unpaired surrogates read as U+FFFD in keys and kept in values (printed back as the
+ * same escape), a repeated key's last value kept (at the first key's place). Whether a repeated or case-folded key is acceptable depends on what the object
  * is decoded into: see `checkGoAmbiguity` (src/json/schemas.ts).
  *
  * Memory: about 2-3x the text for typical metadata, at worst ~20x for dense nests of empty arrays.
  */
 export function parseJson(input: string | Uint8Array): Json {
-  const p = new Parser(typeof input === 'string' ? input : decodeUtf8Json(input));
+  const p = new Parser(typeof input === 'string' ? input : decodeUtf8Json(input), budget);
   const v = p.value(0);
   p.ws();
   if (p.i !== p.n) p.fail('unexpected data after the JSON value');
+  if (budget) budget.left = p.left;
   return v;
 }
 
@@ -48,8 +77,15 @@ class Parser {
   /** Where short arrays are collected before they are cut to size (see `array`). */
   private readonly stack: Json[] = [];
 
-  constructor(private readonly text: string) {
+  /** Values this document may still hold (the archive's budget, or its own). */
+  left: number;
+
+  constructor(
+    private readonly text: string,
+    private readonly shared: { left: number } | undefined,
+  ) {
     this.n = text.length;
+    this.left = shared ? shared.left : MAX_JSON_VALUES_ALONE;
   }
 
   fail(what: string): never {
@@ -68,12 +104,17 @@ class Parser {
 
   value(depth: number): Json {
     if (depth > MAX_DEPTH) this.fail(`nested more than ${MAX_DEPTH} levels deep (copyedit's limit; Go reads up to 10000, no image needs more than a few)`);
+    if (--this.left < 0) {
+      this.fail(
+        `holds more than ${this.shared ? `${MAX_JSON_VALUES} JSON values with the archive's other metadata` : `${MAX_JSON_VALUES_ALONE} JSON values`} (copyedit's limit, to bound its memory; no image's metadata needs so many)`,
+      );
+    }
     this.ws();
     const { text, i } = this;
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */) return this.object(depth);
     if (c === 0x5b /* [ */) return this.array(depth);
-    if (c === 0x22) return this.str();
+    if (c === 0x22) return this.str(true);
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.num();
     if (text.startsWith('true', i)) {
       this.i += 4;
@@ -171,7 +212,8 @@ class Parser {
     return v;
   }
 
-  private str(): string {
+  /** `value`: a string value, whose lone surrogate escapes are kept (see `escape`); a key reads them as Go does. */
+  private str(value = false): string {
     const text = this.text;
     this.i++; // opening quote
     let out = '';
@@ -190,13 +232,13 @@ class Parser {
         continue;
       }
       out += text.slice(start, this.i);
-      out += this.escape();
+      out += this.escape(value);
       start = this.i;
     }
   }
 
   /** The escape at the position (a backslash), decoded; the position moves past it. */
-  private escape(): string {
+  private escape(value: boolean): string {
     const e = this.text[this.i + 1];
     this.i += 2;
     const simple = e === undefined ? undefined : SIMPLE_ESCAPES[e];
@@ -215,7 +257,10 @@ class Parser {
       this.i += 6;
       return String.fromCharCode(u, lo);
     }
-    return '\ufffd';
+    // a value keeps the lone surrogate, so the printer writes the escape back as it was (Go would
+    // print U+FFFD in its place: an untouched string must not change); no name lookup can match
+    // it (tar names with lone surrogates are left out of the index)
+    return value ? String.fromCharCode(u) : '\ufffd';
   }
 
   private digits(): number {

@@ -4,6 +4,7 @@
  * repositories following the final names. Layers are never touched (their entries stream through
  * with their header bytes).
  */
+import { rewriteLegacyBlob } from '../archive/legacy-json.js';
 import type { Header } from '../archive/tar/header.js';
 import { Digest } from '../digest.js';
 import { derivedHeader, type EntryRecord, resolveRelative } from '../archive/entry.js';
@@ -298,6 +299,12 @@ function assemble(
   for (const e of model.entries) {
     if (!e.data) {
       if (e.header.type !== 'directory' && !used(e)) unreferencedStreamed.add(e.name);
+      continue;
+    }
+    // Docker 25+'s v1 json blobs (src/archive/legacy-json.ts): renamed to their new digest
+    const legacyBlob = legacyJson && !before.has(e) ? rewriteLegacyBlob(e, legacyJson) : undefined;
+    if (legacyBlob) {
+      emit(derivedHeader(e.header, legacyBlob.name, legacyBlob.data.length), legacyBlob.data);
       continue;
     }
     const file =

@@ -12,7 +12,7 @@ import { clampTimes } from '../edit/history.js';
 import { ArchiveError, EditError } from '../errors.js';
 import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
 import { diffJson } from '../json/diff.js';
-import { checkTag } from '../reference.js';
+import { checkTag, uniqueReferences } from '../reference.js';
 import type { RewriteRequest, TargetChange } from '../rewrite/request.js';
 import { selectTargets } from '../select.js';
 import type { EditArchiveOptions, ImageReport, PlatformReport } from './options.js';
@@ -61,11 +61,14 @@ export function legacyJsonEdit(edits: readonly ConfigEdit[]): { legacyJson?: (do
 
 export function checkTags(tags: readonly string[] | undefined): string[] | undefined {
   if (!tags || tags.length === 0) return undefined;
-  return tags.map((t) => {
-    const r = checkTag(t);
-    if ('error' in r) throw new RangeError(`tag ${r.error}`);
-    return r.tag;
-  });
+  // `app:1` and `docker.io/library/app:1` are one name: written once (the first spelling)
+  return uniqueReferences(
+    tags.map((t) => {
+      const r = checkTag(t);
+      if ('error' in r) throw new RangeError(`tag ${r.error}`);
+      return r.tag;
+    }),
+  );
 }
 
 export interface EditModelOptions {

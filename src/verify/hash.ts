@@ -1,9 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
-import { zlib } from '../lazy.js';
+import { type Compression, SNIFF_BYTES, ZstdFrameCheck, detectCompression, inflater } from '../codec/index.js';
 import type { EntryRecord } from '../archive/entry.js';
 import { Digest, type DigestAlgorithm } from '../digest.js';
-import { type Compression, sniffCompression } from '../io/source.js';
 import { ShaOffload } from './offload.js';
 import type { Readback } from './readback.js';
 
@@ -41,13 +40,6 @@ export function storedDigest(h: EntryHashes | undefined, algorithm: DigestAlgori
 
 /** Entries from this size on are read back (`readback`); smaller ones cost less hashed as they pass. */
 const READBACK_MIN = 8 << 20;
-
-type ZstdZlib = { createZstdDecompress?: () => Transform };
-
-/** Node >= 22.15 has zstd in zlib; older Nodes cannot decompress zstd layers in-process. */
-export function canDecompressZstd(): boolean {
-  return typeof (zlib() as unknown as ZstdZlib).createZstdDecompress === 'function';
-}
 
 /**
  * Hashes entries as their bytes stream past (reading an archive, or writing one), so no layer is
@@ -103,10 +95,10 @@ export class EntryHasher {
       if (pause) await pause;
       size += chunk.length;
       if (head) {
-        // the magic number is 6 bytes; only a first chunk shorter than that needs joining
+        // the magic number is up to SNIFF_BYTES bytes; only a first chunk shorter than that needs joining
         const joined: Buffer = head.length ? Buffer.concat([head, chunk]) : chunk;
-        if (joined.length >= 6) {
-          compression = sniffCompression(joined);
+        if (joined.length >= SNIFF_BYTES) {
+          compression = detectCompression(joined);
           inflater = this.inflaterFor(compression);
           if (inflater) await inflater.write(joined);
           head = undefined;
@@ -116,7 +108,7 @@ export class EntryHasher {
       readback?.advance(); // the chunk is written now: a thread waiting for it may read it back
     }
     if (head) {
-      compression = sniffCompression(head);
+      compression = detectCompression(head);
       inflater = this.inflaterFor(compression);
       if (inflater) await inflater.write(head);
     }
@@ -171,7 +163,7 @@ export class EntryHasher {
     if (known || !entry.data) return known;
     const d = Digest.of(entry.data);
     const d512 = this.wantsSha512(entry) ? { sha512: Digest.of(entry.data, 'sha512') } : {};
-    const compression = sniffCompression(entry.data.subarray(0, 6));
+    const compression = detectCompression(entry.data.subarray(0, SNIFF_BYTES));
     const r: EntryHashes =
       compression === 'none'
         ? { stored: d, ...d512, size: entry.data.length, compression, content: d }
@@ -182,9 +174,8 @@ export class EntryHasher {
 
   private inflaterFor(c: Compression): Inflater | undefined {
     if (!this.options.decompress) return undefined;
-    if (c === 'gzip') return new Inflater(zlib().createGunzip({ chunkSize: 256 * 1024 }), 'gzip');
-    if (c === 'zstd' && canDecompressZstd()) return new Inflater((zlib() as unknown as ZstdZlib).createZstdDecompress!(), 'zstd');
-    return undefined;
+    const z = inflater(c);
+    return z ? new Inflater(z, c) : undefined;
   }
 }
 
@@ -198,6 +189,7 @@ class Inflater {
     private readonly z: Transform,
     private readonly kind: string,
   ) {
+    this.frames = kind === 'zstd' ? new ZstdFrameCheck() : undefined;
     z.on('data', (c: Buffer) => this.hash.update(c));
     this.ended = new Promise<void>((resolve) => {
       z.on('end', () => resolve());
@@ -208,8 +200,17 @@ class Inflater {
     });
   }
 
+  /** zstd frames declaring a window Go's decoder refuses are refused here too (src/codec/detect.ts). */
+  private readonly frames: ZstdFrameCheck | undefined;
+
   async write(chunk: Buffer): Promise<void> {
     if (this.failure || this.z.destroyed) return;
+    const problem = this.frames?.update(chunk);
+    if (problem) {
+      this.failure = new Error(problem);
+      this.z.destroy();
+      return;
+    }
     // zlib may read the chunk after this returns, and file sources reuse their buffer: copy
     if (!this.z.write(Buffer.from(chunk))) {
       await new Promise<void>((resolve) => {

@@ -9,7 +9,8 @@ import { EntryHasher } from './hash.js';
 import { type VerifyReport, describeIssue } from './report.js';
 
 export { verifyEntries } from './check.js';
-export { EntryHasher, canDecompressZstd, type EntryHashes } from './hash.js';
+export { EntryHasher, type EntryHashes } from './hash.js';
+export { canDecompressZstd } from '../codec/index.js';
 export { describeIssue, type VerifyCounts, type VerifyIssue, type VerifyReport } from './report.js';
 
 /**

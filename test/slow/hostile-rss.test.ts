@@ -37,3 +37,64 @@ describe('memory over the hostile corpus', () => {
     }
   });
 });
+
+/**
+ * Issue 23, class 9: metadata memory. Generated: one config just under 16 MiB of a dense array of
+ * each kind of value (refused past the parsed-value budget, src/json/lossless.ts), fifteen 16 MiB
+ * junk `.json` entries (refused past the 64 MiB of kept metadata), and configs of large strings
+ * (accepted; the bound README states for them).
+ */
+describe('metadata memory (issue 23, class 9)', () => {
+  const TARGET_MIB = 150;
+  /** README "Known limits": configs of large strings cost about 4x their size (measured 257 MiB for 15 x 4 MiB). */
+  const STRINGS_MIB = 280;
+  it(`dense arrays and junk JSON peak under ${TARGET_MIB} MiB; large-string configs under ${STRINGS_MIB} MiB`, {
+    skip: existsSync('/usr/bin/time') ? false : 'GNU time (/usr/bin/time) is not installed',
+  }, async () => {
+    const { imageConfig, layer, makeTar, sha } = await import('../unit/fixtures.js');
+    const dir = await mkdtemp(join(tmpdir(), 'copyedit-rss-meta-'));
+    try {
+      const l = await layer('a.txt', 'a\n');
+      const MAX = (16 << 20) - 4096;
+      const fill = (unit: string) =>
+        `[${Array(Math.floor((MAX - 2000) / (unit.length + 1)))
+          .fill(unit)
+          .join(',')}]`;
+      const image = async (configs: string[], junk: Buffer[] = []) => {
+        const entries: { name: string; data: Buffer | string }[] = junk.map((data, i) => ({ name: `junk${i}.json`, data }));
+        entries.push({ name: 'l1/layer.tar', data: l });
+        const mj = configs.map((cfg, i) => {
+          const id = sha(cfg);
+          entries.push({ name: `${id}.json`, data: cfg });
+          return { Config: `${id}.json`, RepoTags: [`img/n${i}:1`], Layers: ['l1/layer.tar'] };
+        });
+        entries.push({ name: 'manifest.json', data: JSON.stringify(mj) });
+        return makeTar(entries);
+      };
+      const cfg = (extra: Record<string, unknown>) => JSON.stringify(imageConfig([sha(l)], extra));
+      const cases: [string, Buffer, number][] = [];
+      for (const unit of ['0', '[]', '{}', '""', '12345.5', 'true', '{"a":[]}']) {
+        cases.push([`dense ${unit}`, await image([cfg({ x: '__X__' }).replace('"__X__"', fill(unit))]), TARGET_MIB]);
+      }
+      cases.push([
+        'fifteen 16 MiB junk .json',
+        await image(
+          [cfg({})],
+          Array.from({ length: 15 }, () => Buffer.from(fill('{"a":1}'))),
+        ),
+        TARGET_MIB,
+      ]);
+      cases.push(['15 configs of a 4 MiB string', await image(Array.from({ length: 15 }, (_, i) => cfg({ comment: `${i}`.padEnd(4 << 20, 'x') }))), STRINGS_MIB]);
+      for (const [name, bytes, bound] of cases) {
+        const input = join(dir, 'in.tar');
+        await writeFile(input, bytes);
+        const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'edit', input, '-o', join(dir, 'out.tar'), '--no-fsync', '-q', '--rm-volume', 'all'], { encoding: 'utf8' });
+        const mib = Number(r.stderr.trim().split('\n').pop()) / 1024;
+        assert.ok(Number.isFinite(mib), `${name}: ${r.stderr.slice(-300)}`);
+        assert.ok(mib <= bound, `${name}: ${mib.toFixed(0)} MiB, over ${bound} MiB`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

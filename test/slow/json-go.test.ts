@@ -50,11 +50,12 @@ describe('JSON nesting', () => {
 });
 
 describe('JSON strings as Go reads them', () => {
-  it('an escaped unpaired surrogate is U+FFFD, a pair is one character', () => {
+  it('an escaped unpaired surrogate: kept in a value (printed back as written, issue 23), U+FFFD in a key as Go reads it; a pair is one character', () => {
     assert.equal(parseJson('"\\ud83d\\ude00"'), '\u{1f600}');
-    assert.equal(parseJson('"a\\ud800b"'), 'a\ufffdb');
-    assert.equal(parseJson('"\\udc00\\ud800"'), '\ufffd\ufffd');
-    assert.equal(parseJson('"\\ud800\\u0041"'), '\ufffdA');
+    assert.equal(parseJson('"a\\ud800b"'), 'a\ud800b');
+    assert.equal(stringifyJson(parseJson('"a\\ud800b"')), '"a\\ud800b"');
+    assert.equal(parseJson('"\\udc00\\ud800"'), '\udc00\ud800');
+    assert.equal(parseJson('"\\ud800\\u0041"'), '\ud800A');
     // Go: {"\ud800":1,"\ufffd":2} is one map key
     assert.equal(stringifyJson(parseJson('{"\\ud800":1,"\\ufffd":2}')), '{"\ufffd":2}');
   });

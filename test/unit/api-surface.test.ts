@@ -22,6 +22,7 @@ const PUBLIC = [
   'clearEntrypoint',
   'epochTime',
   'isRfc3339',
+  'MAX_EPOCH',
   'removeEnv',
   'removeHealthcheck',
   'removeHistoryArgs',

@@ -23,6 +23,9 @@ import { SRC, sourceFiles, ts } from './source-tree.js';
 const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   ['errors', []],
   ['lazy', []],
+  // compression: detect, decompress, compress (gzip, zstd, xz, bzip2); media types over it
+  ['codec', ['errors', 'lazy']],
+  ['media-types', ['codec']],
   ['digest', []],
   ['reference', []],
   ['options-check', []],
@@ -30,16 +33,16 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   // the tar format: headers and entry records, below the I/O that reads and writes them
   ['archive/tar', ['errors']],
   // bytes in and out: files, pipes, descriptors, OCI layout directories (as tar streams / entries)
-  ['io', ['errors', 'lazy', 'archive/tar']],
+  ['io', ['errors', 'lazy', 'codec', 'media-types', 'archive/tar']],
   // scan, graph, model, layouts, the tar writer
-  ['archive', ['errors', 'digest', 'reference', 'options-check', 'json', 'archive/tar', 'io']],
+  ['archive', ['errors', 'digest', 'reference', 'options-check', 'media-types', 'json', 'archive/tar', 'io']],
   ['edit', ['errors', 'json']],
   ['select', ['errors', 'reference', 'archive']],
-  ['verify', ['errors', 'lazy', 'digest', 'json', 'archive/tar', 'io', 'archive']],
+  ['verify', ['errors', 'lazy', 'digest', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive']],
   // layer recompression and media types, below the rewrite that uses them
-  ['convert', ['errors', 'lazy', 'digest', 'reference', 'json', 'archive/tar', 'io', 'archive']],
+  ['convert', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive']],
   // the one fold and its renderers
-  ['rewrite', ['errors', 'digest', 'reference', 'json', 'archive/tar', 'io', 'archive', 'convert']],
+  ['rewrite', ['errors', 'digest', 'reference', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'convert']],
   ['inspect', ['errors', 'digest', 'reference', 'json', 'archive/tar', 'io', 'archive', 'verify']],
   // the passes of editArchive: the output run, the one-pass edit, the conversion's two passes
   ['run', ['*']],

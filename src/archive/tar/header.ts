@@ -60,9 +60,6 @@ export interface RawHeader {
   readonly kind: NonNullable<(typeof TYPES)[string]>;
   /** The typeflag was the old V7 '\0': a regular file, or a directory when its name ends in '/'. */
   readonly v7: boolean;
-  /** The name (and link target) in the block are valid UTF-8. */
-  readonly nameOk: boolean;
-  readonly linkOk: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -79,10 +76,7 @@ function str(b: Buffer, off: number, len: number): string {
   return utf8.decode(cut(b, off, len));
 }
 
-/**
- * A name as Go and Python's tarfile read it (bytes up to the first NUL). A name that is not UTF-8
- * is refused: the JSON that names entries is UTF-8, so such a name could never be matched exactly.
- */
+/** A PAX key: UTF-8 only (Go and Python read keys as text). */
 export function nameString(b: Buffer, what = 'entry name'): string {
   try {
     return strictUtf8.decode(b);
@@ -91,14 +85,8 @@ export function nameString(b: Buffer, what = 'entry name'): string {
   }
 }
 
-function valid(b: Buffer): boolean {
-  try {
-    strictUtf8.decode(b);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { decodeName, encodeName } from './name.js';
+import { decodeName, encodeName } from './name.js';
 
 /** Python's str.strip() on an ASCII string: blanks and the separators \x1c-\x1f. */
 const PY_BLANK = /^[ \t\n\r\v\f\x1c-\x1f]+|[ \t\n\r\v\f\x1c-\x1f]+$/g;
@@ -183,12 +171,8 @@ export function decodeHeader(b: Buffer): RawHeader {
   // numbers, which GNU tar --format=v7 writes: read below, where a bad one is refused)
   if (!ustar && !gnu && !allZero(b, 345, 500)) throw new TarFormatError('Invalid tar header: unknown format');
   // decoded leniently here: a PAX or GNU long name may replace it (checked in applyExtensions)
-  let name = str(b, 0, 100);
-  let nameOk = valid(cut(b, 0, 100));
-  if (ustar && b[345] !== 0 && kind !== 'gnu-long-name' && kind !== 'gnu-long-link') {
-    name = `${str(b, 345, 155)}/${name}`;
-    nameOk &&= valid(cut(b, 345, 155));
-  }
+  let name = decodeName(cut(b, 0, 100));
+  if (ustar && b[345] !== 0 && kind !== 'gnu-long-name' && kind !== 'gnu-long-link') name = `${decodeName(cut(b, 345, 155))}/${name}`;
   const mtime = num(b, 136, 12, 'mtime');
   const header: Header = {
     name,
@@ -198,7 +182,7 @@ export function decodeHeader(b: Buffer): RawHeader {
     size: num(b, 124, 12, 'size'),
     mtime: new Date(mtime * 1000),
     type: (kind === 'pax' || kind === 'pax-global' || kind === 'gnu-long-name' || kind === 'gnu-long-link' ? 'file' : kind) as Header['type'],
-    linkname: str(b, 157, 100),
+    linkname: decodeName(cut(b, 157, 100)),
     uname: str(b, 265, 32),
     gname: str(b, 297, 32),
     devmajor: num(b, 329, 8, 'devmajor'),
@@ -209,7 +193,7 @@ export function decodeHeader(b: Buffer): RawHeader {
   const headerOnly = kind === 'link' || kind === 'symlink' || kind === 'character-device' || kind === 'block-device' || kind === 'directory' || kind === 'fifo';
   if (header.size < 0 && !headerOnly) throw new TarFormatError('Invalid tar header: a negative size');
   if (header.size > Number.MAX_SAFE_INTEGER) throw new TarFormatError('Invalid tar header: the size field is out of range');
-  return { header, kind, v7: flag === '\0', nameOk, linkOk: valid(cut(b, 157, 100)) };
+  return { header, kind, v7: flag === '\0' };
 }
 
 /** PAX records that change an entry, as Go's archive/tar (mergePAX) and Python's tarfile read them. */
@@ -240,7 +224,7 @@ export function parsePax(b: Buffer): Record<string, string> {
       throw new TarFormatError(`Invalid tar header: a NUL byte in the PAX record ${JSON.stringify(key)}`);
     }
     if (key.startsWith('GNU.sparse.')) throw new TarFormatError('Invalid tar header: a PAX sparse-file record; docker save never writes sparse files');
-    out[key] = key === 'path' || key === 'linkpath' ? nameString(raw, `entry name in PAX ${key}`) : utf8.decode(raw);
+    out[key] = key === 'path' || key === 'linkpath' ? decodeName(raw) : utf8.decode(raw);
     i += len;
   }
   return out;
@@ -298,8 +282,6 @@ export function applyExtensions(raw: RawHeader, pax: Record<string, string> | un
   }
   if (longName !== undefined) out.name = longName;
   if (longLink !== undefined) out.linkname = longLink;
-  if (longName === undefined && pax?.path === undefined && !raw.nameOk) throw new TarFormatError(`Invalid tar header: an entry name that is not valid UTF-8 (${JSON.stringify(out.name)})`);
-  if (longLink === undefined && pax?.linkpath === undefined && !raw.linkOk) throw new TarFormatError(`Invalid tar header: the link target of ${JSON.stringify(out.name)} is not valid UTF-8`);
   if (raw.v7) {
     // Go looks at the final name, Python at the name in the header block
     const dir = out.name.endsWith('/');
@@ -367,11 +349,12 @@ function ustarName(name: string): { prefix: string; name: string } | undefined {
   return undefined;
 }
 
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(body) + 1;
-  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
-  return `${len}${body}`;
+/** One PAX record; a path or link target with escaped bytes (`decodeName`) is written as those bytes. */
+function paxRecord(key: string, value: string): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), key === 'path' || key === 'linkpath' ? encodeName(value) : Buffer.from(value, 'utf8'), Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
 /**
@@ -387,7 +370,7 @@ export function encodeHeader(h: Header): Buffer {
   const linkname = h.linkname ?? '';
   const linkFits = Buffer.byteLength(linkname) === linkname.length && linkname.length <= 100;
   const extra = (h.pax ?? {}) as Record<string, string>;
-  const records: string[] = [];
+  const records: Buffer[] = [];
   for (const [k, v] of Object.entries(extra)) if (k !== 'path' && k !== 'linkpath' && k !== 'size') records.push(paxRecord(k, v));
   if (!fit) records.push(paxRecord('path', h.name));
   if (!linkFits) records.push(paxRecord('linkpath', linkname));
@@ -413,7 +396,7 @@ export function encodeHeader(h: Header): Buffer {
     linkname: linkFits ? linkname : '',
   });
   if (records.length === 0) return main;
-  const pax = Buffer.from(records.join(''), 'utf8');
+  const pax = Buffer.concat(records);
   const paxHead = block({ ...base, name: `PaxHeaders/${(fit?.name ?? 'entry').slice(0, 80)}`, prefix: '', size: pax.length, flag: 'x', linkname: '' });
   return Buffer.concat([paxHead, pax, Buffer.alloc(padding(pax.length)), main]);
 }

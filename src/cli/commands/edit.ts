@@ -1,6 +1,6 @@
 import { EDIT_SPECS, splitKeyValue } from '../edit-specs.js';
 import { type Platform, parsePlatform } from '../../archive/graph.js';
-import { epochTime } from '../../edit/history.js';
+import { MAX_EPOCH, epochTime, strictSecrets } from '../../edit/history.js';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExitCode, UsageError, ioError } from '../../errors.js';
@@ -11,6 +11,7 @@ import { type EditArchiveOptions, editArchive } from '../../pipeline.js';
 import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../../convert/media.js';
 import { extractEdits } from '../argv.js';
 import { type DirOutput, dirOutputPath } from '../../io/dir-target.js';
+import { sameFile } from '../../io/same-file.js';
 import { formatReport, jsonReport } from '../report.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
@@ -54,6 +55,17 @@ export const EDIT_OPTIONS = {
     describe: 'recompress image layers (none, gzip, zstd; zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
   },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
+  strict: {
+    type: 'boolean',
+    default: false,
+    child: true,
+    describe: 'fail (exit 4, nothing written) where --history-rm-arg would warn that a value stays in the metadata (Env, Labels, a record it cannot split)',
+  },
+  'in-place': {
+    type: 'boolean',
+    default: false,
+    describe: '-o may name the input itself (or a link to it): replace it atomically, the old file staying until the new one is complete (without it, copyedit refuses, as cp does)',
+  },
 } as const satisfies OptionTable;
 
 /** Declared for --help, suggestions and completion; read in order by extractEdits. */
@@ -66,7 +78,10 @@ export const editCommand = defineCommand({
   passthrough: EDIT_FLAGS,
   async run(args, ctx) {
     const epoch = epochOption(args['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH);
-    const { edits, tokens, warnings } = extractEdits(createdNowIsEpoch(ctx.argv, epoch.sourceDateEpoch));
+    const extracted = extractEdits(createdNowIsEpoch(ctx.argv, epoch.sourceDateEpoch));
+    const { tokens, warnings } = extracted;
+    // --strict: a removed build argument's value still in the metadata is an error, not a warning
+    const edits = args.strict ? extracted.edits.map(strictSecrets) : extracted.edits;
     if (!args.quiet) for (const w of warnings) writeStderr(`copyedit: warning: ${escapeControl(w)}\n`);
     const set = Object.fromEntries(args.annotation.map((a) => splitKeyValue('annotation', a)));
     const remove = args['rm-annotation'];
@@ -79,7 +94,8 @@ export const editCommand = defineCommand({
       if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
       if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
-      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression']) {
+      // options that only select or trim (--only-platform, --drop-absent) are work of their own
+      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression'] && !args['only-platform'].length && !args['drop-absent']) {
         throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
       }
       const jobs = planJobs(expandInputs(inputs), outDir);
@@ -115,20 +131,24 @@ export const editCommand = defineCommand({
         fsync: args.fsync,
       },
       args,
+      { inPlace: args['in-place'] },
     );
   },
 });
 
 /** Shared by the flag form, the sentence form and daemon mode. */
-export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promise<number> {
+export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: { inPlace?: boolean } = {}): Promise<number> {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression) {
-    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert)');
+  // --only-platform and --drop-absent only select or trim, and that is a change of its own
+  const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
+  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims) {
+    throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
     throw new UsageError('--layer-compression zstd: the docker-legacy layout (layer.tar files, no media types) cannot say a layer is zstd; add --format oci');
   }
   if (!opts.dryRun && opts.output === '') throw new UsageError('name the output with -o FILE (or -o - for standard output), or use --dry-run');
+  if (!opts.dryRun && !how.inPlace) await refuseSameFile(opts);
   if (opts.compress && !opts.dryRun && (await dirOutputPath(opts.output)) !== undefined) {
     throw new UsageError(
       `--${opts.compress} compresses an archive file; an OCI image layout directory (${outputName(opts.output)}) is written as it is: drop --${opts.compress}, or name an archive file`,
@@ -155,6 +175,23 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promi
   return ExitCode.OK;
 }
 
+/**
+ * `-o` naming the input (directly, or through a symbolic or hard link) replaces it: allowed with
+ * --in-place only, as `cp` refuses to copy a file onto itself. The replacement is atomic either way
+ * (a temporary file renamed over the name -o gives); through a hard link, only that name gets the
+ * new file.
+ */
+async function refuseSameFile(opts: EditArchiveOptions): Promise<void> {
+  const input = opts.input;
+  const output = typeof opts.output === 'string' ? opts.output : 'dir' in opts.output ? opts.output.dir : undefined;
+  if (typeof input !== 'string' || input === '-' || output === undefined || output === '-' || output === '') return;
+  if (await sameFile(input, output)) {
+    throw new UsageError(
+      `-o ${output} is the input ${input === output ? 'itself' : `(${input}, through a link)`}; add --in-place to replace it (atomically: the input stays as it was until the new archive is complete), or name another output`,
+    );
+  }
+}
+
 /** `--format oci-dir -o DIR`: the directory, whether or not its name ends in `/`. */
 function ociDirOutput(output: string): DirOutput {
   if (output === '-') throw new UsageError('--format oci-dir writes a directory, not standard output: name it with -o DIR');
@@ -176,7 +213,9 @@ function platformArg(flag: string, value: string): Platform {
 export function epochOption(value: string | undefined): { sourceDateEpoch?: number } {
   if (value === undefined || value === '') return {};
   if (!/^\d{1,15}$/.test(value.trim())) throw new UsageError(`--source-date-epoch ${value}: give whole seconds since 1970, e.g. --source-date-epoch $(git log -1 --format=%ct)`);
-  return { sourceDateEpoch: Number(value.trim()) };
+  const seconds = Number(value.trim());
+  if (seconds > MAX_EPOCH) throw new UsageError(`--source-date-epoch ${value}: after 9999-12-31T23:59:59Z (${MAX_EPOCH}), the last time an image's created (RFC 3339, four-digit year) can hold`);
+  return { sourceDateEpoch: seconds };
 }
 
 /** With SOURCE_DATE_EPOCH, `--created now` means the epoch (as BuildKit reads it): reruns match. */
