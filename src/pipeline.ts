@@ -30,6 +30,7 @@ import { type OutputEntry, type RewritePlan, type RewriteRequest, type TargetCha
 import { selectTargets } from './select.js';
 import { EntryHasher, type VerifyReport, assertVerified, verifyWritten } from './verify/index.js';
 import { Readback } from './verify/readback.js';
+import { type EngineIdChange, withEngineIds } from './inspect/engine-ids.js';
 
 export interface EditArchiveOptions {
   /** A path, `-` for standard input, or a readable stream of the (possibly compressed) archive. */
@@ -123,6 +124,8 @@ export interface ImageReport {
   readonly platforms: readonly PlatformReport[];
   /** Other names of the same image, left on the unedited image because it was selected by name. */
   readonly otherNames: readonly string[];
+  /** The ID each kind of engine shows, before and after (src/inspect/engine-ids.ts): from oldId/newId/oldDigest/newDigest and the model. */
+  readonly ids?: EngineIdChange;
 }
 
 export interface EditArchiveReport {
@@ -203,7 +206,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       await stage?.finish();
       await sink.commit();
     }
-    const images = imageReports(reports, request, plan);
+    const images = withEngineIds(imageReports(reports, request, plan), model, request, plan, model.ociIndex !== undefined ? 'index' : 'manifest.json');
     return {
       layout: model.layout,
       compression: source.compression,
@@ -371,7 +374,13 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
         compression: first.compression,
         outputCompression: 'none',
         // recompressed layers' digests are not known without compressing them: no new root digest then
-        images: imageReports(reports, request, plan, conv.recompressed > 0 ? undefined : rootFinder(after, planned.roots, plan)),
+        images: withEngineIds(
+          imageReports(reports, request, plan, conv.recompressed > 0 ? undefined : rootFinder(after, planned.roots, plan)),
+          model,
+          request,
+          plan,
+          conv.recompressed > 0 ? 'unknown' : format !== 'docker-legacy' ? 'index' : 'manifest.json',
+        ),
         warnings,
         droppedEntries: [...plan.dropped, ...plan.unreferencedStreamed],
         conversion: conversionReport(conv, planned.layers, true),
@@ -382,7 +391,13 @@ async function convertingEdit(opts: EditArchiveOptions, tags: string[] | undefin
       layout: model.layout,
       compression: first.compression,
       outputCompression: written.compression,
-      images: imageReports(reports, request, plan, rootFinder(after, written.roots, plan)),
+      images: withEngineIds(
+        imageReports(reports, request, plan, rootFinder(after, written.roots, plan)),
+        model,
+        request,
+        plan,
+        format !== 'docker-legacy' ? 'index' : conv.recompressed > 0 ? 'unknown' : 'manifest.json',
+      ),
       warnings: [...warnings, ...written.notes],
       droppedEntries: [...plan.dropped, ...plan.unreferencedStreamed, ...written.leftOut],
       conversion: conversionReport(conv, written.layers, false),

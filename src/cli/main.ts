@@ -9,7 +9,7 @@ import type { Command, CommonOptions } from './commands/types.js';
 import { GLOBAL_OPTIONS, declare } from './options.js';
 import { parseSentence } from './sentence.js';
 import { epochOption } from './commands/edit.js';
-import { dockerLoad, dockerSave, isDaemonRef, looksLikePath, stripScheme } from './daemon.js';
+import { daemonFacts, describeDaemon, dockerLoad, dockerSave, isDaemonRef, looksLikePath, stripScheme } from './daemon.js';
 import { escapeControl, writeStderr } from './out.js';
 import { GLOBAL_FLAGS, closest, commandFlags, didYouMeanFlag, unknownFlags } from './suggest.js';
 import { readFileSync, existsSync } from 'node:fs';
@@ -102,11 +102,13 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   }
   const fromDaemon = isDaemonRef(s.input, 'from');
   const intoDaemon = isDaemonRef(s.output, 'into', fromDaemon);
-  if ((fromDaemon || intoDaemon) && !o.quiet) {
+  const daemon = fromDaemon || intoDaemon ? await daemonFacts(docker) : undefined;
+  if (daemon && !o.quiet) {
     const what = [fromDaemon && `reading image ${stripScheme(s.input)} with \`${docker} save\``, intoDaemon && !o.dryRun && `loading the result as ${stripScheme(s.output)} with \`${docker} load\``]
       .filter(Boolean)
       .join(', ');
     writeStderr(`copyedit: daemon mode: ${escapeControl(what)}${fromDaemon && !s.input.startsWith('docker:') ? ` (there is no file ${escapeControl(s.input)})` : ''}\n`);
+    writeStderr(`copyedit: daemon: ${escapeControl(describeDaemon(daemon))}\n`);
   }
   const { format, ...settings } = { ...envEpoch(), ...s.options };
   if (format === 'oci-dir' && intoDaemon) throw new UsageError('SET FORMAT OCI-DIR writes a directory: say INTO <directory>, not an image');
@@ -117,7 +119,7 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   const save = fromDaemon ? dockerSave(docker, stripScheme(s.input)) : undefined;
   const load = intoDaemon && !o.dryRun ? dockerLoad(docker) : undefined;
   const tags = intoDaemon ? [stripScheme(s.output)] : [];
-  const editing = runEdit({ input: save ? save.input : s.input, output: load ? load.stdin : intoDaemon ? '' : s.output, edits: s.edits, tags, dryRun: o.dryRun, ...asked }, o);
+  const editing = runEdit({ input: save ? save.input : s.input, output: load ? load.stdin : intoDaemon ? '' : s.output, edits: s.edits, tags, dryRun: o.dryRun, ...asked }, o, daemon);
   let code: number;
   try {
     code = await editing;

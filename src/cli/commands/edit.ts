@@ -12,6 +12,7 @@ import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetF
 import { extractEdits } from '../argv.js';
 import { type DirOutput, dirOutputPath } from '../../io/dir-target.js';
 import { formatReport, jsonReport } from '../report.js';
+import type { DaemonFacts } from '../daemon.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
 import { formatVerifiedLine } from '../show/verify.js';
@@ -120,7 +121,7 @@ export const editCommand = defineCommand({
 });
 
 /** Shared by the flag form, the sentence form and daemon mode. */
-export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promise<number> {
+export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, daemon?: DaemonFacts): Promise<number> {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert)');
@@ -149,8 +150,8 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions): Promi
   }).finally(() => progress?.stop());
   const stdoutFree = opts.output !== '-';
   const print = async (text: string, toStdout: boolean) => (toStdout ? writeStdout(text) : writeStderr(text));
-  if (o.json) await print(`${jsonReport(report)}\n`, stdoutFree);
-  else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true)}\n`, opts.dryRun === true && stdoutFree);
+  if (o.json) await print(`${jsonReport(report, daemon)}\n`, stdoutFree);
+  else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true, daemon?.store ?? undefined)}\n`, opts.dryRun === true && stdoutFree);
   if (report.verification && !o.quiet && !o.json) writeStderr(`${formatVerifiedLine(escapeDeep(report.verification))}\n`);
   return ExitCode.OK;
 }
