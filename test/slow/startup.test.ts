@@ -44,7 +44,7 @@ describe('start-up loads only what the command needs', () => {
     assert.equal((JSON.parse(e.stdout) as { images: unknown[] }).images.length, 1);
     const i = run('inspect', 'out.tar', '-f', '{{json .Config.Entrypoint}} {{json .Config.Volumes}}');
     assert.equal(i.status, 0, i.stderr);
-    assert.equal(i.stdout.trim(), '["/app"] {}');
+    assert.equal(i.stdout.trim(), '["/app"] null');
     assert.equal(run('verify', 'out.tar', '-q').status, 0);
     assert.equal(run('--version').status, 0);
     assert.equal(run('edit', '--help').status, 0);

@@ -1,0 +1,61 @@
+/**
+ * Issue 24, findings 3, 7 and 8, at the CLI: what a new user still tripped over. Each test failed
+ * before its fix.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/copyedit.js');
+const LEGACY = join(ROOT, 'samples/docker20-legacy.tar');
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'copyedit-newuser24-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { maxBuffer: 1 << 26, cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+describe('finding 3: -o DIR/ from an archive without index.json', () => {
+  it('names --format oci, which works, and never says this version cannot convert', () => {
+    const r = cli(['edit', LEGACY, '-o', join(dir, 'nd/'), '--label', 'a=b']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /does not make/);
+    assert.match(r.stderr, /add --format oci to convert it/);
+    const ok = cli(['edit', LEGACY, '-o', join(dir, 'nd/'), '--label', 'a=b', '--format', 'oci']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(existsSync(join(dir, 'nd', 'index.json')));
+  });
+});
+
+describe('finding 7: {{json .Config}} as docker inspect of the loaded image prints it (Docker 28)', () => {
+  it('no volumes and no ports: no Volumes or ExposedPorts key (Docker 28 prints none), and diff says they were removed', () => {
+    const out = join(dir, 'none.tar');
+    assert.equal(cli(['edit', LEGACY, '-o', out, '--rm-volume', 'all', '--rm-port', 'all']).code, 0);
+    const r = cli(['inspect', '--format', '{{json .Config}}', out]);
+    assert.equal(r.code, 0, r.stderr);
+    // byte for byte what `docker image inspect --format '{{json .Config}}'` printed on Docker 28.5 (both stores)
+    assert.equal(
+      r.stdout,
+      '{"User":"1000","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","APP_MODE=prod"],"Entrypoint":["/app/run"],"Cmd":["--serve"],"WorkingDir":"/srv","Labels":{"org.example.vendor":"Example Ünïcode"}}\n',
+    );
+    const before = cli(['inspect', '--format', '{{json .Config}}', LEGACY]);
+    assert.equal(
+      before.stdout,
+      '{"User":"1000","ExposedPorts":{"8080/tcp":{},"9090/udp":{}},"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","APP_MODE=prod"],"Entrypoint":["/app/run"],"Cmd":["--serve"],"Volumes":{"/data":{},"/var/log/app":{}},"WorkingDir":"/srv","Labels":{"org.example.vendor":"Example Ünïcode"}}\n',
+    );
+    assert.equal(cli(['inspect', '--format', '{{.Config.Volumes}} {{json .Config.Volumes}}', out]).stdout, 'map[] null\n');
+    const d = cli(['diff', LEGACY, out]);
+    assert.match(d.stdout, /^ {2}- config\.Volumes: \{"\/data":\{\},"\/var\/log\/app":\{\}\}$/m);
+    assert.match(d.stdout, /^ {2}- config\.ExposedPorts: /m);
+  });
+});
