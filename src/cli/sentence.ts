@@ -18,6 +18,7 @@ import {
 import { setCommandValue } from '../edit/command.js';
 import { parseAddPort, parseAddVolume, parseCommand, parseRemovePort, parseSetEnv, selectorOf } from './edit-specs.js';
 import { UsageError } from '../errors.js';
+import { closest } from './suggest.js';
 import { commandValueWarning } from './warn.js';
 import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../convert/media.js';
 
@@ -50,6 +51,69 @@ const META: Record<string, Parameters<typeof setImageString>[0]> = { author: 'au
 const COMMANDS = new Set(['entrypoint', 'cmd']);
 const NULL = 'null';
 
+/** Every keyword of the grammar, for did-you-mean on a typo (`REMOVE ALL VOLUMS`). */
+const KEYWORDS = [
+  'remove',
+  'rm',
+  'add',
+  'append',
+  'set',
+  'override',
+  'all',
+  'volumes',
+  'volume',
+  'ports',
+  'port',
+  'labels',
+  'label',
+  'envs',
+  'env',
+  'vars',
+  'var',
+  'entrypoint',
+  'cmd',
+  'user',
+  'workdir',
+  'workingdir',
+  'hostname',
+  'domainname',
+  'stopsignal',
+  'healthcheck',
+  'onbuild',
+  'history',
+  'arg',
+  'squash',
+  'format',
+  'layer',
+  'compression',
+  'shell',
+  'null',
+  'no',
+  'arch',
+  'architecture',
+  'author',
+  'os',
+  'variant',
+  'source_date_epoch',
+];
+
+/**
+ * The same words with each unknown keyword replaced by the closest one, or undefined when no word
+ * is near a keyword (then it is not a typo of one). Values (paths, ports) are left as written.
+ */
+export function didYouMeanSentence(said: string): string | undefined {
+  let changed = false;
+  const words = said.split(' ').map((w) => {
+    const lw = w.toLowerCase();
+    if (KEYWORDS.includes(lw) || lw.length < 3 || /[^a-z_]/.test(lw)) return w;
+    const near = closest(lw, KEYWORDS);
+    if (!near) return w;
+    changed = true;
+    return w === w.toUpperCase() ? near.toUpperCase() : near;
+  });
+  return changed ? words.join(' ') : undefined;
+}
+
 /**
  * docker-copyedit's language. Words are read one by one: `FROM x` and `INTO y` may stand anywhere,
  * commands may be joined by AND, +, `,` or `/`, verbs are case-insensitive, and every value is
@@ -78,8 +142,9 @@ export function parseSentence(words: readonly string[]): Sentence {
     if (SEPARATORS.has(verb)) continue;
     const said = () => words.slice(start, i).join(' ');
     const unknown = (): never => {
+      const near = didYouMeanSentence(said());
       throw new UsageError(
-        `"${said()}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`,
+        `"${said()}" is not a command copyedit understands${near ? `; did you mean "${near}"?` : ''} The sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`,
       );
     };
     if (verb === 'from') input = next('the input after FROM', 'FROM <archive or image>, e.g. FROM in.tar');

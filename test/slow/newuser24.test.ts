@@ -59,3 +59,34 @@ describe('finding 7: {{json .Config}} as docker inspect of the loaded image prin
     assert.match(d.stdout, /^ {2}- config\.ExposedPorts: /m);
   });
 });
+
+describe('finding 8: help and messages', () => {
+  it('edit --help: KEY=VALUE forms, which flags repeat, examples, no [array] [required] [default: []] noise', () => {
+    const r = cli(['edit', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /--env +KEY=VALUE: set an environment variable/);
+    assert.match(r.stdout, /--label +KEY=VALUE: set a label/);
+    assert.match(r.stdout, /Edits \(applied in the order given; each may be repeated/);
+    assert.match(r.stdout, /--image +REF\|ID: edit only this image .*; repeatable/);
+    assert.match(r.stdout, /^Examples:\n {2}copyedit edit in\.tar -o out\.tar --rm-volume all/m);
+    assert.doesNotMatch(r.stdout, /\[array\]|\[required\]|\[default: |\[string\]|\[boolean\]/);
+  });
+  it('a missing argument and a bad choice get our own one-line messages', () => {
+    const none = cli(['edit']);
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr, 'copyedit: error: edit needs an input archive (or - for standard input): copyedit edit in.tar -o out.tar --rm-volume all (see copyedit edit --help)\n');
+    const inspect = cli(['inspect']);
+    assert.match(inspect.stderr, /^copyedit: error: inspect needs an archive/);
+    const bad = cli(['edit', LEGACY, '-o', join(dir, 'x.tar'), '--format', 'oic']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'copyedit: error: --format oic: not a choice; choose one of docker-legacy, docker, oci, oci-dir (did you mean oci?)\n');
+    for (const r of [none, inspect, bad]) assert.doesNotMatch(r.stderr, /Not enough non-option|Invalid values|Argument: |Given: |Choices: /);
+  });
+  it('a typo in the sentence form gets a did-you-mean, as flag typos do', () => {
+    const r = cli(['FROM', LEGACY, 'INTO', join(dir, 's.tar'), 'REMOVE', 'ALL', 'VOLUMS']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /"REMOVE ALL VOLUMS" is not a command copyedit understands; did you mean "REMOVE ALL VOLUMES"\?/);
+    const e = cli(['FROM', LEGACY, 'INTO', join(dir, 's.tar'), 'SET', 'ENTRYPONT', '/x']);
+    assert.match(e.stderr, /did you mean "SET ENTRYPOINT \/x"\?/);
+  });
+});

@@ -7,7 +7,7 @@ export const completionCommand = defineCommand({
   command: 'completion <shell>',
   describe: 'print a shell completion script: source <(copyedit completion bash), or for zsh: source <(copyedit completion zsh)',
   options: {
-    shell: { positional: true, type: 'string', choices: ['bash', 'zsh'], describe: 'the shell' },
+    shell: { positional: true, type: 'string', choices: ['bash', 'zsh'], describe: 'the shell: bash or zsh' },
   },
   async run(args) {
     // the command list imports this module: read it when run
