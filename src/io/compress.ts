@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { childProcess, zlib as lazyZlib } from '../lazy.js';
+import { nativeZstd } from './zstd-native.js';
 import { IoError } from '../errors.js';
 
 export type OutputCompression = 'none' | 'gzip' | 'zstd';
@@ -27,10 +28,10 @@ export function outputCompression(choice: OutputCompression | undefined, output:
  */
 export function compressInto(kind: Exclude<OutputCompression, 'none'>, out: Writable): CompressStage {
   const zlib = lazyZlib();
-  const z = zlib as unknown as { createZstdCompress?: () => import('node:stream').Transform };
+  const zstd = kind === 'zstd' ? nativeZstd() : undefined;
   const outFailed = outputFailure(out);
-  if (kind === 'gzip' || z.createZstdCompress) {
-    const t = kind === 'gzip' ? zlib.createGzip({ level: 6, chunkSize: 256 * 1024 }) : z.createZstdCompress!();
+  if (kind === 'gzip' || zstd) {
+    const t = kind === 'gzip' ? zlib.createGzip({ level: 6, chunkSize: 256 * 1024 }) : zstd!.compress();
     t.pipe(out, { end: false });
     // the output failed (disk full, closed pipe): the compressor must fail too, or the tar writer
     // waits forever for it to drain, and the process exits with nothing pending (exit 13)
