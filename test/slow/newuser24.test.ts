@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,5 +88,65 @@ describe('finding 8: help and messages', () => {
     assert.match(r.stderr, /"REMOVE ALL VOLUMS" is not a command copyedit understands; did you mean "REMOVE ALL VOLUMES"\?/);
     const e = cli(['FROM', LEGACY, 'INTO', join(dir, 's.tar'), 'SET', 'ENTRYPONT', '/x']);
     assert.match(e.stderr, /did you mean "SET ENTRYPOINT \/x"\?/);
+  });
+});
+
+describe("findings 4, 6, 9, 10, 11: the README is the user's page, and says what is true", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('finding 6: no issue numbers, no path outside the repository, internals in docs/ with links that resolve', () => {
+    assert.doesNotMatch(readme, /\bissues? \d+\b/i);
+    assert.doesNotMatch(readme, /\.\.\/shared|\/work\//);
+    assert.ok(readme.split('\n').length < 620, `README has ${readme.split('\n').length} lines`);
+    for (const h of ['## Install and try it', '## Run the tests', '## Commands', '## Exit codes', '## Formats', '## Known limits', '## Library']) assert.ok(readme.includes(h), h);
+    assert.doesNotMatch(readme, /^## Performance|^### Where the time goes|^## How copyedit compares|^## Dependencies we chose not to use/m);
+    for (const m of readme.matchAll(/\]\((docs\/[A-Z]+\.md)\)/g)) assert.ok(existsSync(join(ROOT, m[1]!)), `${m[1]} is linked from the README`);
+    // the two set-up commands, verbatim
+    assert.ok(
+      readme.includes('    npm install && npm run build && npx copyedit edit samples/docker20-legacy.tar -o /tmp/edited.tar --rm-volume all --rm-port all --entrypoint \'["/bin/echo","edited"]\'\n'),
+    );
+    assert.ok(readme.includes('    bash scripts/engines/setup.sh && npm ci && npm test\n'));
+  });
+  it('the try-it output the README shows is what the command prints', () => {
+    const r = cli(['edit', LEGACY, '-o', join(dir, 'edited.tar'), '--rm-volume', 'all', '--rm-port', 'all', '--entrypoint', '["/bin/echo","edited"]']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(readme.includes(`    ${r.stderr.trim()}\n`), r.stderr);
+  });
+  it('finding 4: daemon mode documents DOCKER_HOST, docker context and podman', () => {
+    assert.match(readme, /DOCKER_HOST/);
+    assert.match(readme, /docker context/);
+    assert.match(readme, /--docker podman/);
+    assert.match(readme, /podman\.sock/);
+  });
+  it('finding 9: one engine state directory, COPYEDIT_ENGINE_STATE, documented; the demo image script', () => {
+    assert.match(readme, /COPYEDIT_ENGINE_STATE/);
+    assert.match(readme, /scripts\/demo-image\.sh/);
+    assert.doesNotMatch(readme, /copyedit-etest/);
+    const harness = readFileSync(join(ROOT, 'test/engines/harness.ts'), 'utf8');
+    assert.match(harness, /process\.env\.COPYEDIT_ENGINE_STATE \|\|/);
+    assert.match(harness, /'\/tmp\/copyedit-engines'/);
+  });
+  it('finding 10: the README lists exactly what install.sh installs; apt is quiet; npm ci has no unreviewed install script', () => {
+    const install = readFileSync(join(ROOT, 'scripts/engines/install.sh'), 'utf8');
+    const pkgs = /^PKGS=\(([^)]*)\)/m.exec(install)![1]!.trim().split(/\s+/);
+    const list = readme.slice(readme.indexOf('`install.sh` installs exactly this'), readme.indexOf('`npm test` compiles'));
+    for (const p of pkgs) assert.ok(list.includes(`\`${p}\``), `the README does not list ${p}`);
+    for (const p of ['docker.io', 'containerd', 'docker-buildx']) assert.ok(list.includes(p));
+    assert.match(install, /DEBIAN_FRONTEND=noninteractive/);
+    assert.match(install, /NEEDRESTART_MODE=a/);
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const allow = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> }).allowScripts ?? {};
+    for (const [path, p] of Object.entries(lock.packages)) {
+      if (!p.hasInstallScript) continue;
+      const name = path.replace(/^.*node_modules\//, '');
+      assert.ok(name in allow, `${name} has an install script that package.json's allowScripts does not cover`);
+    }
+  });
+  it('finding 11: the output section points to docs/ERRORS.md for -o equal to the input', () => {
+    assert.match(readme, /`-o` naming the input file itself: .*\[docs\/ERRORS\.md\]/s);
+  });
+  it('Node 20, 22 and 24 are named as supported and tested', () => {
+    assert.match(readme, /Node\.js 20, 22 or 24/);
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+    assert.match(ci, /node-versions\.sh 22 24/);
   });
 });
