@@ -45,7 +45,9 @@ describe('reported IDs = docker images --no-trunc on Docker 28, both stores', ()
           assert.equal(before, ids.ids[store].old, `${which}: the unedited ${original}`);
           assert.equal(after, ids.ids[store].new, `${which}: the edited image ${tag}`);
         } finally {
-          dockerRmi(e, which, [tag, original]);
+          // by ID too: the sample's other tags (example/app:latest) would keep it, and later suites
+          // check that an unedited image was not loaded
+          dockerRmi(e, which, [tag, ...ids.tags, before, after].filter(Boolean));
         }
       }
     });
