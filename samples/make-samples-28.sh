@@ -30,8 +30,9 @@ ROOT="$(cd "$HERE/.." && pwd)"
 OUT="${SAMPLES_OUT:-$HERE}"
 log() { printf '[samples-28] %s\n' "$*" >&2; }
 
+STATE="${COPYEDIT_SAMPLES_STATE:-/tmp/copyedit-samples}"  # its own daemons: loading the samples moves example/app tags
+export COPYEDIT_ENGINE_STATE="$STATE"
 bash "$ROOT/scripts/engines/start.sh"
-STATE="${COPYEDIT_ENGINE_STATE:-/tmp/copyedit-engines}"
 STATE="$(cd "$STATE" && pwd)"
 # shellcheck disable=SC1091
 . "$STATE/env"

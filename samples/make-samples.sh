@@ -27,7 +27,7 @@
 #   docker28c-multi.tar, docker28c-amd64.tar, docker28-classic.tar, containerd21-export.tar,
 #   oci11/{oci11-artifact,oci11-referrers,oci11-artifact-manifest,windows-foreign}.tar
 #
-# Environment: COPYEDIT_ENGINE_STATE, COPYEDIT_ENGINES_DIR (as start.sh), REGISTRY_PORT,
+# Environment: COPYEDIT_SAMPLES_STATE (default /tmp/copyedit-samples), COPYEDIT_ENGINES_DIR (as start.sh), REGISTRY_PORT,
 #   SAMPLES_OUT (default: this folder)
 set -euo pipefail
 umask 022
@@ -43,8 +43,9 @@ NS_PULL=copyedit-samples-pull
 
 log() { printf '[samples] %s\n' "$*" >&2; }
 
+STATE="${COPYEDIT_SAMPLES_STATE:-/tmp/copyedit-samples}"  # its own daemons: loading the samples moves example/app tags
+export COPYEDIT_ENGINE_STATE="$STATE"
 bash "$ROOT/scripts/engines/start.sh"
-STATE="${COPYEDIT_ENGINE_STATE:-/tmp/copyedit-engines}"
 STATE="$(cd "$STATE" && pwd)"
 # shellcheck disable=SC1091
 . "$STATE/env"

@@ -6,7 +6,7 @@
 const { mkdtempSync, rmSync, writeFileSync, existsSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { loadCli, CACHE } = require('../bin/load-cli.cjs');
+const { loadCli, CACHE, V8_KEY } = require('../bin/load-cli.cjs');
 
 let script;
 let key;
@@ -37,6 +37,6 @@ if (!cli) process.exit(0); // no bundle: nothing to make
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  writeFileSync(CACHE, Buffer.concat([key, script.createCachedData()]));
+  writeFileSync(CACHE, Buffer.concat([key, V8_KEY, script.createCachedData()]));
   process.exitCode = 0;
 })();

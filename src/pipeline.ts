@@ -12,6 +12,7 @@ import { dirOutputPath } from './io/dir-target.js';
 import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
 import { editPass } from './run/edit-pass.js';
+import { withEngineIds } from './inspect/engine-ids.js';
 import { COPY_MODES, patchPass, unpatchable } from './run/patch-pass.js';
 import { EDIT_ARCHIVE_OPTIONS, type EditArchiveOptions, type EditArchiveReport } from './run/options.js';
 import { checkOptions as checkKeys } from './options-check.js';
@@ -55,7 +56,13 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
         layout: model.layout,
         compression: first.compression,
         outputCompression: 'none',
-        images: imageReports(reports, request, conv.renamed, (t) => conv.roots.get(t)),
+        images: withEngineIds(
+          imageReports(reports, request, conv.renamed, (t) => conv.roots.get(t)),
+          model,
+          request,
+          { renamed: conv.renamed, entries: planned.entries },
+          conv.recompressed > 0 ? 'unknown' : format !== 'docker-legacy' ? 'index' : 'manifest.json',
+        ),
         warnings: [...warnings, ...planned.warnings],
         droppedEntries: conv.dropped,
         conversion: conversionReport(conv, planned.layers),
@@ -66,7 +73,13 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       layout: model.layout,
       compression: first.compression,
       outputCompression: w.run.compression,
-      images: imageReports(reports, request, conv.renamed, (t) => w.roots.get(t)),
+      images: withEngineIds(
+        imageReports(reports, request, conv.renamed, (t) => w.roots.get(t)),
+        model,
+        request,
+        { renamed: conv.renamed, entries: w.entries },
+        format !== 'docker-legacy' ? 'index' : conv.recompressed > 0 ? 'unknown' : 'manifest.json',
+      ),
       warnings: [...warnings, ...w.warnings, ...w.run.notes()],
       droppedEntries: [...conv.dropped, ...w.run.leftOut()],
       conversion: conversionReport(conv, w.layers),

@@ -37,9 +37,11 @@ D26="$ENGINES_DIR/docker26"
 D28="$ENGINES_DIR/docker28"
 C21="$ENGINES_DIR/containerd21"
 BX="$ENGINES_DIR/buildx"
-export DEBIAN_FRONTEND=noninteractive
+# no debconf questions, no needrestart prompt or service restarts, no apt progress on a terminal
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a NEEDRESTART_SUSPEND=1
 
 log() { printf '[install] %s\n' "$*" >&2; }
+trap 'rc=$?; log "finished in ${SECONDS} s (exit $rc)"' EXIT
 
 if [ "$(id -u)" != 0 ]; then
   echo "install.sh: must run as root" >&2
@@ -56,7 +58,8 @@ for p in "${PKGS[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"
-  apt-get update -qq
+  aptlog="$(mktemp)"
+  apt-get update -qq >"$aptlog" 2>&1 || { cat "$aptlog" >&2; rm -f "$aptlog"; exit 1; }
   # policy-rc.d 101 keeps maintainer scripts from starting services (docker, docker-registry)
   policy_created=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -64,10 +67,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     chmod 755 /usr/sbin/policy-rc.d
     policy_created=1
   fi
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+  # apt's and debconf's chatter ("delaying package configuration, since apt-utils is not
+  # installed", needrestart) goes to a file, shown only when the install fails
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" >"$aptlog" 2>&1 || {
+    cat "$aptlog" >&2
+    rm -f "$aptlog"
     [ "$policy_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
     exit 1
   }
+  rm -f "$aptlog"
   [ "$policy_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
 else
   log "system packages present"

@@ -70,3 +70,51 @@ function exited(child: import('node:child_process').ChildProcess, what: string):
     child.on('close', (code) => (code === 0 ? resolve() : reject(new IoError(`${what} failed (exit ${code}): ${err.trim().split('\n').pop() ?? ''}`))));
   });
 }
+
+/** What daemon mode talks to, as the report names it (see DaemonInfo in report.ts). */
+export interface DaemonFacts {
+  readonly program: string;
+  readonly endpoint: string | null;
+  readonly context: string | null;
+  readonly version: string | null;
+  /** `containerd` when `docker info` reports the io.containerd.snapshotter driver type; podman is `classic` (config digests). */
+  readonly store: 'classic' | 'containerd' | null;
+}
+
+/**
+ * Ask the daemon which it is: `docker info` (server version, and DriverStatus's
+ * `driver-type io.containerd.snapshotter.v1` on the containerd image store, as Docker 24-29 report
+ * it), the endpoint from DOCKER_HOST or `docker context inspect`; podman: its version and storage.
+ * A program that answers neither (a wrapper script) gives nulls: the report then shows both IDs.
+ */
+export async function daemonFacts(docker: string): Promise<DaemonFacts> {
+  const run = (args: string[]) =>
+    new Promise<string | null>((resolve) => {
+      childProcess().execFile(docker, args, { timeout: 15_000, env: process.env }, (err, stdout) => resolve(err ? null : String(stdout).trim()));
+    });
+  const podman = /podman/.test(docker.split('/').pop() ?? '');
+  if (podman) {
+    const [version, root] = await Promise.all([run(['version', '--format', '{{.Client.Version}}']), run(['info', '--format', '{{.Store.GraphRoot}}'])]);
+    const remote = process.env.CONTAINER_HOST ?? null;
+    return { program: docker, endpoint: remote ?? (root ? `local storage ${root}` : null), context: null, version: version ? `podman ${version}` : null, store: 'classic' };
+  }
+  const [info, ctx] = await Promise.all([
+    run(['info', '--format', '{{.ServerVersion}}|{{json .DriverStatus}}']),
+    process.env.DOCKER_HOST ? Promise.resolve(null) : run(['context', 'inspect', '--format', '{{.Name}}|{{.Endpoints.docker.Host}}']),
+  ]);
+  const bar = info?.indexOf('|') ?? -1;
+  const version = info && bar > 0 ? info.slice(0, bar) : null;
+  const status = info && bar >= 0 ? info.slice(bar + 1) : '';
+  const store = info === null || bar < 0 ? null : status.includes('io.containerd.snapshotter') ? 'containerd' : 'classic';
+  const [context, host] = ctx?.includes('|') ? ctx.split('|', 2) : [null, null];
+  const endpoint = process.env.DOCKER_HOST ? `${process.env.DOCKER_HOST} (DOCKER_HOST)` : host ? host : null;
+  return { program: docker, endpoint, context: context || null, version: version ? `Docker ${version}` : null, store };
+}
+
+/** `unix:///run/docker.sock (context default), Docker 28.5.2, containerd image store`. */
+export function describeDaemon(f: DaemonFacts): string {
+  const store =
+    f.store === 'containerd' ? 'containerd image store' : f.store === 'classic' ? (f.version?.startsWith('podman') ? 'IDs are config digests' : 'classic image store') : 'image store unknown';
+  const where = f.endpoint ? `${f.endpoint}${f.context && !f.endpoint.endsWith('(DOCKER_HOST)') ? ` (docker context ${f.context})` : ''}` : 'endpoint unknown';
+  return `${where}, ${[f.version ?? `${f.program}: version unknown`, store].join(', ')}`;
+}

@@ -9,7 +9,7 @@ import type { Command, CommonOptions } from './commands/types.js';
 import { GLOBAL_OPTIONS, declare } from './options.js';
 import { parseSentence } from './sentence.js';
 import { epochOption } from './commands/edit.js';
-import { dockerLoad, dockerSave, isDaemonRef, looksLikePath, stripScheme } from './daemon.js';
+import { daemonFacts, describeDaemon, dockerLoad, dockerSave, isDaemonRef, looksLikePath, stripScheme } from './daemon.js';
 import { escapeControl, writeStderr } from './out.js';
 import { GLOBAL_FLAGS, closest, commandFlags, didYouMeanFlag, unknownFlags } from './suggest.js';
 import { readFileSync, existsSync } from 'node:fs';
@@ -102,11 +102,13 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   }
   const fromDaemon = isDaemonRef(s.input, 'from');
   const intoDaemon = isDaemonRef(s.output, 'into', fromDaemon);
-  if ((fromDaemon || intoDaemon) && !o.quiet) {
+  const daemon = fromDaemon || intoDaemon ? await daemonFacts(docker) : undefined;
+  if (daemon && !o.quiet) {
     const what = [fromDaemon && `reading image ${stripScheme(s.input)} with \`${docker} save\``, intoDaemon && !o.dryRun && `loading the result as ${stripScheme(s.output)} with \`${docker} load\``]
       .filter(Boolean)
       .join(', ');
     writeStderr(`copyedit: daemon mode: ${escapeControl(what)}${fromDaemon && !s.input.startsWith('docker:') ? ` (there is no file ${escapeControl(s.input)})` : ''}\n`);
+    writeStderr(`copyedit: daemon: ${escapeControl(describeDaemon(daemon))}\n`);
   }
   const { format, ...settings } = { ...envEpoch(), ...s.options };
   if (format === 'oci-dir' && intoDaemon) throw new UsageError('SET FORMAT OCI-DIR writes a directory: say INTO <directory>, not an image');
@@ -117,7 +119,11 @@ async function runSentence(argv: readonly string[]): Promise<number> {
   const save = fromDaemon ? dockerSave(docker, stripScheme(s.input)) : undefined;
   const load = intoDaemon && !o.dryRun ? dockerLoad(docker) : undefined;
   const tags = intoDaemon ? [stripScheme(s.output)] : [];
-  const editing = runEdit({ input: save ? save.input : s.input, output: load ? load.stdin : intoDaemon ? '' : s.output, edits: s.edits, tags, dryRun: o.dryRun, ...asked }, o);
+  const editing = runEdit(
+    { input: save ? save.input : s.input, output: load ? load.stdin : intoDaemon ? '' : s.output, edits: s.edits, tags, dryRun: o.dryRun, ...asked },
+    o,
+    daemon ? { daemon } : {},
+  );
   let code: number;
   try {
     code = await editing;
@@ -161,7 +167,7 @@ export async function runYargs(argv: readonly string[], run = (c: Command, parse
   const STDIO = '\u0000stdio';
   const restore = (v: unknown): unknown => (v === STDIO ? '-' : Array.isArray(v) ? v.map(restore) : v);
   let code: number = ExitCode.OK;
-  let parser: Argv = declare(yargs(rest.map((a) => (a === '-' ? STDIO : a))), GLOBAL_OPTIONS)
+  let parser: Argv = hideTypes(declare(yargs(rest.map((a) => (a === '-' ? STDIO : a))), GLOBAL_OPTIONS))
     .scriptName('copyedit')
     .usage('$0 <command> [options]\n\nEdit container image metadata offline, inside a docker save archive.');
   for (const c of COMMANDS) {
@@ -192,6 +198,14 @@ export async function runYargs(argv: readonly string[], run = (c: Command, parse
 }
 
 /**
+ * No `[string] [array] [required] [default: []]` after each option in --help: the texts say the
+ * value's form, the choices and what repeats. (yargs 18 has usageConfiguration; @types/yargs 17 does not.)
+ */
+function hideTypes(y: Argv): Argv {
+  return (y as Argv & { usageConfiguration(c: Record<string, boolean>): Argv }).usageConfiguration({ 'hide-types': true });
+}
+
+/**
  * yargs renders the command's whole help page after every command it runs, to show it on a later
  * failure: about 70 ms of text wrapping on each `copyedit edit` (measured with --cpu-prof: cliui,
  * wrap-ansi, string-width). copyedit never shows help on a failure (its .fail() throws a one-line
@@ -209,7 +223,9 @@ function explainYargs(msg: string, argv: readonly string[]): string {
   const cmd = COMMANDS.find((c) => c.name === cmdName);
   const help = cmd ? `copyedit ${cmdName} --help` : 'copyedit --help';
   const unknown = unknownFlags(msg);
-  // yargs' other messages (a missing argument, a bad choice) say what is wrong; add where to look
+  const own = ownMessage(msg, cmdName, help);
+  if (own) return own;
+  // yargs' other messages say what is wrong; add where to look
   if (!unknown) return `${msg.replace(/\n\s*/g, ' ').replace(/[.\s]+$/, '')} (see ${help})`;
   const known = [...GLOBAL_FLAGS, ...(cmd ? commandFlags(cmd) : [])];
   const parts = unknown.map((u) => {
@@ -218,6 +234,35 @@ function explainYargs(msg: string, argv: readonly string[]): string {
     return asFlag ? `unknown option --${u}${didYouMeanFlag(u, known)}` : `unexpected argument "${u}"`;
   });
   return `${parts.join('; ')} (see ${help})`;
+}
+
+/** What each command needs, for a command line that gives it too few words. */
+const NEEDS: Record<string, string> = {
+  edit: 'an input archive (or - for standard input): copyedit edit in.tar -o out.tar --rm-volume all',
+  inspect: 'an archive (or - for standard input): copyedit inspect in.tar',
+  verify: 'an archive (or - for standard input): copyedit verify in.tar',
+  diff: 'two archives: copyedit diff before.tar after.tar',
+  completion: 'a shell, bash or zsh: copyedit completion bash',
+};
+
+/**
+ * Our own one-line messages for yargs' texts that a user meets: a missing argument
+ * (`Not enough non-option arguments: got 0, need at least 1`) and a value outside the choices
+ * (`Invalid values: Argument: format, Given: "foo", Choices: ...`).
+ */
+function ownMessage(msg: string, cmdName: string | undefined, help: string): string | undefined {
+  if (/^Not enough non-option arguments/.test(msg)) {
+    const need = cmdName ? NEEDS[cmdName] : undefined;
+    return `${cmdName ? `${cmdName} needs ` : 'missing argument; '}${need ?? 'more arguments'} (see ${help})`;
+  }
+  const bad = /Invalid values:\s*Argument: ([\w-]+), Given: "((?:[^"\\]|\\.)*)", Choices: (.*)$/s.exec(msg.trim());
+  if (bad) {
+    const choices = [...bad[3]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+    const near = closest(bad[2]!, choices);
+    const positional = COMMANDS.find((c) => c.name === cmdName)?.options[bad[1]!]?.positional === true;
+    return `${positional ? `${cmdName} ${bad[2]}` : `--${bad[1]} ${bad[2]}`}: not a choice; choose one of ${choices.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`;
+  }
+  return undefined;
 }
 
 /**

@@ -22,6 +22,14 @@ export interface OptionSpec {
   readonly child?: boolean;
   /** Shown under this heading in --help. */
   readonly group?: string;
+  /** The value's form in --help (`KEY=VALUE`, `DIR`), before the description. */
+  readonly value?: string;
+}
+
+/** The --help text of one entry: its value's form, the description, and whether it repeats. */
+export function helpText(s: OptionSpec): string {
+  const repeat = s.array && !/repeatable/.test(s.describe) ? '; repeatable' : '';
+  return `${s.value ? `${s.value}: ` : ''}${s.describe}${repeat}`;
 }
 
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
@@ -45,13 +53,13 @@ export type GlobalValues = Values<typeof GLOBAL_OPTIONS>;
 export function declare(y: Argv, table: OptionTable): Argv {
   for (const [name, s] of Object.entries(table)) {
     if (s.positional) {
-      const p: PositionalOptions = { type: s.type, describe: s.describe, ...(s.array ? { array: true } : {}), ...(s.choices ? { choices: [...s.choices] } : {}) };
+      const p: PositionalOptions = { type: s.type, describe: helpText(s), ...(s.array ? { array: true } : {}), ...(s.choices ? { choices: [...s.choices] } : {}) };
       y.positional(name, p);
       continue;
     }
     const o: Options = {
       type: s.type,
-      describe: s.describe,
+      describe: helpText(s),
       ...(s.alias !== undefined ? { alias: typeof s.alias === 'string' ? s.alias : [...s.alias] } : {}),
       ...(s.array ? { array: true, default: [] } : s.default !== undefined ? { default: s.default } : {}),
       ...(s.choices ? { choices: [...s.choices] } : {}),

@@ -19,6 +19,7 @@ import { setCommandValue } from '../edit/command.js';
 import { MAX_EPOCH } from '../edit/history.js';
 import { parseAddPort, parseAddVolume, parseCommand, parseRemovePort, parseSetEnv, selectorOf } from './edit-specs.js';
 import { UsageError } from '../errors.js';
+import { didYouMeanSentence } from './sentence-suggest.js';
 import { commandValueWarning } from './warn.js';
 import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../convert/media.js';
 
@@ -94,8 +95,10 @@ class SentenceReader {
 
   /** The command read so far is none copyedit knows. */
   private unknown(): never {
+    const said = this.words.slice(this.start, this.i).join(' ');
+    const near = didYouMeanSentence(said);
     throw new UsageError(
-      `"${this.words.slice(this.start, this.i).join(' ')}" is not a command copyedit understands; the sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`,
+      `"${said}" is not a command copyedit understands${near ? `; did you mean "${near}"?` : ''} The sentence takes REMOVE, ADD and SET commands, e.g. REMOVE ALL VOLUMES AND SET CMD /start.sh (see README, sentence form)`,
     );
   }
 

@@ -6,6 +6,7 @@ import type { Compression } from '../io/source.js';
 import { type Json, JsonNumber, type JsonObject, isJsonObject } from '../json/lossless.js';
 import type { EntryHasher } from '../verify/hash.js';
 import { walkOciGraph } from './graph.js';
+import { classicImage, engineIds } from './engine-ids.js';
 
 /**
  * The `copyedit inspect --json` shape (docs/INSPECT.md). Digests are `sha256:<hex>` strings; a value
@@ -44,6 +45,13 @@ export interface InspectTarget {
   readonly absentPlatforms: readonly { readonly platform: string | null; readonly manifest: string }[];
   /** BuildKit attestation manifests under the index. */
   readonly attestations: readonly string[];
+  /**
+   * The image ID each engine shows for it (src/inspect/engine-ids.ts): `classic` on Docker's classic
+   * store and podman (a config digest), `containerd` on Docker's containerd store, containerd and
+   * nerdctl (the index or manifest digest; for a layout without index.json, the manifest
+   * containerd's importer writes). null where the archive cannot tell.
+   */
+  readonly ids: { readonly classic: string | null; readonly containerd: string | null };
 }
 
 export interface InspectArtifact {
@@ -56,9 +64,11 @@ export interface InspectArtifact {
 }
 
 export interface InspectImage {
-  /** Image ID = config digest = sha256 of the config bytes; `docker images` shows `shortId`. */
+  /** Image ID = config digest = sha256 of the config bytes; `docker images` shows `shortId` on Docker's classic store and podman. */
   readonly id: string;
   readonly shortId: string;
+  /** The ID Docker's containerd store (containerd, nerdctl) shows for the image whose `docker load` gives this config; null when none or unknown. */
+  readonly containerdId: string | null;
   readonly tags: readonly string[];
   /** The tar entry holding the config, and its size. */
   readonly configEntry: string;
@@ -117,6 +127,7 @@ export interface RuntimeSummary {
 /** Describe every image of a read archive. `hashes` supplies blob digests where no manifest does. */
 export function describeArchive(model: ArchiveModel, hashes: EntryHasher | undefined, archive: string, compression: Compression): InspectReport {
   const graph = walkOciGraph(model);
+  const ids = model.targets.map((t) => ({ t, ids: engineIds(model, t), classic: classicImage(model, t) }));
   const images = model.images.map((img): InspectImage => {
     const manifests = graph.manifestsByConfig.get(img.id.toString()) ?? [];
     const first = manifests[0];
@@ -124,6 +135,7 @@ export function describeArchive(model: ArchiveModel, hashes: EntryHasher | undef
     return {
       id: img.id.toString(),
       shortId: img.id.short,
+      containerdId: ids.find((x) => x.classic === img)?.ids.containerd?.toString() ?? null,
       tags: [...img.tags],
       configEntry: img.configEntry.name,
       configSize: img.configBytes.length,
@@ -150,6 +162,7 @@ export function describeArchive(model: ArchiveModel, hashes: EntryHasher | undef
       platforms: t.platforms.map((p) => ({ platform: p.platform ? platformString(p.platform) : null, manifest: p.manifest?.digest.toString() ?? null, id: p.image.id.toString() })),
       absentPlatforms: t.absent.map((d) => ({ platform: d.platform ? platformString(d.platform) : null, manifest: d.digest.toString() })),
       attestations: t.attestations.map((a) => a.digest.toString()),
+      ids: ((x) => ({ classic: x.classic?.toString() ?? null, containerd: x.containerd?.toString() ?? null }))(engineIds(model, t)),
     }),
   );
   const artifacts = model.artifacts.map((d): InspectArtifact => {

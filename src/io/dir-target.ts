@@ -274,7 +274,7 @@ class DirWriter implements ArchiveWriter {
   async finish(): Promise<void> {
     if (!this.written.has('index.json')) {
       throw new UsageError(
-        `cannot write ${this.label}: the archive has no index.json (a Docker <= 24, podman or skopeo docker-archive layout): an OCI layout directory needs a conversion to OCI (--format oci), which this version does not make; write an archive file instead`,
+        `cannot write ${this.label}: the archive has no index.json (a Docker <= 24, podman or skopeo docker-archive layout): it has no OCI layout to write as a directory; add --format oci to convert it into one (copyedit edit IN --format oci -o DIR/), or write an archive file`,
       );
     }
     if (!this.written.has('oci-layout')) {

@@ -20,6 +20,7 @@ import { ArchiveError, ioError } from '../errors.js';
 import { type Compression, openInput, rawInput, rereadable, sniffCompression } from '../io/source.js';
 import type { ConversionPlan, ConvertedLayer, RecodeResult, StreamAction } from '../rewrite/convert.js';
 import type { VerifyReport } from '../verify/index.js';
+import type { OutputEntry } from '../rewrite/request.js';
 import type { ConversionReport, EditArchiveOptions } from './options.js';
 import { OutputRun, clampMtime, drain, once } from './output.js';
 import { checkLayerCounts } from './request.js';
@@ -78,6 +79,8 @@ export async function firstPass(opts: EditArchiveOptions, input: Rereadable): Pr
 }
 
 export interface Written {
+  /** The metadata entries written. */
+  readonly entries: readonly OutputEntry[];
   readonly layers: ConvertedLayer[];
   readonly roots: ReadonlyMap<ImageTarget, Digest | undefined>;
   readonly warnings: readonly string[];
@@ -105,7 +108,7 @@ export async function writePass(opts: EditArchiveOptions, input: Rereadable, fir
     const entries = out.entries.map((o) => ({ ...o, header: clampMtime(o.header, o.raw, opts.sourceDateEpoch) }));
     const verification = await run.verify(streamed, entries);
     await run.commit(entries);
-    return { layers: out.layers, roots: out.roots, warnings: out.warnings, run, ...(verification ? { verification } : {}) };
+    return { entries, layers: out.layers, roots: out.roots, warnings: out.warnings, run, ...(verification ? { verification } : {}) };
   } catch (e) {
     return run.fail(e, source);
   }

@@ -8,6 +8,7 @@ import { buildModel, portNotes } from '../archive/layout.js';
 import { scanArchive } from '../archive/scan.js';
 import type { ConfigEdit } from '../edit/index.js';
 import { type InputSource, openInput, rereadable } from '../io/source.js';
+import { withEngineIds } from '../inspect/engine-ids.js';
 import { planRewrite } from '../rewrite/inplace.js';
 import type { EditArchiveOptions, EditArchiveReport } from './options.js';
 import { OutputRun, clampMtime, drain } from './output.js';
@@ -40,7 +41,13 @@ export async function editPass(opts: EditArchiveOptions, tags: string[] | undefi
       layout: model.layout,
       compression: source.compression,
       outputCompression: run ? run.compression : 'none',
-      images: imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest),
+      images: withEngineIds(
+        imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest),
+        model,
+        request,
+        plan,
+        model.ociIndex !== undefined ? 'index' : 'manifest.json',
+      ),
       warnings: [...(source.warnings ?? []), ...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...notes, ...(run?.notes() ?? [])],
       droppedEntries: [...plan.dropped, ...(skip ?? []), ...(run?.leftOut() ?? [])],
       ...(verification ? { verification } : {}),

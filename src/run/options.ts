@@ -11,6 +11,7 @@ import type { Compression, InputSource } from '../io/source.js';
 import type { JsonChange } from '../json/diff.js';
 import type { ConvertedLayer } from '../rewrite/layers.js';
 import type { VerifyReport } from '../verify/index.js';
+import type { EngineIdChange } from '../inspect/engine-ids.js';
 import { optionKeys } from '../options-check.js';
 
 export interface EditArchiveOptions {
@@ -112,6 +113,8 @@ export interface ImageReport {
   readonly platforms: readonly PlatformReport[];
   /** Other names of the same image, left on the unedited image because it was selected by name. */
   readonly otherNames: readonly string[];
+  /** The ID each kind of engine shows, before and after (src/inspect/engine-ids.ts): from oldId/newId/oldDigest/newDigest and the model. */
+  readonly ids?: EngineIdChange;
 }
 
 export interface EditArchiveReport {

@@ -17,6 +17,7 @@ import type { ByteSource } from '../io/bytes.js';
 import { type PatchPlan, type Region, patchable, writePatched } from '../io/patch.js';
 import { openOutput } from '../io/sink.js';
 import { sniffCompression } from '../io/source.js';
+import { withEngineIds } from '../inspect/engine-ids.js';
 import { planRewrite } from '../rewrite/inplace.js';
 import type { OutputEntry } from '../rewrite/request.js';
 import { verifyArchive } from '../verify/index.js';
@@ -78,7 +79,13 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
       layout: model.layout,
       compression: 'none',
       outputCompression: 'none',
-      images: imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest),
+      images: withEngineIds(
+        imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest),
+        model,
+        request,
+        plan,
+        model.ociIndex !== undefined ? 'index' : 'manifest.json',
+      ),
       warnings: [...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...leftBehind(plan.unreferencedStreamed)],
       droppedEntries: [...plan.dropped],
       ...(verification ? { verification } : {}),

@@ -171,7 +171,13 @@ describe('docker-copyedit README examples on Docker 20.10 (daemon mode) and on a
     delete env.DOCKER_HOST; // only the wrapper knows where the daemon is
     const r = run(process.execPath, [BIN, 'FROM', IMAGE1, 'INTO', image2, 'REMOVE', 'ALL', 'PORTS', '--docker', wrapper], { env, timeout: 120_000 });
     assert.ok(r.status === 0 && !r.error, `--docker wrapper failed:\n${describeRun(r)}`);
-    assert.deepEqual(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort(), ['load', `save ${IMAGE1}`], 'the wrapper ran docker save and docker load');
+    // daemon mode first asks which daemon and which image store (docker context inspect, docker info)
+    assert.deepEqual(
+      readFileSync(log, 'utf8').split('\n').filter(Boolean).sort(),
+      ['context inspect --format {{.Name}}|{{.Endpoints.docker.Host}}', 'info --format {{.ServerVersion}}|{{json .DriverStatus}}', 'load', `save ${IMAGE1}`],
+      'the wrapper ran docker context inspect, docker info, docker save and docker load',
+    );
+    assert.match(r.stderr, new RegExp(`^copyedit: daemon: ${e.docker20.host.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(docker context default\\), Docker 20\\.10\\.\\S+, classic image store$`, 'm'));
     const got = mustInspect(e, 'docker20', image2);
     made.add('docker20', got.Id);
     assert.deepEqual(got.Config, patched(img.inspect.Config, { ExposedPorts: ABSENT }));

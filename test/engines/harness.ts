@@ -3,12 +3,13 @@
  * and runs docker 20.10 / docker 26 / docker 28 (classic and containerd image store) / ctr 1.6 and 2.1 /
  * podman / skopeo against it.
  *
- * The suite uses its OWN engine state (default /tmp/copyedit-etest, env COPYEDIT_TEST_ENGINE_STATE),
- * not the one samples/make-samples.sh uses (/tmp/copyedit-engines): the sample archives carry fixed
- * tags (example/app:1.0) that loading would otherwise move under make-samples' feet, and a private
- * store lets every cell load into a store without those layers, so the loaders verify DiffIDs.
+ * The suite uses the engine state of scripts/engines/start.sh: $COPYEDIT_ENGINE_STATE, default
+ * /tmp/copyedit-engines, the same daemons as the README's try-it section (one set, not two; the
+ * old COPYEDIT_TEST_ENGINE_STATE is still read when COPYEDIT_ENGINE_STATE is unset). Every test
+ * tags with a name of its own run and removes what it loaded (`samples/make-samples.sh` uses a
+ * state of its own, so loading never moves its tags).
  * The daemons are left running (start.sh reuses them: ~0.1 s); stop them with
- *   COPYEDIT_ENGINE_STATE=/tmp/copyedit-etest scripts/engines/stop.sh [--purge]
+ *   scripts/engines/stop.sh [--purge]   (with the same COPYEDIT_ENGINE_STATE)
  * or set COPYEDIT_TEST_STOP_ENGINES=1 to stop them when a test file ends.
  *
  * When the engines cannot start (not installed, not root), engine tests are SKIPPED with the reason,
@@ -28,7 +29,7 @@ export const SAMPLES = join(ROOT, 'samples');
 /** The edit every sample goes through in the engine suite, and the entrypoint it sets. */
 export const EDITS = ['--rm-volume', 'all', '--rm-port', 'all', '--entrypoint', '["/bin/echo","edited"]'];
 export const NEW_ENTRYPOINT = ['/bin/echo', 'edited'];
-export const STATE = process.env.COPYEDIT_TEST_ENGINE_STATE ?? '/tmp/copyedit-etest';
+export const STATE = process.env.COPYEDIT_ENGINE_STATE || process.env.COPYEDIT_TEST_ENGINE_STATE || '/tmp/copyedit-engines';
 
 /** A random suffix for names made by this run (tags, namespaces, temp dirs). */
 export const RUN_ID = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;

@@ -27,6 +27,14 @@ function examples(): { name: string; code: string }[] {
   return [...blocks, { name: 'readme', code }];
 }
 
+/** A file docs/API.md gives whole, as a ```json <name> block: the set-up it documents. */
+function documentedFile(name: string): string {
+  const api = readFileSync(join(ROOT, 'docs/API.md'), 'utf8');
+  const m = new RegExp(`\`\`\`json ${name.replace('.', '\\.')}\\n([\\s\\S]*?)\`\`\``).exec(api);
+  assert.ok(m, `docs/API.md documents no ${name} (a \`\`\`json ${name} block)`);
+  return m[1]!;
+}
+
 describe('docs/API.md and the README library example', () => {
   it('compile and run', { timeout: 120_000 }, () => {
     const list = examples();
@@ -36,16 +44,12 @@ describe('docs/API.md and the README library example', () => {
       mkdirSync(join(dir, 'node_modules'));
       symlinkSync(ROOT, join(dir, 'node_modules', 'image-copyedit'));
       symlinkSync(join(ROOT, 'node_modules', '@types'), join(dir, 'node_modules', '@types'));
-      writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+      // the project as docs/API.md sets it up: its package.json and tsconfig.json, nothing else
+      writeFileSync(join(dir, 'package.json'), documentedFile('package.json'));
+      assert.equal((JSON.parse(documentedFile('package.json')) as { type?: string }).type, 'module');
       copyFileSync(join(ROOT, 'samples', 'docker20-legacy.tar'), join(dir, 'in.tar'));
       for (const e of list) writeFileSync(join(dir, `${e.name}.ts`), e.code);
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', skipLibCheck: true, types: ['node'] },
-          include: ['*.ts'],
-        }),
-      );
+      writeFileSync(join(dir, 'tsconfig.json'), documentedFile('tsconfig.json'));
       const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
       assert.equal(tsc.status, 0, `the examples do not compile:\n${tsc.stdout}${tsc.stderr}`);
       for (const e of list) {
@@ -54,6 +58,27 @@ describe('docs/API.md and the README library example', () => {
       }
       assert.ok(readFileSync(join(dir, 'out.tar')).length > 0);
       assert.ok(readFileSync(join(dir, 'custom.tar')).length > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in a CommonJS project (npm init -y): the first example as .mjs runs, as .js fails with the error the doc names', { timeout: 60_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copyedit-api-cjs-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(ROOT, join(dir, 'node_modules', 'image-copyedit'));
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'cjs', version: '1.0.0', main: 'index.js', license: 'ISC' }));
+      copyFileSync(join(ROOT, 'samples', 'docker20-legacy.tar'), join(dir, 'in.tar'));
+      // the first example has no TypeScript syntax: it runs as JavaScript
+      const first = examples()[0]!.code;
+      writeFileSync(join(dir, 'example.mjs'), first);
+      const ok = spawnSync(process.execPath, [join(dir, 'example.mjs')], { cwd: dir, encoding: 'utf8' });
+      assert.equal(ok.status, 0, `example.mjs failed:\n${ok.stdout}${ok.stderr}`);
+      writeFileSync(join(dir, 'example.js'), first);
+      const cjs = spawnSync(process.execPath, ['--no-experimental-detect-module', join(dir, 'example.js')], { cwd: dir, encoding: 'utf8' });
+      assert.notEqual(cjs.status, 0);
+      assert.match(cjs.stderr, /Cannot use import statement outside a module/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -35,7 +35,7 @@ describe('inspect --format', () => {
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(j.Entrypoint, ['/app/run', '--x']);
-    assert.equal(j.Cmd, null);
+    assert.equal('Cmd' in j, false, 'a null Cmd is left out, as Docker 28 leaves it out');
     assert.deepEqual(j.Volumes, { '/data': {} });
     assert.equal(r.stdout.trim().split('\n').length, 1);
   });
@@ -93,6 +93,6 @@ describe('completion', () => {
   it('another shell: exit 2 naming the choices', () => {
     const r = cli(['completion', 'fish']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /Choices: "bash", "zsh"/);
+    assert.equal(r.stderr, 'copyedit: error: completion fish: not a choice; choose one of bash, zsh\n');
   });
 });

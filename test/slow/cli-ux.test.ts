@@ -206,7 +206,7 @@ describe('output', () => {
   it('a new tag alone is reported as unchanged, as for an edit that changes nothing', () => {
     const r = cli(['edit', input, '-o', join(dir, 't.tar'), '--tag', 'new:1']);
     assert.equal(r.code, 0);
-    assert.match(r.stderr, /^example\/app:1\.0: [0-9a-f]{12} unchanged: the edits change nothing in this image; tagged new:1$/m);
+    assert.match(r.stderr, /^example\/app:1\.0: classic [0-9a-f]{12}, containerd [0-9a-f]{12} unchanged: the edits change nothing in this image; tagged new:1$/m);
     assert.doesNotMatch(r.stderr, /([0-9a-f]{12}) -> \1/);
   });
 });

@@ -132,7 +132,7 @@ describe('copyedit CLI', () => {
     const out = join(dir, 'o1.tar');
     const r = cli(['edit', input, '-o', out, '--rm-volume', 'all', '--entrypoint', '["/bin/echo","edited"]']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /example\/app:1\.0: [0-9a-f]{12} -> [0-9a-f]{12} \(remove all volumes; set entrypoint/);
+    assert.match(r.stderr, /example\/app:1\.0: classic [0-9a-f]{12} -> [0-9a-f]{12}, containerd [0-9a-f]{12} -> [0-9a-f]{12} \(remove all volumes; set entrypoint/);
   });
   it('streams from stdin to stdout', async () => {
     const r = cli(['edit', '-', '-o', '-', '--rm-port', 'all'], await readFile(input));

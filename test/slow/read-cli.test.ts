@@ -57,7 +57,7 @@ describe('copyedit inspect (CLI)', () => {
     const out = r.stdout.toString();
     assert.doesNotMatch(out, /\u001b\[/);
     assert.match(out, /^example\/app:1\.0, example\/app:latest$/m);
-    assert.match(out, /^ {2}image ID {4}sha256:e78d9c8f3911879a28f1c28fdfcb4f07391a5b65da20664a2dbbe7e174d265c8 {2}\(docker images: e78d9c8f3911\)$/m);
+    assert.match(out, /^ {2}image ID {7}sha256:e78d9c8f3911879a28f1c28fdfcb4f07391a5b65da20664a2dbbe7e174d265c8 {2}\(docker images on the classic store, podman images: e78d9c8f3911\)$/m);
     assert.match(out, /^ {4}2 {2}2\.0 KiB {2}tar {3}9da4625580d3 {2}9da4625580d3 {2}a2f900a8df56$/m);
   });
   it('--json reads from standard input', () => {

@@ -5,6 +5,7 @@
  * command line that needs yargs must then fail to find it, which shows the copy really lacks it.
  */
 import assert from 'node:assert/strict';
+import Module from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,7 +45,7 @@ describe('start-up loads only what the command needs', () => {
     assert.equal((JSON.parse(e.stdout) as { images: unknown[] }).images.length, 1);
     const i = run('inspect', 'out.tar', '-f', '{{json .Config.Entrypoint}} {{json .Config.Volumes}}');
     assert.equal(i.status, 0, i.stderr);
-    assert.equal(i.stdout.trim(), '["/app"] {}');
+    assert.equal(i.stdout.trim(), '["/app"] null');
     assert.equal(run('verify', 'out.tar', '-q').status, 0);
     assert.equal(run('--version').status, 0);
     assert.equal(run('edit', '--help').status, 0);
@@ -83,7 +84,8 @@ describe('start-up loads only what the command needs', () => {
     const key = createHash('sha256')
       .update(readFileSync(join(pkg, 'dist/src/cli/copyedit.cjs')))
       .digest();
-    writeFileSync(join(pkg, 'dist/src/cli/copyedit.cache'), Buffer.concat([key, Buffer.alloc(4096, 7)]));
+    const v8 = createHash('sha256').update(process.versions.v8).digest();
+    writeFileSync(join(pkg, 'dist/src/cli/copyedit.cache'), Buffer.concat([key, v8, Buffer.alloc(4096, 7)]));
     try {
       assert.equal(codeCache(pkg), 'rejected');
       const e = run('edit', 'in.tar', '-o', 'out2.tar', '--rm-volume', 'all', '--no-fsync', '-q');
@@ -91,6 +93,21 @@ describe('start-up loads only what the command needs', () => {
       assert.equal(e.stderr, '');
     } finally {
       cpSync(join(ROOT, 'dist/src/cli/copyedit.cache'), join(pkg, 'dist/src/cli/copyedit.cache'));
+    }
+  });
+
+  it('a cache made by another Node (another V8) is not tried; Node 22.1+ uses its own compile cache instead', () => {
+    const other = createHash('sha256').update('another V8').digest();
+    const made = readFileSync(join(pkg, 'dist/src/cli/copyedit.cache'));
+    writeFileSync(join(pkg, 'dist/src/cli/copyedit.cache'), Buffer.concat([made.subarray(0, 32), other, made.subarray(64)]));
+    try {
+      const hasCompileCache = typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+      assert.equal(codeCache(pkg), hasCompileCache ? 'node' : 'rejected');
+      const e = run('edit', 'in.tar', '-o', 'out4.tar', '--rm-volume', 'all', '--no-fsync', '-q');
+      assert.equal(e.status, 0, e.stderr);
+      assert.equal(e.stderr, '');
+    } finally {
+      writeFileSync(join(pkg, 'dist/src/cli/copyedit.cache'), made);
     }
   });
 });

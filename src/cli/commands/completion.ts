@@ -13,7 +13,7 @@ export const completionCommand = (commands: () => readonly Command[]): Command =
     command: 'completion <shell>',
     describe: 'print a shell completion script: source <(copyedit completion bash), or for zsh: source <(copyedit completion zsh)',
     options: {
-      shell: { positional: true, type: 'string', choices: ['bash', 'zsh'], describe: 'the shell' },
+      shell: { positional: true, type: 'string', choices: ['bash', 'zsh'], describe: 'the shell: bash or zsh' },
     },
     async run(args) {
       const table = commands().map((c) => ({ name: c.name, flags: commandFlags(c).filter((f) => f.length > 1) }));

@@ -13,33 +13,45 @@ import { extractEdits } from '../argv.js';
 import { type DirOutput, dirOutputPath } from '../../io/dir-target.js';
 import { sameFile } from '../../io/same-file.js';
 import { formatReport, jsonReport } from '../report.js';
+import type { DaemonFacts } from '../daemon.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
 import { formatVerifiedLine } from '../show/verify.js';
 import { escapeControl, escapeDeep, jsonText, writeStderr, writeStdout } from '../out.js';
 
-const EDITS = 'Edits (applied in the order given):';
+const EDITS = 'Edits (applied in the order given; each may be repeated, e.g. --label a=1 --label b=2):';
 
 /** The edit command's options; edit flags themselves come from the edit library's table (EDIT_SPECS). */
 export const EDIT_OPTIONS = {
   inputs: { positional: true, type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone)' },
-  output: { type: 'string', alias: 'o', describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory (required unless --dry-run or --out-dir)' },
-  'out-dir': { type: 'string', describe: 'batch: write each edited archive under this directory, same file name' },
-  jobs: { type: 'number', alias: 'j', describe: 'batch: archives edited at once (default: number of CPUs)' },
+  output: {
+    type: 'string',
+    alias: 'o',
+    value: 'FILE|-|DIR/',
+    describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory (required unless --dry-run or --out-dir)',
+  },
+  'out-dir': { type: 'string', value: 'DIR', describe: 'batch: write each edited archive under this directory, same file name' },
+  jobs: { type: 'number', alias: 'j', value: 'N', describe: 'batch: archives edited at once (default: number of CPUs)' },
   'fail-fast': { type: 'boolean', default: false, describe: 'batch: stop at the first failure (default: edit the others, report at the end)' },
   fsync: { type: 'boolean', default: true, child: true, describe: 'fsync the output before renaming it into place (--no-fsync: faster, but a crash may leave a torn file)' },
   gzip: { type: 'boolean', default: false, child: true, describe: 'gzip the output (default when -o ends in .tar.gz or .tgz)' },
   zstd: { type: 'boolean', default: false, child: true, describe: 'zstd-compress the output (default when -o ends in .tar.zst)' },
-  image: { type: 'string', array: true, child: true, describe: 'edit only this image (tag, reference or ID prefix); repeatable' },
-  tag: { type: 'string', array: true, child: true, describe: 'give the edited image these tags instead of its own; repeatable' },
+  image: { type: 'string', array: true, child: true, value: 'REF|ID', describe: 'edit only this image (tag, reference or ID prefix); repeatable' },
+  tag: { type: 'string', array: true, child: true, value: 'NAME[:TAG]', describe: 'give the edited image these tags instead of its own; repeatable' },
   'keep-original': { type: 'boolean', default: false, child: true, describe: 'keep the unedited image (and its tags) in the archive too; needs --tag' },
-  platform: { type: 'string', array: true, child: true, describe: 'edit only this platform (os/arch[/variant]) of a multi-platform image; repeatable' },
-  'only-platform': { type: 'string', array: true, child: true, describe: 'keep only this platform (os/arch[/variant]) and edit it; the others leave with their blobs; repeatable' },
+  platform: { type: 'string', array: true, child: true, value: 'OS/ARCH[/VARIANT]', describe: 'edit only this platform (os/arch[/variant]) of a multi-platform image; repeatable' },
+  'only-platform': {
+    type: 'string',
+    array: true,
+    child: true,
+    value: 'OS/ARCH[/VARIANT]',
+    describe: 'keep only this platform (os/arch[/variant]) and edit it; the others leave with their blobs; repeatable',
+  },
   'drop-absent': { type: 'boolean', default: false, child: true, describe: 'remove index entries whose manifests the archive does not hold' },
-  'source-date-epoch': { type: 'string', child: true, describe: 'clamp created times and written tar entries to these seconds since 1970 (default: $SOURCE_DATE_EPOCH)' },
+  'source-date-epoch': { type: 'string', child: true, value: 'SECONDS', describe: 'clamp created times and written tar entries to these seconds since 1970 (default: $SOURCE_DATE_EPOCH)' },
   history: { type: 'boolean', default: true, child: true, describe: 'record the edit as an empty-layer history entry (--no-history: do not)' },
-  annotation: { type: 'string', array: true, child: true, describe: 'set an OCI manifest annotation KEY=VALUE; repeatable' },
-  'rm-annotation': { type: 'string', array: true, child: true, describe: 'remove an OCI manifest annotation; repeatable' },
+  annotation: { type: 'string', array: true, child: true, value: 'KEY=VALUE', describe: 'set an OCI manifest annotation' },
+  'rm-annotation': { type: 'string', array: true, child: true, value: 'KEY', describe: 'remove an OCI manifest annotation; repeatable' },
   verify: { type: 'boolean', default: false, child: true, describe: 'recompute every digest of the output while writing it; exit 5 (and no output) if any fails' },
   format: {
     type: 'string',
@@ -52,7 +64,7 @@ export const EDIT_OPTIONS = {
     type: 'string',
     choices: LAYER_COMPRESSIONS,
     child: true,
-    describe: 'recompress image layers (none, gzip, zstd; zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
+    describe: 'recompress image layers: none, gzip or zstd (zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
   },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
   strict: {
@@ -69,13 +81,20 @@ export const EDIT_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** Declared for --help, suggestions and completion; read in order by extractEdits. */
-const EDIT_FLAGS: OptionTable = Object.fromEntries(EDIT_SPECS.map((s) => [s.flag, { type: s.value ? 'string' : 'boolean', describe: s.help, group: EDITS }]));
+const EDIT_FLAGS: OptionTable = Object.fromEntries(EDIT_SPECS.map((s) => [s.flag, { type: s.value ? 'string' : 'boolean', describe: s.help, group: EDITS, ...(s.value ? { value: s.value } : {}) }]));
 
 export const editCommand = defineCommand({
   command: 'edit <inputs..>',
   describe: 'edit image configs in an archive (or many) and write new archives',
   options: EDIT_OPTIONS,
   passthrough: EDIT_FLAGS,
+  examples: [
+    ['$0 edit in.tar -o out.tar --rm-volume all --rm-port all', ''],
+    ['$0 edit in.tar -o out.tar --entrypoint \'["/app"]\' --env MODE=prod --env DEBUG=0 --label a=b', ''],
+    ['docker save app:1 | $0 edit - -o - --rm-volume /data | docker load', ''],
+    ['$0 edit in.tar -o out-oci/ --format oci --label a=b      # an OCI image layout directory', ''],
+    ['$0 edit in.tar --dry-run --rm-volume all                 # writes nothing', ''],
+  ],
   async run(args, ctx) {
     const epoch = epochOption(args['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH);
     const extracted = extractEdits(createdNowIsEpoch(ctx.argv, epoch.sourceDateEpoch));
@@ -137,7 +156,8 @@ export const editCommand = defineCommand({
 });
 
 /** Shared by the flag form, the sentence form and daemon mode. */
-export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: { inPlace?: boolean } = {}): Promise<number> {
+export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: { inPlace?: boolean; daemon?: DaemonFacts } = {}): Promise<number> {
+  const daemon = how.daemon;
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   // --only-platform and --drop-absent only select or trim, and that is a change of its own
   const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
@@ -169,8 +189,8 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: {
   }).finally(() => progress?.stop());
   const stdoutFree = opts.output !== '-';
   const print = async (text: string, toStdout: boolean) => (toStdout ? writeStdout(text) : writeStderr(text));
-  if (o.json) await print(`${jsonReport(report)}\n`, stdoutFree);
-  else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true)}\n`, opts.dryRun === true && stdoutFree);
+  if (o.json) await print(`${jsonReport(report, daemon)}\n`, stdoutFree);
+  else if (!o.quiet || opts.dryRun) await print(`${formatReport(report, opts.dryRun === true, daemon?.store ?? undefined)}\n`, opts.dryRun === true && stdoutFree);
   if (report.verification && !o.quiet && !o.json) writeStderr(`${formatVerifiedLine(escapeDeep(report.verification))}\n`);
   return ExitCode.OK;
 }

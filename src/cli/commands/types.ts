@@ -17,6 +17,8 @@ export interface CommandSpec<T extends OptionTable> {
   readonly options: T;
   /** Declared for --help, suggestions and completion, but read by the command itself (edit flags, in order). */
   readonly passthrough?: OptionTable;
+  /** `--help` examples: [command line ($0 is copyedit), what it does]. */
+  readonly examples?: readonly (readonly [string, string])[];
   run(args: Values<T> & GlobalValues, context: CommandContext): Promise<number>;
 }
 
@@ -39,7 +41,11 @@ export function defineCommand<T extends OptionTable>(spec: CommandSpec<T>): Comm
     describe: spec.describe,
     options: spec.options,
     passthrough,
-    builder: (y) => declare(declare(y, spec.options), passthrough),
+    builder: (y) => {
+      const d = declare(declare(y, spec.options), passthrough);
+      for (const [cmd, what] of spec.examples ?? []) d.example(cmd, what);
+      return d;
+    },
     runParsed: (parsed, context) => spec.run({ ...readValues(spec.options, parsed), ...readValues(GLOBAL_OPTIONS, parsed) }, context),
   };
 }

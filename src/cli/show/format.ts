@@ -20,8 +20,6 @@ const asMap = <T extends object>(o: T): T => {
 
 /** A Docker-like view of one image (the names `docker inspect` uses), plus our whole inspect object under `.Inspect`. */
 export function dockerView(img: InspectImage): Record<string, Value> {
-  const c = img.config;
-  const set = (xs: readonly string[]) => asMap(Object.fromEntries(xs.map((x) => [x, asMap({})])));
   return {
     Id: img.id,
     RepoTags: img.tags,
@@ -29,21 +27,43 @@ export function dockerView(img: InspectImage): Record<string, Value> {
     Os: img.os,
     Architecture: img.architecture,
     Variant: img.variant,
-    Config: {
-      Entrypoint: c.entrypoint,
-      Cmd: c.cmd,
-      Env: c.env,
-      Volumes: set(c.volumes),
-      ExposedPorts: set(c.exposedPorts),
-      User: c.user,
-      WorkingDir: c.workingDir,
-      Labels: asMap({ ...c.labels }),
-      StopSignal: c.stopSignal,
-      Healthcheck: c.healthcheck,
-    },
+    Config: dockerConfig(img),
     RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
     Inspect: markMaps(img),
   };
+}
+
+/**
+ * `.Config` as Docker 28 prints it (`docker image inspect`, either image store): the OCI image
+ * config's field order, and a field with no value (no volumes, no ports, no labels, an empty user,
+ * a null entrypoint) left out of `{{json .Config}}` as Go's omitempty leaves it out. It can still be
+ * asked for: `{{.Config.Volumes}}` prints `map[]` and `{{json .Config.Volumes}}` `null`, as Docker
+ * prints a nil map. (Docker 20.10 printed `"Volumes":null`; Docker 28 prints no key.)
+ */
+function dockerConfig(img: InspectImage): Record<string, Value> {
+  const c = img.config;
+  const nilMap = () => {
+    const m = asMap({});
+    Object.defineProperty(m, 'toJSON', { value: () => null, enumerable: false });
+    return m;
+  };
+  const set = (xs: readonly string[]) => (xs.length ? asMap(Object.fromEntries(xs.map((x) => [x, asMap({})]))) : nilMap());
+  const labels = Object.keys(c.labels).length ? asMap({ ...c.labels }) : nilMap();
+  const fields: [string, Value, boolean][] = [
+    ['User', c.user, c.user !== ''],
+    ['ExposedPorts', set(c.exposedPorts), c.exposedPorts.length > 0],
+    ['Env', c.env, c.env.length > 0],
+    ['Entrypoint', c.entrypoint, c.entrypoint !== null && c.entrypoint.length > 0],
+    ['Cmd', c.cmd, c.cmd !== null && c.cmd.length > 0],
+    ['Volumes', set(c.volumes), c.volumes.length > 0],
+    ['WorkingDir', c.workingDir, c.workingDir !== ''],
+    ['Labels', labels, Object.keys(c.labels).length > 0],
+    ['StopSignal', c.stopSignal, c.stopSignal !== null && c.stopSignal !== ''],
+    ['Healthcheck', c.healthcheck, c.healthcheck !== null],
+  ];
+  const o: Record<string, Value> = {};
+  for (const [k, v, present] of fields) Object.defineProperty(o, k, { value: v, enumerable: present, writable: false, configurable: false });
+  return o;
 }
 
 /** In our own JSON, `labels` objects are maps; the rest are structs. Generic over the shape. */
@@ -101,8 +121,9 @@ function lookup(view: Value, path: readonly string[], source: string): Value {
     else if (MAPS.has(o)) v = MISSING;
     else {
       const where = i === 0 ? 'an image' : `.${path.slice(0, i).join('.')}`;
-      const near = closest(k, Object.keys(o));
-      throw new UsageError(`--format {{${source}}}: ${where} has no field ${k}${near ? `; did you mean ${near}?` : ''} Fields: ${Object.keys(o).join(', ')}`);
+      const names = Object.getOwnPropertyNames(o);
+      const near = closest(k, names);
+      throw new UsageError(`--format {{${source}}}: ${where} has no field ${k}${near ? `; did you mean ${near}?` : ''} Fields: ${names.join(', ')}`);
     }
   }
   return v;

@@ -26,7 +26,10 @@ export function formatInspect(r: InspectReport, s: Style, full: boolean): string
     if (t.kind !== 'index') continue;
     const name = t.names.length ? t.names.join(', ') : '<untagged>';
     const att = t.attestations.length ? `, ${t.attestations.length} attestation${t.attestations.length === 1 ? '' : 's'}` : '';
-    out.push('', `${s.bold(name)}  ${s.dim(`image index ${digestText(t.digest, full)}, ${t.platforms.length} platform${t.platforms.length === 1 ? '' : 's'} here${att}`)}`);
+    out.push(
+      '',
+      `${s.bold(name)}  ${s.dim(`image index ${digestText(t.digest, full)} (the ID on Docker's containerd store, nerdctl, ctr), ${t.platforms.length} platform${t.platforms.length === 1 ? '' : 's'} here${att}`)}`,
+    );
     const rows = [
       ...t.platforms.map((p) => [`  ${p.platform ?? 'unknown'}`, `manifest ${digestText(p.manifest ?? '-', full)}`, `image ID ${digestText(p.id, full)}`]),
       ...t.absentPlatforms.map((p) => [`  ${p.platform ?? 'unknown'}`, `manifest ${digestText(p.manifest, full)}`, s.dim('not in this archive')]),
@@ -60,7 +63,12 @@ function formatImage(img: InspectImage, s: Style, full: boolean): string[] {
       rows.push([i === 0 ? s.dim(k) : '', x]);
     });
   };
-  add('image ID', `${img.id}  ${s.dim(`(docker images: ${img.shortId})`)}`);
+  add('image ID', `${img.id}  ${s.dim(`(docker images on the classic store, podman images: ${img.shortId})`)}`);
+  if (img.containerdId)
+    add(
+      'containerd ID',
+      `${img.containerdId}  ${s.dim(`(docker images on the containerd store, nerdctl, ctr: ${img.containerdId.slice(img.containerdId.indexOf(':') + 1, img.containerdId.indexOf(':') + 13)})`)}`,
+    );
   add('config', `${img.configEntry}  ${s.dim(humanSize(img.configSize))}`);
   add('created', img.created);
   add('platform', [img.os, img.architecture, img.variant].filter(Boolean).join('/'));

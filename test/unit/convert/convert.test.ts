@@ -352,7 +352,7 @@ describe('conversion refusals and failures', () => {
     assert.equal(r.conversion?.from, 'docker-legacy');
     assert.equal(existsSync(output), false);
     assert.deepEqual(formatReport(r, true).split('\n'), [
-      'example/app:1.0, example/app:latest: e78d9c8f3911 config unchanged; the name would point at a new manifest (its digest is known once the layers are recompressed)',
+      'example/app:1.0, example/app:latest: config unchanged (classic store ID e78d9c8f3911); the name would point at a new manifest (its digest, the ID on the containerd store, is known once the layers are recompressed)',
       'layout: docker-legacy -> oci; 3 layers would be recompressed to gzip',
       'dry run: nothing was written',
     ]);
@@ -361,6 +361,10 @@ describe('conversion refusals and failures', () => {
     const real = await editArchive({ input: join(SAMPLES, 'docker20-legacy.tar'), output, edits: [], format: 'oci' });
     assert.equal(planned.images[0]!.newDigest.toString(), real.images[0]!.newDigest.toString());
     assert.equal(real.images[0]!.newDigest.toString(), 'sha256:f3a7bed25423ecfa1f6066f5694f149a2817a5947af6e9e54f239f1fdb3b8bec'); // what Docker 26 saved
+    // one kind of digest per arrow: the containerd store's ID before is the manifest its importer writes, not the config digest
+    assert.equal(real.images[0]!.ids?.containerd.old?.toString(), 'sha256:1b74a0e6b85a809914daafe055ec66efda27330361c6ce6d0d8b6ce991f0fbf4');
+    assert.equal(real.images[0]!.ids?.containerd.new?.toString(), real.images[0]!.newDigest.toString());
+    assert.equal(planned.images[0]!.ids?.containerd.new?.toString(), real.images[0]!.newDigest.toString());
   });
 });
 

@@ -123,6 +123,7 @@ describe('inspect: attestations and the JSON shape', () => {
     assert.deepEqual(Object.keys(r.images[0]!), [
       'id',
       'shortId',
+      'containerdId',
       'tags',
       'configEntry',
       'configSize',
