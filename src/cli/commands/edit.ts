@@ -66,6 +66,13 @@ export const EDIT_OPTIONS = {
     child: true,
     describe: 'recompress image layers: none, gzip or zstd (zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
   },
+  copy: {
+    type: 'string',
+    choices: ['stream', 'auto', 'reflink'],
+    child: true,
+    describe:
+      'how a file output is made: stream (default) writes every byte; auto copies the input in the kernel (a reflink where the file system shares extents) and patches only the metadata when the input is a plain tar file and no layer changes, streaming otherwise; reflink patches a reflinked copy or fails',
+  },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
   strict: {
     type: 'boolean',
@@ -148,6 +155,7 @@ export const editCommand = defineCommand({
         ...(args.format ? { format: (args.format === 'oci-dir' ? 'oci' : args.format) as TargetFormat } : {}),
         ...(args['layer-compression'] ? { layerCompression: args['layer-compression'] as LayerCompression } : {}),
         fsync: args.fsync,
+        ...(args.copy ? { copy: args.copy as 'stream' | 'auto' | 'reflink' } : {}),
       },
       args,
       { inPlace: args['in-place'] },
