@@ -8,11 +8,10 @@ import { buildModel, portNotes } from '../archive/layout.js';
 import { scanArchive } from '../archive/scan.js';
 import type { ConfigEdit } from '../edit/index.js';
 import { type InputSource, openInput, rereadable } from '../io/source.js';
-import { withEngineIds } from '../inspect/engine-ids.js';
 import { planRewrite } from '../rewrite/inplace.js';
 import type { EditArchiveOptions, EditArchiveReport } from './options.js';
 import { OutputRun, clampMtime, drain } from './output.js';
-import { type EditModelOptions, checkLayerCounts, editModel, editSettings, imageReports, legacyJsonEdit } from './request.js';
+import { type EditModelOptions, checkLayerCounts, editModel, editSettings, inPlaceReports, legacyJsonEdit } from './request.js';
 
 /** Edit `source` into the output of `opts` (none on a dry run), in one pass. */
 export async function editPass(opts: EditArchiveOptions, tags: string[] | undefined, source: InputSource): Promise<EditArchiveReport> {
@@ -41,13 +40,7 @@ export async function editPass(opts: EditArchiveOptions, tags: string[] | undefi
       layout: model.layout,
       compression: source.compression,
       outputCompression: run ? run.compression : 'none',
-      images: withEngineIds(
-        imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest),
-        model,
-        request,
-        plan,
-        model.ociIndex !== undefined ? 'index' : 'manifest.json',
-      ),
+      images: inPlaceReports(model, request, reports, plan),
       warnings: [...(source.warnings ?? []), ...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...notes, ...(run?.notes() ?? [])],
       droppedEntries: [...plan.dropped, ...(skip ?? []), ...(run?.leftOut() ?? [])],
       ...(verification ? { verification } : {}),
@@ -62,7 +55,7 @@ export async function editPass(opts: EditArchiveOptions, tags: string[] | undefi
 }
 
 /** Blobs the output no longer references but that were written before the metadata said so. */
-function leftBehind(unreferenced: ReadonlySet<string>, onlyPlatforms: boolean): string[] {
+export function leftBehind(unreferenced: ReadonlySet<string>, onlyPlatforms: boolean): string[] {
   if (unreferenced.size === 0) return [];
   if (onlyPlatforms) {
     return [

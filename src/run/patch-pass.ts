@@ -17,13 +17,13 @@ import type { ByteSource } from '../io/bytes.js';
 import { type PatchPlan, type Region, patchable, writePatched } from '../io/patch.js';
 import { openOutput } from '../io/sink.js';
 import { sniffCompression } from '../io/source.js';
-import { withEngineIds } from '../inspect/engine-ids.js';
 import { planRewrite } from '../rewrite/inplace.js';
 import type { OutputEntry } from '../rewrite/request.js';
 import { verifyArchive } from '../verify/index.js';
 import type { EditArchiveOptions, EditArchiveReport } from './options.js';
+import { leftBehind } from './edit-pass.js';
 import { clampMtime } from './output.js';
-import { checkLayerCounts, editModel, editSettings, imageReports, legacyJsonEdit } from './request.js';
+import { checkLayerCounts, editModel, editSettings, inPlaceReports, legacyJsonEdit } from './request.js';
 
 /** How the output is made: `stream` writes every byte; `reflink`/`copy` patch a kernel copy. */
 export type CopyMode = 'auto' | 'stream' | 'reflink';
@@ -79,14 +79,8 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
       layout: model.layout,
       compression: 'none',
       outputCompression: 'none',
-      images: withEngineIds(
-        imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest),
-        model,
-        request,
-        plan,
-        model.ociIndex !== undefined ? 'index' : 'manifest.json',
-      ),
-      warnings: [...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...leftBehind(plan.unreferencedStreamed)],
+      images: inPlaceReports(model, request, reports, plan),
+      warnings: [...model.notes, ...portNotes(model.images, request.configs), ...plan.warnings, ...leftBehind(plan.unreferencedStreamed, false)],
       droppedEntries: [...plan.dropped],
       ...(verification ? { verification } : {}),
     };
@@ -205,11 +199,6 @@ function patchPlan(entries: readonly EntryRecord[], layout: Layout, out: readonl
   }
   tail.push(Buffer.alloc(2 * BLOCK));
   return { regions, end: layout.end, tail };
-}
-
-function leftBehind(unreferenced: ReadonlySet<string>): string[] {
-  if (unreferenced.size === 0) return [];
-  return [`${unreferenced.size} blob(s) no longer referenced stay in the output, unreferenced (harmless to loaders, nothing names them): ${[...unreferenced].slice(0, 3).join(', ')}`];
 }
 
 /** The input file read for its metadata only: data it is not asked for is seeked over. */

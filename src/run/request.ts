@@ -14,6 +14,8 @@ import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../j
 import { diffJson } from '../json/diff.js';
 import { checkTag, uniqueReferences } from '../reference.js';
 import type { RewriteRequest, TargetChange } from '../rewrite/request.js';
+import type { RewritePlan } from '../rewrite/inplace.js';
+import { withEngineIds } from '../inspect/engine-ids.js';
 import { selectTargets } from '../select.js';
 import type { EditArchiveOptions, ImageReport, PlatformReport } from './options.js';
 export function editSettings(opts: EditArchiveOptions, tags: string[] | undefined): { edits: readonly ConfigEdit[]; editOpts: EditModelOptions } {
@@ -189,4 +191,10 @@ export function checkLayerCounts(model: ArchiveModel, label: string): void {
       throw new ArchiveError(`lists ${item.layers.length} layers for ${img.tags[0] ?? img.id.short} but its config has ${ids} diff_ids; docker load would refuse it`, `${label}: manifest.json`);
     }
   });
+}
+
+/** The reports of an edit that keeps the layout (streamed or patched): each image with the IDs both kinds of engine show. */
+export function inPlaceReports(model: ArchiveModel, request: RewriteRequest, reports: readonly DraftReport[], plan: RewritePlan): ImageReport[] {
+  const images = imageReports(reports, request, plan.renamed, (t) => plan.targets.get(t)?.digest);
+  return withEngineIds(images, model, request, plan, model.ociIndex !== undefined ? 'index' : 'manifest.json');
 }
