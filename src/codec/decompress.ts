@@ -6,9 +6,13 @@ import { type Compression, ZSTD_MAX_WINDOW, ZstdFrameCheck } from './detect.js';
 /**
  * Decompression, one place for every reader: the outer compression of an input archive
  * (`decompressStream`), a layer being recompressed (`decompressor`), a layer hashed for its DiffID
- * (`inflater`). gzip runs in-process (zlib); zstd too where this Node's zlib has it (22.15+),
- * else through the `zstd` program; xz and bzip2 always through their programs. Nothing is
- * written to disk.
+ * (`inflater`). gzip runs in-process (zlib); zstd through the `zstd` program where it is
+ * installed, else in-process where this Node's zlib has it (22.15+); xz and bzip2 always through
+ * their programs. Nothing is written to disk.
+ *
+ * The program first: the same bytes whichever Node runs copyedit (Node bundles a libzstd of its
+ * own, whose output differs from the system's), and Node's decoder (22, 24) ends a stream at its
+ * first frame when that is a skippable one (pzstd's output), where the program reads them all.
  */
 
 type ZstdZlib = {
@@ -17,8 +21,18 @@ type ZstdZlib = {
   constants: { ZSTD_d_windowLogMax?: number };
 };
 
+let program: boolean | undefined;
+
+/** Is the `zstd` program installed (asked once)? */
+function zstdProgram(): boolean {
+  program ??= childProcess().spawnSync('zstd', ['-V'], { stdio: 'ignore' }).status === 0;
+  return program;
+}
+
+/** Node's zlib, with its zstd only where the `zstd` program is not installed (see above). */
 export function zstdZlib(): ZstdZlib {
-  return lazyZlib() as unknown as ZstdZlib;
+  const z = lazyZlib() as unknown as ZstdZlib;
+  return zstdProgram() ? { constants: z.constants } : z;
 }
 
 /** Node >= 22.15 has zstd in zlib; older Nodes cannot decompress zstd in-process. */

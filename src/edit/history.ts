@@ -21,6 +21,12 @@ const ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
  * ends cannot be told (`|1 TOKEN=A VALUE WITH BLANKS /bin/sh -c x`), so the record is left as it is.
  */
 const SHELL_START = /^(?:\/\S+ -c |cmd \/S \/C )/;
+/**
+ * An exec-form RUN (`RUN ["/bin/busybox","true"]`) is recorded as its words joined: the command
+ * then starts with its absolute executable. Taken as the command's start too (only a value holding
+ * " /" after a blank could be misread so).
+ */
+const EXEC_START = /^\/[^\s/]/;
 
 /** A `|N NAME=value ... cmd` record: its parts, and whether its arguments can be told from the command. */
 function argsRecord(text: string): { prefix: string; args: string[]; rest: string; clear: boolean } | undefined {
@@ -35,7 +41,7 @@ function argsRecord(text: string): { prefix: string; args: string[]; rest: strin
     return { prefix: m[1]!, args: words.slice(0, end < 0 ? words.length : end).filter((w) => ARG.test(w)), rest: '', clear: false };
   }
   const rest = words.slice(n).join(' ');
-  return { prefix: m[1]!, args: words.slice(0, n), rest, clear: SHELL_START.test(rest) };
+  return { prefix: m[1]!, args: words.slice(0, n), rest, clear: SHELL_START.test(rest) || EXEC_START.test(rest) };
 }
 
 /**
