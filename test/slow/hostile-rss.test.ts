@@ -46,8 +46,11 @@ describe('memory over the hostile corpus', () => {
  */
 describe('metadata memory (issue 23, class 9)', () => {
   const TARGET_MIB = 150;
-  /** README "Known limits": configs of large strings cost about 4x their size (measured 257 MiB for 15 x 4 MiB). */
-  const STRINGS_MIB = 280;
+  /**
+   * README "Known limits": configs of large strings cost about 4x their size (measured 257 MiB for
+   * 15 x 4 MiB on Node 20 and 22; 337 MiB on Node 24, whose V8 collects the printed copies later).
+   */
+  const STRINGS_MIB = Number(process.versions.node.split('.')[0]) >= 24 ? 360 : 280;
   it(`dense arrays and junk JSON peak under ${TARGET_MIB} MiB; large-string configs under ${STRINGS_MIB} MiB`, {
     skip: existsSync('/usr/bin/time') ? false : 'GNU time (/usr/bin/time) is not installed',
   }, async () => {
