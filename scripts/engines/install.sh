@@ -25,6 +25,7 @@
 #                          use it with DOCKER_CONFIG=$DIR/docker28/config
 #     Each folder has a VERSION file. runc stays bookworm's system runc 1.1 (sid's runc 1.3 needs a
 #     newer glibc than bookworm's 2.36; loading needs no runc, `docker run` does and works with 1.1).
+#  4. crane 0.20 and oras 1.3 from sid, the same way, into $DIR/clients/usr/bin (registry clients).
 #
 # Environment:
 #   COPYEDIT_ENGINES_DIR   cache folder (default /var/cache/copyedit-engines)
@@ -37,6 +38,7 @@ D26="$ENGINES_DIR/docker26"
 D28="$ENGINES_DIR/docker28"
 C21="$ENGINES_DIR/containerd21"
 BX="$ENGINES_DIR/buildx"
+CL="$ENGINES_DIR/clients"
 # no debconf questions, no needrestart prompt or service restarts, no apt progress on a terminal
 export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a NEEDRESTART_SUSPEND=1
 
@@ -49,7 +51,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- 1. system packages
-PKGS=(docker.io podman skopeo containerd runc busybox-static docker-registry jq gzip zstd xz-utils bzip2 tar time umoci golang-go)
+PKGS=(docker.io podman skopeo containerd runc busybox-static docker-registry jq gzip zstd xz-utils bzip2 tar time umoci golang-go xfsprogs pigz openssl apache2-utils)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -168,11 +170,7 @@ bx_ok() {
     "$D28/config/cli-plugins/docker-buildx" version >/dev/null 2>&1
 }
 
-if [ "${COPYEDIT_FORCE_SID:-0}" != 1 ] && d28_ok && c21_ok && bx_ok; then
-  log "docker 28 present: $(head -1 "$D28/VERSION"); $(head -1 "$C21/VERSION"); $(head -1 "$BX/VERSION")"
-  exit 0
-fi
-
+install_sid_engines() {
 log "fetching Docker 28, containerd 2.1 and docker-buildx from Debian sid into $ENGINES_DIR"
 APTDIR="$ENGINES_DIR/apt-sid"
 apt_private sid "$APTDIR"
@@ -196,3 +194,30 @@ c21_ok || { echo "install.sh: extracted containerd 2.1 does not run on this syst
 bx_ok || { echo "install.sh: extracted docker-buildx does not run on this system" >&2; exit 1; }
 log "docker 28, containerd 2.1, buildx ready:"
 cat "$D28/VERSION" "$C21/VERSION" "$BX/VERSION" | sed 's/^/    /' >&2
+}
+
+if [ "${COPYEDIT_FORCE_SID:-0}" != 1 ] && d28_ok && c21_ok && bx_ok; then
+  log "docker 28 present: $(head -1 "$D28/VERSION"); $(head -1 "$C21/VERSION"); $(head -1 "$BX/VERSION")"
+else
+  install_sid_engines
+fi
+
+# ---------------------------------------------------------------- 4. crane and oras from sid
+# Independent registry clients for the differential tests: crane (go-containerregistry) and oras,
+# unpacked the same way into $DIR/clients (usr/bin/crane, usr/bin/oras).
+clients_ok() {
+  [ -s "$CL/VERSION" ] && "$CL/usr/bin/crane" version >/dev/null 2>&1 && "$CL/usr/bin/oras" version >/dev/null 2>&1
+}
+if [ "${COPYEDIT_FORCE_SID:-0}" != 1 ] && clients_ok; then
+  log "crane and oras present: $(tr '\n' ' ' <"$CL/VERSION")"
+  exit 0
+fi
+log "fetching crane and oras from Debian sid into $CL"
+APTDIR="$ENGINES_DIR/apt-sid"
+apt_private sid "$APTDIR"
+rm -f "$APTDIR/debs/"crane_*.deb "$APTDIR/debs/"oras_*.deb
+(cd "$APTDIR/debs" && apt-get "${APTOPTS[@]}" download -qq crane oras)
+unpack "$CL" "$APTDIR/debs/"crane_*.deb "$APTDIR/debs/"oras_*.deb
+{ echo "crane $("$CL/usr/bin/crane" version)"; "$CL/usr/bin/oras" version | head -1; } >>"$CL/VERSION"
+clients_ok || { echo "install.sh: extracted crane/oras do not run on this system" >&2; exit 1; }
+log "crane and oras ready: $(tr '\n' ' ' <"$CL/VERSION")"
