@@ -16,17 +16,28 @@ import { EditError } from '../errors.js';
 const ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /**
- * The command after the arguments must start as a shell invocation does (`/bin/sh -c`, any
- * absolute shell with `-c`, Windows' `cmd /S /C`): otherwise a value may hold a blank, and where it
- * ends cannot be told (`|1 TOKEN=A VALUE WITH BLANKS /bin/sh -c x`), so the record is left as it is.
+ * The command after the arguments must start as a shell invocation does (an absolute `sh`, `bash`,
+ * `ash`, `dash`, `zsh`, `ksh` or `mksh` with `-c`, Windows' `cmd /S /C`): otherwise a value may hold
+ * a blank, and where it ends cannot be told (`|1 TOKEN=A VALUE WITH BLANKS /bin/sh -c x`), so the
+ * record is left as it is. Only a value that itself holds a shell invocation could still be misread.
  */
-const SHELL_START = /^(?:\/\S+ -c |cmd \/S \/C )/;
+const SHELL = String.raw`\/(?:\S*\/)?(?:sh|bash|ash|dash|zsh|ksh|mksh) -c |cmd \/S \/C `;
+const SHELL_START = new RegExp(`^(?:${SHELL})`);
+const SHELL_ANYWHERE = new RegExp(`(?:^| )(?:${SHELL})`, 'g');
 /**
  * An exec-form RUN (`RUN ["/bin/busybox","true"]`) is recorded as its words joined: the command
- * then starts with its absolute executable. Taken as the command's start too (only a value holding
- * " /" after a blank could be misread so).
+ * then starts with its absolute executable. Taken as the command's start only when it is the one
+ * word of the rest that starts with `/`: otherwise the last value may hold " /" and end at any of
+ * them (`|1 TOKEN=key /opt/x /bin/busybox true`), and the record is left as it is, warned.
  */
-const EXEC_START = /^\/[^\s/]/;
+function execStart(rest: string): boolean {
+  return /^\/[^\s/]/.test(rest) && rest.split(' ').filter((w) => w.startsWith('/')).length === 1;
+}
+
+/** A shell start, when no later word starts one too (`|1 TOKEN=a /b -c c /bin/sh -c x` is unclear). */
+function shellStart(rest: string): boolean {
+  return SHELL_START.test(rest) && (rest.match(SHELL_ANYWHERE) ?? []).length === 1;
+}
 
 /** A `|N NAME=value ... cmd` record: its parts, and whether its arguments can be told from the command. */
 function argsRecord(text: string): { prefix: string; args: string[]; rest: string; clear: boolean } | undefined {
@@ -41,7 +52,7 @@ function argsRecord(text: string): { prefix: string; args: string[]; rest: strin
     return { prefix: m[1]!, args: words.slice(0, end < 0 ? words.length : end).filter((w) => ARG.test(w)), rest: '', clear: false };
   }
   const rest = words.slice(n).join(' ');
-  return { prefix: m[1]!, args: words.slice(0, n), rest, clear: SHELL_START.test(rest) || EXEC_START.test(rest) };
+  return { prefix: m[1]!, args: words.slice(0, n), rest, clear: shellStart(rest) || execStart(rest) };
 }
 
 /**

@@ -29,14 +29,17 @@ interface Case {
   readonly strict: boolean;
   /** `RUN cmd` (recorded as `/bin/sh -c cmd`) or `RUN ["/bin/busybox","true"]` (recorded as its words joined). */
   readonly form: 'shell' | 'exec';
+  /** TOKEN is the record's last argument: a value holding " /" then reads like the command's start. */
+  readonly last: boolean;
 }
 
 function leakyConfig(l: Buffer, c: Case): Record<string, unknown> {
   const command = c.form === 'shell' ? ['/bin/sh', '-c', 'make'] : ['/bin/busybox', 'true'];
-  const record = c.form === 'shell' ? `RUN |2 TOKEN=${c.value} MODE=release /bin/sh -c make # buildkit` : `|2 TOKEN=${c.value} MODE=release /bin/busybox true`;
+  const args = c.last ? ['MODE=release', `TOKEN=${c.value}`] : [`TOKEN=${c.value}`, 'MODE=release'];
+  const record = c.form === 'shell' ? `RUN |2 ${args.join(' ')} /bin/sh -c make # buildkit` : `|2 ${args.join(' ')} /bin/busybox true`;
   const cfg = imageConfig([sha(l)], {
     history: [{ created: '2026-11-01T00:00:00Z', created_by: record }],
-    container_config: { Cmd: ['|2', `TOKEN=${c.value}`, 'MODE=release', ...command] },
+    container_config: { Cmd: ['|2', ...args, ...command] },
   }) as Record<string, any>;
   if (c.also.includes('Env')) cfg.config.Env.push(`API_TOKEN=${c.value}`);
   if (c.also.includes('Labels')) cfg.config.Labels['org.example.token'] = c.value;
@@ -81,12 +84,13 @@ async function archive(c: Case): Promise<{ tar: Buffer; record: string }> {
 function cases(): Case[] {
   const r = rng(5);
   const out: Case[] = [];
-  const values = ['s3cr3t-token-value', 'ghp_0123456789abcdefXYZ', 'A VALUE WITH BLANKS', 'pass word', `tok-${Math.floor(r() * 1e9)}`];
+  const values = ['s3cr3t-token-value', 'ghp_0123456789abcdefXYZ', 'A VALUE WITH BLANKS', 'pass word', `tok-${Math.floor(r() * 1e9)}`, 'key /opt/x', 'a /b -c c'];
   const alsos: Case['also'][] = [[], ['Env'], ['Labels'], ['Env', 'Labels']];
   for (const value of values)
     for (const also of alsos)
       for (const layout of ['legacy', 'docker25'] as const)
-        for (const strict of [false, true]) for (const form of ['shell', 'exec'] as const) if (r() < 0.5 || also.length === 0) out.push({ value, also, layout, strict, form });
+        for (const strict of [false, true])
+          for (const form of ['shell', 'exec'] as const) if (r() < 0.5 || also.length === 0) out.push({ value, also, layout, strict, form, last: r() < 0.5 || value.includes(' /') });
   return out;
 }
 
