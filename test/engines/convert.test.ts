@@ -160,7 +160,10 @@ describe('layout conversion on real engines', () => {
     assert.equal(z.report.conversion?.layersRecompressed, 3);
     ctrImport(e, 'ctr21', z.file, `docker.io/${tag}`, z.report.images[0]!.newDigest, diffIds);
     const d = convert(SAMPLE, 'pgzip-docker.tar', ['--format', 'docker', '--layer-compression', 'gzip', '--entrypoint', JSON.stringify(ENTRYPOINT), '--tag', tag]);
-    for (const [which, file] of [['docker28c', z.file], ['docker20', d.file]] as const) {
+    for (const [which, file] of [
+      ['docker28c', z.file],
+      ['docker20', d.file],
+    ] as const) {
       cleanups.push(() => dockerRmi(e, which, [tag]));
       ok(docker(e, which, ['load', '-i', file]), `${which} load`);
       const i = dockerInspect(e, which, tag);
