@@ -3,8 +3,8 @@
  * deflate primed with the previous 32 KiB of input, ended by a sync flush (the last block: the
  * final deflate block), as pigz does. Messages: {id, data, dict, level, last}; answers {id, out, data} (the block, given back).
  */
-import { constants, deflateRawSync } from 'node:zlib';
 import { parentPort } from 'node:worker_threads';
+import { deflateBlock } from './deflate-block.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -25,9 +25,7 @@ interface Job {
 }
 
 parentPort!.on('message', (m: Job) => {
-  // one output chunk (deflate can grow incompressible input by a few bytes per 16 KiB): no concatenation
-  const chunkSize = Math.max(64 << 10, m.data.length + (m.data.length >> 6) + 1024);
-  const out = deflateRawSync(m.data, { level: m.level, chunkSize, ...(m.dict ? { dictionary: m.dict } : {}), finishFlush: m.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH });
+  const out = deflateBlock(m.data, m.dict, m.level, m.last);
   // transferred, not copied: cut to size first where deflate shrank the block (text: to a quarter)
   const own = out.byteOffset !== 0 || out.buffer.byteLength > out.length * 1.25 ? new Uint8Array(out) : out;
   // the input block goes back to be filled again

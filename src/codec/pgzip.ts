@@ -41,10 +41,14 @@ function crc32(): Crc32 {
   };
 }
 
+let threads: number | undefined;
+
+/** Deflate threads: COPYEDIT_GZIP_THREADS, else the cores (at most 8); asked once (os.cpus() reads /proc). */
 function poolSize(): number {
+  if (threads !== undefined) return threads;
   const env = Number(process.env.COPYEDIT_GZIP_THREADS);
-  if (Number.isInteger(env) && env > 0) return env;
-  return Math.max(1, Math.min(8, cpus().length));
+  threads = Number.isInteger(env) && env > 0 ? env : Math.max(1, Math.min(8, cpus().length));
+  return threads;
 }
 
 interface Pending {

@@ -2,7 +2,8 @@
  * Issue 25: the parallel gzip of recompressed layers (src/codec/pgzip.ts, pigz's method). Its
  * output is ONE gzip member (one raw deflate stream between the header and the CRC/size trailer),
  * reads back to the input with zlib, and is exactly the sequential reference below (each 1 MiB
- * block deflated with the previous 32 KiB as dictionary, sync-flushed, the last one finished):
+ * block deflated by `deflateBlock`, as the threads do, with the previous 32 KiB as dictionary,
+ * sync-flushed, the last one finished; blocks that do not shrink stored):
  * the bytes depend on the input and the level only, never on the threads or their timing.
  * Go's compress/gzip reads it too: test/slow/pgzip-go.test.ts.
  */
@@ -11,15 +12,16 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
-import { constants, crc32, deflateRawSync, gunzipSync, inflateRawSync } from 'node:zlib';
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { deflateBlock } from '../../../src/codec/deflate-block.js';
 import { BLOCK, parallelGzip } from '../../../src/codec/pgzip.js';
 
 /** The same format, computed block by block on this thread. */
 function reference(input: Buffer, level: number): Buffer {
-  const parts = [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level < 2 ? 4 : 0, 3])];
+  const parts: Buffer[] = [Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level < 2 ? 4 : 0, 3])];
   const block = (from: number, to: number, last: boolean) => {
     const dict = from >= 32768 ? input.subarray(from - 32768, from) : undefined;
-    parts.push(deflateRawSync(input.subarray(from, to), { level, ...(dict ? { dictionary: dict } : {}), finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH }));
+    parts.push(deflateBlock(input.subarray(from, to), dict, level, last));
   };
   // full blocks sync-flushed, then the rest (maybe nothing) finished
   let at = 0;
@@ -73,6 +75,16 @@ describe('parallel gzip (pigz method)', () => {
       outs.push(out);
     }
     assert.ok(outs[1]!.length < outs[0]!.length, `${outs.map((o) => o.length)}`);
+  });
+
+  it('random blocks are stored (level 0), compressible ones deflated: the reference bytes, about the input size', async () => {
+    const input = Buffer.concat([randomBytes(2 * BLOCK), big.subarray(0, BLOCK)]);
+    const out = await pgzip(input, 6);
+    assert.deepEqual(out, reference(input, 6));
+    assert.deepEqual(gunzipSync(out), input);
+    const alone = await pgzip(input.subarray(0, 2 * BLOCK), 6);
+    // stored blocks: 5 bytes of header per 64 KiB, no more
+    assert.ok(alone.length < 2 * BLOCK * 1.001 + 64, `${alone.length} bytes for ${2 * BLOCK}`);
   });
 
   it('the same bytes on every run, however the blocks are scheduled', async () => {
