@@ -2,9 +2,9 @@
  * One block of the parallel gzip (src/codec/pgzip.ts), as its worker thread deflates it: raw
  * deflate primed with the previous 32 KiB of input, ended by a sync flush (the last block: the
  * final deflate block). A module of its own, without worker state, so that the tests compute the
- * same bytes block by block.
+ * same bytes block by block. zlib is loaded on first use (src/lazy.ts: start-up).
  */
-import { constants, deflateRawSync } from 'node:zlib';
+import { zlib } from '../lazy.js';
 
 /** Probes of a block: where they start (as fractions of it) and how long they are. */
 const PROBES = [0, 0.5, 1] as const;
@@ -21,7 +21,7 @@ function incompressible(data: Uint8Array): boolean {
   if (data.length < 4 * PROBE) return false;
   return PROBES.every((at) => {
     const from = Math.min(data.length - PROBE, Math.floor(at * data.length));
-    return deflateRawSync(data.subarray(from, from + PROBE), { level: 1 }).length >= PROBE * 0.98;
+    return zlib().deflateRawSync(data.subarray(from, from + PROBE), { level: 1 }).length >= PROBE * 0.98;
   });
 }
 
@@ -32,5 +32,6 @@ function incompressible(data: Uint8Array): boolean {
  */
 export function deflateBlock(data: Uint8Array, dict: Uint8Array | undefined, level: number, last: boolean): Buffer {
   const chunkSize = Math.max(64 << 10, data.length + (data.length >> 6) + 1024);
-  return deflateRawSync(data, { level: incompressible(data) ? 0 : level, chunkSize, ...(dict ? { dictionary: dict } : {}), finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH });
+  const z = zlib();
+  return z.deflateRawSync(data, { level: incompressible(data) ? 0 : level, chunkSize, ...(dict ? { dictionary: dict } : {}), finishFlush: last ? z.constants.Z_FINISH : z.constants.Z_SYNC_FLUSH });
 }

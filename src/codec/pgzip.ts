@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { zlib as lazyZlib, workerThreads } from '../lazy.js';
+import { deflateBlock } from './deflate-block.js';
 
 /** Input bytes per deflated block (pigz: 128 KiB): at 1 MiB, level 6 costs 30% less CPU than at 256 KiB (fewer dictionary primings and deflate set-ups), for the same size. */
 export const BLOCK = 1 << 20;
@@ -130,7 +131,8 @@ export function parallelGzip(level: number): Transform {
     sum = crc(data, sum);
     total += fill;
     const nextDict = fill >= WINDOW ? Uint8Array.prototype.slice.call(data, fill - WINDOW) : undefined;
-    const job = p.run(data, dict, level, last);
+    // a layer of one block (most small layers) is deflated here: no thread is started for it
+    const job = last && !started ? Promise.resolve(deflateBlock(data, dict, level, true)) : p.run(data, dict, level, last);
     job.catch(() => {});
     inFlight.push(job);
     // a short block (only the last) leaves less than a window: the next block has none to follow
