@@ -100,12 +100,14 @@ async function runUnit(files, reporter, countsFile) {
             .join('\n'),
         );
         const counts = `${countsFile}.${i}`;
+        const t0 = Date.now();
         const child = spawn(process.execPath, [...reporter, ...extra, entry], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env: { ...process.env, COPYEDIT_TEST_COUNTS: counts } });
         const out = [];
         child.stdout.on('data', (d) => out.push(d));
         child.stderr.on('data', (d) => out.push(d));
         child.on('close', (code) => {
           process.stdout.write(Buffer.concat(out));
+          if (!tap) console.log(`(process ${i + 1} of ${n}: ${share.files.length} files, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
           resolve({ code, counts });
         });
       }),
