@@ -8,6 +8,7 @@ import { isLayoutOf, planConversion } from './rewrite/convert.js';
 import { LAYER_COMPRESSIONS, TARGET_FORMATS, defaultFormat } from './convert/media.js';
 import { portNotes } from './archive/layout.js';
 import { UsageError } from './errors.js';
+import { LAYER_LEVELS } from './codec/index.js';
 import { dirOutputPath } from './io/dir-target.js';
 import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
@@ -113,5 +114,18 @@ async function checkOptions(opts: EditArchiveOptions, tags: string[] | undefined
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
     throw new UsageError('--layer-compression zstd: the docker-legacy layout (layer.tar files, no media types) cannot say a layer is zstd; add --format oci');
+  }
+  checkLevel(opts);
+}
+
+/** `compressionLevel` needs a layer compression, and a level it has. */
+function checkLevel(opts: EditArchiveOptions): void {
+  const level = opts.compressionLevel;
+  if (level === undefined) return;
+  const kind = opts.layerCompression;
+  if (kind !== 'gzip' && kind !== 'zstd') throw new UsageError(`--compression-level ${level}: give --layer-compression gzip or zstd too (the level is the layers')`);
+  const r = LAYER_LEVELS[kind];
+  if (!Number.isInteger(level) || level < r.min || level > r.max) {
+    throw new UsageError(`--compression-level ${level}: ${kind} levels are ${r.min} to ${r.max} (default ${r.default})`);
   }
 }

@@ -10,7 +10,8 @@
 // without fsync, --verify), pipe (stdin -> stdout), gzip (.tar.gz input), startup (--version,
 // edit --help, against `node -e 0` and the 90 ms target), daemon (daemon mode and docker-copyedit
 // 1.5 against a bare `docker save | docker load` on the Docker 20.10 daemon of the engine suite,
-// when it answers), tools (the manual tar/jq method, skopeo + umoci). --flat also measures
+// when it answers), tools (the manual tar/jq method, skopeo + umoci), recompress (issue 25:
+// --layer-compression gzip / zstd and --format oci on a 216 MB mixed archive beside skopeo, output sizes too). --flat also measures
 // copyedit's peak RSS on a 100 MiB archive (and a 5 GiB one with --flat5g).
 // The "Node floor" rows time scripts/bench/node-copy.cjs, a bare read/write loop in Node, against
 // `cat`, and copyedit against it: what Node itself costs, and what copyedit adds on top.
@@ -67,7 +68,17 @@ function machine() {
   const fs = sh(`df -T ${q(dir)} | tail -1 | awk '{print $2}'`);
   return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${sh('uname -r')}, Node ${process.version}, bench dir ${dir} on ${fs || '?'}`;
 }
-const big = archive(size, 20000);
+// built only when a row needs it (not for --only recompress)
+const needsBig = !only || ['edit', 'pipe', 'gzip', 'daemon', 'tools'].some((g) => only.has(g)) || args.includes('--flat');
+const big = needsBig ? archive(size, 20000) : join(dir, 'not-built.tar');
+// issue 25's archive: an 18-million-line text file, 60 MB of random bytes, 3,000 small files (216 MB)
+const mixed = join(dir, 'mixed.tar');
+const mixedArchive = () => {
+  if (!existsSync(mixed)) execFileSync(join(root, 'scripts/bench/make-mixed-archive.sh'), [`${mixed}.part`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!existsSync(mixed)) execFileSync('mv', [`${mixed}.part`, mixed]);
+};
+const skopeoTo = (extra) => `skopeo copy -q ${extra} docker-archive:${q(mixed)} oci-archive:${q(out)}`;
+const convert = (extra) => `${bin} edit ${q(mixed)} -o ${q(out)} -q --no-fsync --format oci ${extra}`;
 const out = join(dir, 'out.tar');
 const work = join(dir, 'manual');
 const gz = `${big}.gz`;
@@ -180,6 +191,46 @@ const rows = [
       `tar -cf ${q(out)} . && cd / && rm -rf ${q(work)}`,
     ].join(' && '),
   },
+  // issue 25: recompression and conversion beside skopeo on the same cores (sizes in the last column)
+  {
+    group: 'recompress',
+    name: '--format oci --layer-compression gzip (level 3, the default)',
+    needs: ['skopeo'],
+    prepare: mixedArchive,
+    sizes: true,
+    ref: ['skopeo copy docker-archive:in oci-archive:out (gzips every layer)', skopeoTo('')],
+    script: convert('--layer-compression gzip'),
+    target: 1.0,
+  },
+  {
+    group: 'recompress',
+    name: '--format oci --layer-compression gzip --compression-level 6',
+    needs: ['skopeo'],
+    prepare: mixedArchive,
+    sizes: true,
+    ref: ['skopeo copy docker-archive:in oci-archive:out', skopeoTo('')],
+    script: convert('--layer-compression gzip --compression-level 6'),
+  },
+  {
+    group: 'recompress',
+    name: 'pigz -3 -p cores of the same layers (a program, for scale)',
+    needs: ['skopeo', 'pigz'],
+    prepare: mixedArchive,
+    sizes: true,
+    ref: ['skopeo copy docker-archive:in oci-archive:out', skopeoTo('')],
+    script: `tar -xOf ${q(mixed)} --wildcards '*/layer.tar' | pigz -n -3 > ${q(out)}`,
+  },
+  {
+    group: 'recompress',
+    name: '--format oci --layer-compression zstd',
+    needs: ['skopeo'],
+    prepare: mixedArchive,
+    sizes: true,
+    ref: ['skopeo copy --dest-compress-format zstd ...', skopeoTo('--dest-compress-format zstd')],
+    script: convert('--layer-compression zstd'),
+    target: 1.0,
+  },
+  { group: 'recompress', name: '--format oci (layers kept uncompressed)', prepare: mixedArchive, sizes: true, ref: ['cat in > out', `cat ${q(mixed)} > ${q(out)}`], script: convert(''), target: 1.5 },
   {
     group: 'tools',
     name: 'skopeo copy + umoci config + skopeo copy',
@@ -196,7 +247,7 @@ const rows = [
   },
 ];
 
-console.error(`archive: ${big} (${(statSync(big).size / 2 ** 30).toFixed(2)} GiB), ${runs} runs each, output in ${dir}`);
+if (needsBig) console.error(`archive: ${big} (${(statSync(big).size / 2 ** 30).toFixed(2)} GiB), ${runs} runs each, output in ${dir}`);
 const stats = (xs) => ({ med: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 const results = [];
 for (const r of rows) {
@@ -211,14 +262,17 @@ for (const r of rows) {
     const n = Math.min(runs, r.runs ?? runs);
     const ref = [];
     const sub = [];
+    let sizes = '';
     for (let i = 0; i < n; i++) {
       rmSync(out, { force: true });
       ref.push(timed(r.ref[1], r.env));
+      const refSize = r.sizes ? statSync(out).size : 0;
       rmSync(out, { force: true });
       sub.push(timed(r.script, r.env));
+      if (r.sizes) sizes = `; output ${(statSync(out).size / 1e6).toFixed(1)} MB, reference's ${(refSize / 1e6).toFixed(1)} MB (${(statSync(out).size / refSize).toFixed(3)}x)`;
     }
     rmSync(out, { force: true });
-    results.push({ r, ref: stats(ref.map((x) => x.s)), sub: stats(sub.map((x) => x.s)), rss: Math.max(...sub.map((x) => x.rss)) / 1024 });
+    results.push({ r, ref: stats(ref.map((x) => x.s)), sub: stats(sub.map((x) => x.s)), rss: Math.max(...sub.map((x) => x.rss)) / 1024, sizes });
   } catch (e) {
     results.push({ r, note: `failed: ${String(e.message ?? e).split('\n')[0]}` });
   }
@@ -228,7 +282,9 @@ rmSync(join(dir, 'peer.tmp'), { recursive: true, force: true });
 const cell = (t) => t.replace(/\|/g, '\\|');
 const fmt = (x) => (x < 1 ? `${(x * 1000).toFixed(0)} ms` : `${x.toFixed(2)} s`);
 console.log(`\nmachine: ${machine()}`);
-console.log(`archive: ${(statSync(big).size / 2 ** 30).toFixed(2)} GiB (${size} MiB of random layers + 20,000 small files); medians of ${runs} runs (3 for daemon and tools rows)\n`);
+if (needsBig) console.log(`archive: ${(statSync(big).size / 2 ** 30).toFixed(2)} GiB (${size} MiB of random layers + 20,000 small files); medians of ${runs} runs (3 for daemon and tools rows)\n`);
+if (!only || only.has('recompress'))
+  console.log(`recompress rows: ${mixed} (issue 25: an 18-million-line text file, 60 MB of random bytes, 3,000 small files), load average before: ${sh('cat /proc/loadavg')}\n`);
 console.log('| what | median (min-max) | reference | reference median (min-max) | ratio of medians | ratio of minimums | target (on minimums) | peak RSS |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const x of results) {
@@ -244,7 +300,7 @@ for (const x of results) {
         ? `<= ${x.r.target}x: ${x.sub.min / x.ref.min <= x.r.target ? 'met' : 'missed'}`
         : '';
   console.log(
-    `| ${cell(x.r.name)} | ${fmt(x.sub.med)} (${fmt(x.sub.min)}-${fmt(x.sub.max)}) | ${cell(x.r.ref[0])} | ${fmt(x.ref.med)} (${fmt(x.ref.min)}-${fmt(x.ref.max)}) | ${ratio.toFixed(2)}x | ${(x.sub.min / x.ref.min).toFixed(2)}x | ${target} | ${x.rss.toFixed(0)} MiB |`,
+    `| ${cell(x.r.name)} | ${fmt(x.sub.med)} (${fmt(x.sub.min)}-${fmt(x.sub.max)}) | ${cell(x.r.ref[0])} | ${fmt(x.ref.med)} (${fmt(x.ref.min)}-${fmt(x.ref.max)}) | ${ratio.toFixed(2)}x | ${(x.sub.min / x.ref.min).toFixed(2)}x | ${target} | ${x.rss.toFixed(0)} MiB${x.sizes ?? ''} |`,
   );
 }
 

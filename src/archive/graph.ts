@@ -9,7 +9,7 @@
  */
 import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
-import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
+import { type Json, JsonBudgetError, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson } from '../json/lossless.js';
 import type { EntryRecord } from './tar/entry.js';
 import { MediaType, OCI, isIndexMediaType } from '../media-types.js';
 import { MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
@@ -250,6 +250,7 @@ function readNode(desc: Descriptor, blobs: ReadonlyMap<string, EntryRecord>, whe
   try {
     doc = parseJson(blob.data);
   } catch (e) {
+    if (e instanceof JsonBudgetError) throw new ArchiveError(`manifest or index blob ${e.message}`, blob.name, { cause: e });
     if (!(e instanceof JsonSyntaxError)) throw e;
     problem(blob.name, `manifest or index blob is not valid JSON (${e.message}); the archive is damaged: save or download it again`);
     return undefined;

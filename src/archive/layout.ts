@@ -1,6 +1,6 @@
 import { Digest } from '../digest.js';
 import { ArchiveError } from '../errors.js';
-import { type Json, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson, withJsonBudget } from '../json/lossless.js';
+import { type Json, JsonBudgetError, type JsonObject, JsonSyntaxError, field, isJsonObject, parseJson, withJsonBudget } from '../json/lossless.js';
 import { normalizeReference, uniqueReferences } from '../reference.js';
 import { IMAGE_CONFIG, MANIFEST_JSON, MANIFEST_OR_INDEX, checkGoAmbiguity } from '../json/schemas.js';
 import { type EntryRecord, resolveRelative } from './tar/entry.js';
@@ -20,6 +20,7 @@ export function entryJson(e: EntryRecord, what: string): Json {
   try {
     return parseJson(e.data);
   } catch (err) {
+    if (err instanceof JsonBudgetError) throw new ArchiveError(`${whatPrefix(e, what)}${err.message}`, e.name, { cause: err });
     if (err instanceof JsonSyntaxError) {
       throw new ArchiveError(`${whatPrefix(e, what)}is not valid JSON (${err.message}); the archive is damaged: save or download it again`, e.name, { cause: err });
     }

@@ -2,6 +2,7 @@ import type { Duplex, Transform, Writable } from 'node:stream';
 import { childProcess, zlib as lazyZlib } from '../lazy.js';
 import { IoError } from '../errors.js';
 import { zstdProcess, zstdZlib } from './decompress.js';
+import { parallelGzip } from './pgzip.js';
 
 /**
  * Compression, one place for every writer: the output archive (`compressInto`) and a recompressed
@@ -99,10 +100,18 @@ function outputFailure(out: Writable): Promise<Error> {
   });
 }
 
-/** A compressing stage for a recompressed layer (gzip level 6 as the output; zstd level 3). */
-export function compressor(kind: 'gzip' | 'zstd', what: string, children: Promise<void>[]): Duplex | Transform {
-  if (kind === 'gzip') return lazyZlib().createGzip({ level: 6 });
+/** The default levels of a recompressed layer (`--compression-level`), and the ranges accepted. */
+export const LAYER_LEVELS = { gzip: { default: 3, min: 1, max: 9 }, zstd: { default: 3, min: 1, max: 19 } } as const;
+
+/**
+ * A compressing stage for a recompressed layer: gzip on every core (src/codec/pgzip.ts, pigz's
+ * method: the same bytes whatever the core count), zstd in-process where Node's zlib has it, else
+ * through the `zstd` program. `level`: LAYER_LEVELS' default when undefined.
+ */
+export function compressor(kind: 'gzip' | 'zstd', what: string, children: Promise<void>[], level?: number): Duplex | Transform {
+  if (kind === 'gzip') return parallelGzip(level ?? LAYER_LEVELS.gzip.default);
   const z = zstdZlib();
-  if (z.createZstdCompress) return z.createZstdCompress();
-  return zstdProcess('compress', what, children);
+  const zl = level ?? LAYER_LEVELS.zstd.default;
+  if (z.createZstdCompress) return z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel ?? 100]: zl } });
+  return zstdProcess('compress', what, children, zl);
 }

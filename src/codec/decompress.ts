@@ -17,8 +17,8 @@ import { type Compression, ZSTD_MAX_WINDOW, ZstdFrameCheck } from './detect.js';
 
 type ZstdZlib = {
   createZstdDecompress?: (o?: { params?: Record<number, number> }) => Transform;
-  createZstdCompress?: () => Transform;
-  constants: { ZSTD_d_windowLogMax?: number };
+  createZstdCompress?: (o?: { params?: Record<number, number> }) => Transform;
+  constants: { ZSTD_d_windowLogMax?: number; ZSTD_c_compressionLevel?: number };
 };
 
 let program: boolean | undefined;
@@ -168,8 +168,8 @@ export function decompressor(kind: Compression, what: string, children: Promise<
  * The `zstd` program as a pipeline stage (Meta's reference implementation), single-threaded so the
  * bytes do not depend on the machine's core count.
  */
-export function zstdProcess(dir: 'compress' | 'decompress', what: string, children: Promise<void>[]): Duplex {
-  const child = childProcess().spawn('zstd', dir === 'compress' ? ['-q', '-c', '-3'] : ['-q', '-d', '-c', ZSTD_MEMORY], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function zstdProcess(dir: 'compress' | 'decompress', what: string, children: Promise<void>[], level = 3): Duplex {
+  const child = childProcess().spawn('zstd', dir === 'compress' ? ['-q', '-c', `-${level}`] : ['-q', '-d', '-c', ZSTD_MEMORY], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();

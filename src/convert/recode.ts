@@ -26,6 +26,8 @@ export interface RecodeJob {
   /** Names the layer in errors. */
   readonly what: string;
   readonly algorithm?: 'sha256' | 'sha512';
+  /** The compression level of `to` (default: LAYER_LEVELS in src/codec/compress.ts). */
+  readonly level?: number;
 }
 
 /** Where layer spool files go: next to a file output (same file system), else $TMPDIR. */
@@ -74,7 +76,7 @@ export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, p
   const children: Promise<void>[] = [];
   if (recode && job.from !== 'none') stages.push(...decompressor(job.from, job.what, children));
   if (checkDiff) stages.push(tap((c) => diffHash.update(c)));
-  if (recode && job.to !== 'none') stages.push(compressorFor(job.to, job.what, children));
+  if (recode && job.to !== 'none') stages.push(compressorFor(job.to, job.what, children, job.level));
   stages.push(
     tap((c) => {
       blobHash.update(c);
@@ -131,7 +133,7 @@ function tap(f: (c: Buffer) => void): (src: AsyncIterable<Buffer>) => AsyncItera
 }
 
 /** Only gzip and zstd are written: no image loader accepts xz or bzip2 layers. */
-function compressorFor(kind: Exclude<Compression, 'none'>, what: string, children: Promise<void>[]): Duplex | Transform {
+function compressorFor(kind: Exclude<Compression, 'none'>, what: string, children: Promise<void>[], level: number | undefined): Duplex | Transform {
   if (kind !== 'gzip' && kind !== 'zstd') throw new ArchiveError(`is ${kind}-compressed, which no image loader accepts; copyedit does not recompress it`, what);
-  return compressor(kind, what, children);
+  return compressor(kind, what, children, level);
 }

@@ -8,7 +8,7 @@
  */
 
 export { type Json, JsonNumber, type JsonObject, JsonSyntaxError, isJsonObject, jsonObject, repeatedKeys } from './value.js';
-export { MAX_JSON_VALUES, MAX_JSON_VALUES_ALONE, decodeUtf8Json, parseJson, withJsonBudget } from './parse.js';
+export { JSON_BYTES_PER_VALUE, JsonBudgetError, MAX_JSON_VALUES, MAX_JSON_VALUES_ALONE, decodeUtf8Json, parseJson, withJsonBudget } from './parse.js';
 
 import { type Json, JsonNumber, type JsonObject, jsonObject } from './value.js';
 

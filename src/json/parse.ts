@@ -3,30 +3,67 @@
  * numbers kept as their text, key order kept. One `Parser` per document; its methods share the
  * text and the position, as the closures of one function did before it was split.
  */
+import { ArchiveError } from '../errors.js';
 import { type Json, JsonNumber, JsonSyntaxError, jsonObject, noteRepeated } from './value.js';
 
 const MAX_DEPTH = 512;
 
 /**
- * JSON values one archive's metadata may hold, parsed (issue 23, class 9). A parsed value costs up
- * to about 100 bytes (an empty object in an array; a number 40, a short string 30), so a 16 MiB
- * config of 5 million `{}` took 600 MiB: past this budget copyedit refuses instead. Real configs
- * hold hundreds to a few thousand values; a thousand-image archive's metadata a few hundred thousand.
+ * JSON values one archive's metadata may hold, parsed (issue 23, class 9), before the credit its
+ * bytes earn. A parsed value costs up to about 100 bytes (an empty object in an array; a number 40,
+ * a short string 30), so a 16 MiB config of 5 million `{}` took 600 MiB: past the budget copyedit
+ * refuses instead. Real metadata spends 20-40 bytes of JSON per value (22.6 in an index of 10,000
+ * one-layer images: 510,015 values in 11.5 MB), dense attacks 2-3 bytes: so every
+ * JSON_BYTES_PER_VALUE bytes parsed earn one more value. The credit is earned by bytes already
+ * parsed (a dense document cannot pay for itself: `[{},{},...]` stops near 300,000 values).
  */
 export const MAX_JSON_VALUES = 1 << 18;
+/**
+ * Bytes of parsed metadata that earn one more JSON value (see MAX_JSON_VALUES). At 24, metadata at
+ * 22.6 bytes a value passes up to the 64 MiB cap of kept metadata (2.97 million values, 3.06 million
+ * allowed), and a 16 MiB config of `[12345.5,...]` (8 bytes a value, 40-byte numbers) stops at
+ * 393,000 values, under the 150 MiB of the dense cases (at 16 it took 157 MiB).
+ */
+export const JSON_BYTES_PER_VALUE = 24;
 /** One document parsed on its own (a library caller's, `verify`'s re-read), outside an archive's budget. */
 export const MAX_JSON_VALUES_ALONE = 1 << 20;
 
-/** The values left to the documents parsed within `withJsonBudget` (one model), else per document. */
-let budget: { left: number } | undefined;
+/**
+ * Past the parsed-value budget (src/json/parse.ts): copyedit's memory limit, not damage. An
+ * ArchiveError (exit 3), whose entry the archive reader names (src/archive/layout.ts `entryJson`).
+ */
+export class JsonBudgetError extends ArchiveError {
+  constructor(
+    readonly limit: number,
+    /** Bytes of JSON parsed (the archive's metadata before this document, and this one so far). */
+    readonly parsed: number,
+    readonly offset: number,
+  ) {
+    super(
+      limit === MAX_JSON_VALUES_ALONE
+        ? `holds more than ${limit} JSON values (copyedit's limit for one document, to bound its memory)`
+        : `holds more JSON values than copyedit reads (${limit} plus one per ${JSON_BYTES_PER_VALUE} bytes of metadata; reached after ${parsed} bytes), a limit that bounds its memory: the archive is not damaged, but its metadata is denser than any image's (real images spend 20-40 bytes of JSON per value); if it is real, edit fewer images per archive`,
+    );
+  }
+}
+
+/** The budget of the documents parsed within `withJsonBudget` (one model): values left, bytes parsed so far. */
+interface Budget {
+  left: number;
+  /** Bytes (UTF-16 units) parsed in earlier documents, and the part of them already turned into credit. */
+  parsed: number;
+  credited: number;
+}
+let budget: Budget | undefined;
 
 /**
- * Run `fn` (synchronous: no other parse can interleave) with one budget of MAX_JSON_VALUES for
- * every document it parses, so many documents near the limit cannot add up.
+ * Run `fn` (synchronous: no other parse can interleave) with one budget for every document it
+ * parses, so many documents near the limit cannot add up: MAX_JSON_VALUES plus one value per
+ * JSON_BYTES_PER_VALUE bytes parsed.
  */
 export function withJsonBudget<T>(fn: () => T): T {
   const outer = budget;
-  budget = outer ?? { left: MAX_JSON_VALUES };
+  budget = outer ?? { left: MAX_JSON_VALUES, parsed: 0, credited: 0 };
   try {
     return fn();
   } finally {
@@ -67,7 +104,10 @@ export function parseJson(input: string | Uint8Array): Json {
   const v = p.value(0);
   p.ws();
   if (p.i !== p.n) p.fail('unexpected data after the JSON value');
-  if (budget) budget.left = p.left;
+  if (budget) {
+    budget.left = p.left;
+    budget.parsed += p.n;
+  }
   return v;
 }
 
@@ -82,10 +122,21 @@ class Parser {
 
   constructor(
     private readonly text: string,
-    private readonly shared: { left: number } | undefined,
+    private readonly shared: Budget | undefined,
   ) {
     this.n = text.length;
     this.left = shared ? shared.left : MAX_JSON_VALUES_ALONE;
+  }
+
+  /** Within an archive's budget: turn the bytes parsed since the last credit into values; whether any are left now. */
+  private earn(): boolean {
+    const shared = this.shared;
+    if (!shared) return false;
+    const parsed = shared.parsed + this.i;
+    const values = Math.floor((parsed - shared.credited) / JSON_BYTES_PER_VALUE);
+    shared.credited += values * JSON_BYTES_PER_VALUE;
+    this.left += values;
+    return this.left >= 0;
   }
 
   fail(what: string): never {
@@ -104,10 +155,8 @@ class Parser {
 
   value(depth: number): Json {
     if (depth > MAX_DEPTH) this.fail(`nested more than ${MAX_DEPTH} levels deep (copyedit's limit; Go reads up to 10000, no image needs more than a few)`);
-    if (--this.left < 0) {
-      this.fail(
-        `holds more than ${this.shared ? `${MAX_JSON_VALUES} JSON values with the archive's other metadata` : `${MAX_JSON_VALUES_ALONE} JSON values`} (copyedit's limit, to bound its memory; no image's metadata needs so many)`,
-      );
+    if (--this.left < 0 && !this.earn()) {
+      throw new JsonBudgetError(this.shared ? MAX_JSON_VALUES : MAX_JSON_VALUES_ALONE, this.shared ? this.shared.parsed + this.i : this.i, this.i);
     }
     this.ws();
     const { text, i } = this;

@@ -141,7 +141,18 @@ function actor(opts: EditArchiveOptions, label: string, conv: ConversionPlan, ru
     const a = conv.actions.get(e.index);
     if (!a) return drain(body);
     if (a.kind === 'copy') return copy(e, a, body);
-    const sp = await recodeLayer(body, { from: a.from, to: a.to, what: `${label}: ${e.name}`, algorithm: a.algorithm, ...(a.diffId ? { diffId: a.diffId } : {}) }, spoolPath(dir));
+    const sp = await recodeLayer(
+      body,
+      {
+        from: a.from,
+        to: a.to,
+        what: `${label}: ${e.name}`,
+        algorithm: a.algorithm,
+        ...(a.diffId ? { diffId: a.diffId } : {}),
+        ...(opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {}),
+      },
+      spoolPath(dir),
+    );
     try {
       results.set(e.index, { digest: sp.digest, size: sp.size });
       const name = typeof a.name === 'string' ? a.name : a.name(sp.digest);

@@ -62,6 +62,8 @@ export interface EditArchiveOptions {
   readonly format?: TargetFormat;
   /** Recompress image layers (DiffIDs unchanged, digests and media types updated up the graph). */
   readonly layerCompression?: LayerCompression;
+  /** The level of `layerCompression`: gzip 1-9 (default 3), zstd 1-19 (default 3). */
+  readonly compressionLevel?: number;
   /**
    * How a file output is made (default `stream`): `stream` writes every byte; `auto` copies the
    * input in the kernel (a reflink where the file system shares extents) and patches the metadata
@@ -154,5 +156,6 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   verify: true,
   format: true,
   layerCompression: true,
+  compressionLevel: true,
   copy: true,
 });

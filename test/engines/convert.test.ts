@@ -150,4 +150,26 @@ describe('layout conversion on real engines', () => {
     assert.deepEqual(i.RootFS.Layers, diffIds);
     assert.deepEqual(i.Config.Entrypoint, ENTRYPOINT);
   });
+
+  it('--layer-compression gzip (parallel gzip, issue 25) of uncompressed layers loads into containerd 2.1 and Docker 28 (--format oci), Docker 20.10 (--format docker)', { timeout: 300_000 }, (t) => {
+    const e = requireEngines(t);
+    if (!e) return;
+    const diffIds = sampleDiffIds();
+    const tag = `${TAG}-pgzip`;
+    const z = convert(SAMPLE, 'pgzip.tar', ['--format', 'oci', '--layer-compression', 'gzip', '--compression-level', '6', '--entrypoint', JSON.stringify(ENTRYPOINT), '--tag', tag]);
+    assert.equal(z.report.conversion?.layersRecompressed, 3);
+    ctrImport(e, 'ctr21', z.file, `docker.io/${tag}`, z.report.images[0]!.newDigest, diffIds);
+    const d = convert(SAMPLE, 'pgzip-docker.tar', ['--format', 'docker', '--layer-compression', 'gzip', '--entrypoint', JSON.stringify(ENTRYPOINT), '--tag', tag]);
+    for (const [which, file] of [
+      ['docker28c', z.file],
+      ['docker20', d.file],
+    ] as const) {
+      cleanups.push(() => dockerRmi(e, which, [tag]));
+      ok(docker(e, which, ['load', '-i', file]), `${which} load`);
+      const i = dockerInspect(e, which, tag);
+      assert.ok(i, `${which} has no ${tag}`);
+      assert.deepEqual(i.RootFS.Layers, diffIds, which);
+      assert.deepEqual(i.Config.Entrypoint, ENTRYPOINT, which);
+    }
+  });
 });
