@@ -80,6 +80,10 @@ export const EDIT_OPTIONS = {
     child: true,
     describe: 'fail (exit 4, nothing written) where --history-rm-arg would warn that a value stays in the metadata (Env, Labels, a record it cannot split)',
   },
+  creds: { type: 'string', value: 'USER:PASSWORD', describe: 'docker:// references: log in with these (default: auth.json, then ~/.docker/config.json and its credential helpers)' },
+  'cert-dir': { type: 'string', value: 'DIR', describe: 'docker:// references: CA certificates (*.crt) and a client *.cert/*.key pair, as skopeo reads them (also /etc/docker/certs.d/HOST/)' },
+  'tls-verify': { type: 'boolean', default: true, describe: "docker:// references: verify the registry's certificate (--tls-verify=false: do not)" },
+  'plain-http': { type: 'boolean', default: false, describe: 'docker:// references: plain HTTP (localhost and 127.0.0.0/8 fall back to it by themselves, as Docker does)' },
   'in-place': {
     type: 'boolean',
     default: false,
@@ -156,6 +160,7 @@ export const editCommand = defineCommand({
         ...(args['layer-compression'] ? { layerCompression: args['layer-compression'] as LayerCompression } : {}),
         fsync: args.fsync,
         ...(args.copy ? { copy: args.copy as 'stream' | 'auto' | 'reflink' } : {}),
+        ...registryArgs(args),
       },
       args,
       { inPlace: args['in-place'] },
@@ -218,6 +223,17 @@ async function refuseSameFile(opts: EditArchiveOptions): Promise<void> {
       `-o ${output} is the input ${input === output ? 'itself' : `(${input}, through a link)`}; add --in-place to replace it (atomically: the input stays as it was until the new archive is complete), or name another output`,
     );
   }
+}
+
+/** The registry options, when a flag sets one. */
+function registryArgs(args: { creds?: string | undefined; 'cert-dir'?: string | undefined; 'tls-verify': boolean; 'plain-http': boolean }): Pick<EditArchiveOptions, 'registry'> {
+  const r = {
+    ...(args.creds !== undefined ? { creds: args.creds } : {}),
+    ...(args['cert-dir'] !== undefined ? { certDir: args['cert-dir'] } : {}),
+    ...(args['tls-verify'] === false ? { tlsVerify: false } : {}),
+    ...(args['plain-http'] ? { plainHttp: true } : {}),
+  };
+  return Object.keys(r).length ? { registry: r } : {};
 }
 
 /** `--format oci-dir -o DIR`: the directory, whether or not its name ends in `/`. */
