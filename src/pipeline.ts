@@ -29,7 +29,7 @@ export { type DraftReport, type EditModelOptions, editModel } from './run/reques
  */
 export async function editArchive(opts: EditArchiveOptions): Promise<EditArchiveReport> {
   checkKeys(opts, EDIT_ARCHIVE_OPTIONS, 'editArchive');
-  if (touchesRegistry(opts)) return registryEdit(opts);
+  if (touchesRegistry(opts)) return registryEdit(opts, editArchive);
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
   if (opts.format === undefined && opts.layerCompression === undefined) {

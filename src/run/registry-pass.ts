@@ -16,32 +16,11 @@ import { type BlobSource, Pusher, type RegistryReport, descriptor, mediaTypeOf }
 import { redact } from '../registry/redact.js';
 import { type RegistryRef, isRegistryRef, parseRegistryRef, refString } from '../registry/ref.js';
 import { type RegistryImage, readRegistryImage } from '../registry/source.js';
-import { type RegistryOptions, Transport, type Traffic } from '../registry/transport.js';
+import type { RegistryOptions } from '../registry/transport.js';
+import { pullEdit, pushEdit } from './registry-io.js';
+import { Transports } from './transports.js';
 
 export type RegistryEditReport = EditArchiveReport & { readonly registry: RegistryReport };
-
-/** A transport per registry host for the run, shared by source and target when they are one. */
-export class Transports {
-  private readonly byHost = new Map<string, Transport>();
-  constructor(private readonly o: RegistryOptions) {}
-  get(registry: string): Transport {
-    let t = this.byHost.get(registry);
-    if (!t) {
-      t = new Transport(registry, this.o);
-      this.byHost.set(registry, t);
-    }
-    return t;
-  }
-  traffic(): Traffic {
-    const sum: Traffic = { sent: 0, received: 0, requests: 0 };
-    for (const t of this.byHost.values()) {
-      sum.sent += t.traffic.sent;
-      sum.received += t.traffic.received;
-      sum.requests += t.traffic.requests;
-    }
-    return sum;
-  }
-}
 
 /** Is the input or the output a `docker://` reference? */
 export function touchesRegistry(opts: EditArchiveOptions): boolean {
@@ -49,10 +28,11 @@ export function touchesRegistry(opts: EditArchiveOptions): boolean {
 }
 
 /** `editArchive` with a `docker://` input or output: registry to registry, a pull, or a push. */
-export async function registryEdit(opts: EditArchiveOptions): Promise<RegistryEditReport> {
+export async function registryEdit(opts: EditArchiveOptions, edit: (o: EditArchiveOptions) => Promise<EditArchiveReport>): Promise<EditArchiveReport> {
   if (isRegistryRef(opts.input) && isRegistryRef(opts.output)) return editRegistry(opts);
   if (opts.dryRun && isRegistryRef(opts.input) && opts.output === '') return editRegistry({ ...opts, output: opts.input });
-  throw new UsageError('between a registry and an archive: not supported yet; edit from docker:// to docker://');
+  if (isRegistryRef(opts.input)) return pullEdit(opts, edit);
+  return pushEdit(opts, edit);
 }
 
 /** Edit the image at `opts.input` (docker://) into `opts.output` (docker://). */

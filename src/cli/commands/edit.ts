@@ -23,12 +23,12 @@ const EDITS = 'Edits (applied in the order given; each may be repeated, e.g. --l
 
 /** The edit command's options; edit flags themselves come from the edit library's table (EDIT_SPECS). */
 export const EDIT_OPTIONS = {
-  inputs: { positional: true, type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone)' },
+  inputs: { positional: true, type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone), or docker://HOST/REPO:TAG (a registry)' },
   output: {
     type: 'string',
     alias: 'o',
-    value: 'FILE|-|DIR/',
-    describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory (required unless --dry-run or --out-dir)',
+    value: 'FILE|-|DIR/|docker://REF',
+    describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory, or docker://HOST/REPO:TAG (required unless --dry-run or --out-dir)',
   },
   'out-dir': { type: 'string', value: 'DIR', describe: 'batch: write each edited archive under this directory, same file name' },
   jobs: { type: 'number', alias: 'j', value: 'N', describe: 'batch: archives edited at once (default: number of CPUs)' },
