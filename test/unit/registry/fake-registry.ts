@@ -100,7 +100,7 @@ export class FakeRegistry {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const send = (status: number, data?: Buffer | string, headers: Record<string, string> = {}): void => {
-      const b = data === undefined ? Buffer.alloc(0) : Buffer.from(data);
+      const b = data === undefined ? Buffer.alloc(0) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       this.log.push({ method, url, status, in: body.length, out: method === 'HEAD' ? 0 : b.length });
       res.writeHead(status, { 'Content-Length': String(b.length), ...headers });
       res.end(method === 'HEAD' ? undefined : b);
