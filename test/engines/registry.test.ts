@@ -13,6 +13,7 @@
  * Run under the engine lock: flock /tmp/copyedit-engines.lock node --test dist/test/engines/registry.test.js
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +56,15 @@ function copyedit(args: string[], env: NodeJS.ProcessEnv = {}) {
   return run(process.execPath, [BIN, ...args], { env: { ...process.env, HOME: tmpdir(), DOCKER_CONFIG: join(tmpdir(), 'none'), ...env }, timeout: 120_000 });
 }
 
+/** A program run without blocking the event loop (the counting proxy lives in this process). */
+function runAsync(bin: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { env, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 function craneConfig(ref: string): { config: { Labels?: Record<string, string> | null; Volumes?: unknown } } {
   return JSON.parse(ok(run(CRANE, ['config', '--insecure', ref]), 'crane config').stdout);
 }
@@ -64,10 +74,16 @@ function craneDigest(ref: string): string {
 }
 
 /** A proxy in front of a registry counting body bytes each way (for copyedit and crane alike). */
-async function countingProxy(target: string): Promise<{ host: string; counts: { up: number; down: number }; close: () => Promise<void> }> {
+async function countingProxy(target: string, o: { dieAfterFirstBlob?: boolean } = {}): Promise<{ host: string; counts: { up: number; down: number }; close: () => Promise<void> }> {
   const counts = { up: 0, down: 0 };
   const [h, p] = target.split(':');
+  let dead = false;
   const server = http.createServer((req, res) => {
+    if (dead) return void req.socket.destroy(); // as if the registry had stopped
+    if (o.dieAfterFirstBlob && req.method === 'PUT' && /\/blobs\/uploads\//.test(req.url ?? ''))
+      res.on('finish', () => {
+        dead = true;
+      });
     const fwd = http.request({ host: h, port: Number(p), method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.on('data', (c: Buffer) => {
@@ -178,6 +194,23 @@ describe('registries: edit where the image lives (issue 22)', { concurrency: fal
     run(e.ctr21.bin, ['--address', e.ctr21.address, '-n', ns, 'images', 'rm', ref]);
   });
 
+  it('a push cut after the first blob (the registry gone) leaves the original tag pulling the original image', async (t) => {
+    if (typeof regs === 'string') return t.skip(regs);
+    const ref = `${repo}/cut:1`;
+    ok(run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${SAMPLE}`, `docker://${regs.plain}/${ref}`]), 'skopeo copy');
+    const original = craneDigest(`${regs.plain}/${ref}`);
+    const proxy = await countingProxy(regs.plain, { dieAfterFirstBlob: true });
+    try {
+      const r = await runAsync(process.execPath, [BIN, 'edit', `docker://${proxy.host}/${ref}`, '-o', `docker://${proxy.host}/${ref}`, '--label', 'cut=1', '--plain-http']);
+      assert.equal(r.status, 7, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    } finally {
+      await proxy.close();
+    }
+    assert.equal(craneDigest(`${regs.plain}/${ref}`), original);
+    assert.ok(!craneConfig(`${regs.plain}/${ref}`).config.Labels?.cut);
+  });
+
   it('bytes and time beside crane mutate --label on the same image (through a counting proxy)', async (t) => {
     if (typeof regs === 'string') return t.skip(regs);
     const proxy = await countingProxy(regs.plain);
@@ -187,16 +220,16 @@ describe('registries: edit where the image lives (issue 22)', { concurrency: fal
       const layer = join(tmpdir(), `layer-${RUN_ID}.tar`);
       ok(run('bash', ['-c', `head -c 40000000 /dev/urandom > ${layer}.bin && tar cf ${layer} -C ${tmpdir()} layer-${RUN_ID}.tar.bin`]), 'layer');
       ok(run(CRANE, ['append', '--insecure', '-f', layer, '-t', `${regs.plain}/${big}:1`]), 'crane append');
-      const measure = (argv: [string, string[]]) => {
+      const measure = async (argv: [string, string[]]) => {
         proxy.counts.up = 0;
         proxy.counts.down = 0;
         const t0 = process.hrtime.bigint();
-        const r = run(argv[0], argv[1], { timeout: 120_000, env: { ...process.env, HOME: tmpdir() } });
+        const r = await runAsync(argv[0], argv[1], { ...process.env, HOME: tmpdir() });
         const s = Number(process.hrtime.bigint() - t0) / 1e9;
         return { ok: r.status === 0, s, up: proxy.counts.up, down: proxy.counts.down, err: r.stderr };
       };
-      const crane = measure([CRANE, ['mutate', '--insecure', '--label', 'a=1', `${proxy.host}/${big}:1`, '-t', `${proxy.host}/${big}:crane`]]);
-      const ce = measure([process.execPath, [BIN, 'edit', `docker://${proxy.host}/${big}:1`, '-o', `docker://${proxy.host}/${big}:ce`, '--label', 'a=1', '--plain-http']]);
+      const crane = await measure([CRANE, ['mutate', '--insecure', '--label', 'a=1', `${proxy.host}/${big}:1`, '-t', `${proxy.host}/${big}:crane`]]);
+      const ce = await measure([process.execPath, [BIN, 'edit', `docker://${proxy.host}/${big}:1`, '-o', `docker://${proxy.host}/${big}:ce`, '--label', 'a=1', '--plain-http']]);
       t.diagnostic(`crane mutate --label: ${crane.s.toFixed(2)} s, ${crane.up} bytes up, ${crane.down} down`);
       t.diagnostic(`copyedit edit --label: ${ce.s.toFixed(2)} s, ${ce.up} bytes up, ${ce.down} down`);
       assert.ok(crane.ok, crane.err);
