@@ -177,12 +177,12 @@ describe('registries: edit where the image lives (issue 22)', { concurrency: fal
     assert.equal(cfg.config.Labels?.edited, 'yes');
   });
 
-  it('Docker 28 (both stores) and ctr 2.1 pull the edited image and show the edit', (t) => {
+  it('Docker 20.10, Docker 28 (both stores) and ctr 2.1 pull the edited image and show the edit', (t) => {
     if (typeof regs === 'string') return t.skip(regs);
     const e = requireEngines(t);
     if (!e) return;
     const ref = `${regs.plain}/${repo}/app:1`;
-    for (const which of ['docker28', 'docker28c'] as const) {
+    for (const which of ['docker20', 'docker28', 'docker28c'] as const) {
       ok(docker(e, which, ['pull', '-q', ref], { timeout: 120_000 }), `${which} pull`);
       const inspected = JSON.parse(ok(docker(e, which, ['image', 'inspect', ref]), 'inspect').stdout) as { Config: { Labels?: Record<string, string>; Volumes?: unknown } }[];
       assert.equal(inspected[0]!.Config.Labels?.edited, 'yes', which);
