@@ -137,7 +137,7 @@ describe('registries: edit where the image lives (issue 22)', { concurrency: fal
     const sk = JSON.parse(ok(run('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]), 'skopeo inspect').stdout) as { Labels: Record<string, string>; Digest: string };
     assert.equal(sk.Labels.edited, 'yes');
     assert.equal(sk.Digest, now);
-    ok(run(CRANE, ['validate', '--remote', '--insecure', ref]), 'crane validate --remote');
+    ok(run(CRANE, ['validate', '--insecure', `--remote=${ref}`]), 'crane validate --remote');
     const disc = ok(run(ORAS, ['discover', '--plain-http', '--format', 'json', ref]), 'oras discover').stdout;
     assert.match(disc, /application\/spdx\+json/, `the SBOM referrer follows the edit: ${disc}`);
     const log = readFileSync(regs.plainLog, 'utf8').slice(logStart);
@@ -171,7 +171,7 @@ describe('registries: edit where the image lives (issue 22)', { concurrency: fal
       const cfg = JSON.parse(ok(run(CRANE, ['config', '--insecure', '--platform', p, ref]), `crane config ${p}`).stdout) as { config: { Volumes?: unknown } };
       assert.ok(!cfg.config.Volumes, p);
     }
-    ok(run(CRANE, ['validate', '--remote', '--insecure', ref]), 'crane validate --remote');
+    ok(run(CRANE, ['validate', '--insecure', `--remote=${ref}`]), 'crane validate --remote');
     const disc = ok(run(ORAS, ['discover', '--plain-http', '--format', 'json', ref]), 'oras discover').stdout;
     assert.match(disc, /application\/spdx\+json/, `the SBOM referrer follows the index: ${disc}`);
   });
