@@ -78,6 +78,7 @@ export class RegistryClient {
       const code = /"code"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1];
       throw new RegistryError(`pushing manifest ${ref} failed: HTTP ${res.status}${code ? ` ${code}` : ''}`, `${this.registry}/${name}`);
     }
+    verifyDigest(res.headers['docker-content-digest'], Digest.of(bytes), `manifest ${ref}`, `${this.registry}/${name}`);
   }
 
   /** Does the repository hold this blob? */
@@ -136,6 +137,7 @@ export class RegistryClient {
     const put = await this.transport.request({ method: 'PUT', path: url.toString(), headers: { 'Content-Type': 'application/octet-stream' }, body, bodyLength: size });
     put.body.resume();
     if (put.status !== 201) this.fail(`uploading blob ${digest}`, put, name);
+    verifyDigest(put.headers['docker-content-digest'], digest, `blob ${digest}`, `${this.registry}/${name}`);
   }
 
   /** The repository's tags (for the referrers tag-schema fallback). */
@@ -162,6 +164,12 @@ export class RegistryClient {
     }
     return readBounded(res.body, MAX_MANIFEST_BYTES, () => undefined);
   }
+}
+
+/** What the registry says it stored (Docker-Content-Digest, when it says) must be what was sent. */
+function verifyDigest(header: string | string[] | undefined, want: Digest, what: string, where: string): void {
+  const got = Digest.tryParse(Array.isArray(header) ? header[0] : header);
+  if (got && got.algorithm === want.algorithm && !got.equals(want)) throw new RegistryError(`${what}: the registry stored ${got}, not what was sent; nothing more is pushed`, where);
 }
 
 /** Read a response body, refusing more than `max` bytes. */

@@ -67,7 +67,15 @@ export async function pushEdit(opts: EditArchiveOptions, edit: Edit): Promise<Ed
     const out = join(dir, 'layout');
     const report = await edit({ ...rest, dryRun: false, output: { dir: out }, format: opts.format ?? 'oci', ...(layerCompression ? { layerCompression } : {}) });
     const index = parseJson(await readFile(join(out, 'index.json'))) as JsonObject;
-    const roots = (field(index, 'manifests') as unknown[]).map(descriptor).filter((d) => d !== undefined);
+    // one descriptor per name: an image with two tags is listed twice under one digest
+    const roots = [
+      ...new Map(
+        (field(index, 'manifests') as unknown[])
+          .map(descriptor)
+          .filter((d) => d !== undefined)
+          .map((d) => [d.digest.toString(), d]),
+      ).values(),
+    ];
     const images = [];
     for (const d of roots) if (!field(parseJson(await readFile(blobFile(out, d.digest))) as JsonObject, 'subject')) images.push(d);
     if (images.length !== 1) throw new UsageError(`${opts.input}: holds ${images.length} images; a push takes one: choose it with --image`);

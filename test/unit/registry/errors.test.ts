@@ -136,6 +136,18 @@ describe('registry failures', () => {
     assert.equal(reg.resolve('cut', '1')!.digest, s.root, 'the tag still names the original');
   });
 
+  it('a registry that stores other bytes than were sent (its Docker-Content-Digest) stops the push before the tag', async () => {
+    const s = seedImage(reg, 'liar', '1');
+    reg.lie = true;
+    try {
+      const e = await failure(edit(reg, 'liar:1', 'liar:1'));
+      assert.match(e.message, /the registry stored sha256:[0-9a-f]{64}, not what was sent/);
+    } finally {
+      reg.lie = false;
+    }
+    assert.equal(reg.resolve('liar', '1')!.digest, s.root);
+  });
+
   it('redact hides registered secrets and any Authorization value', () => {
     registerSecret('tok-abcdef-123456');
     const text = redact('GET /x Authorization: Bearer tok-abcdef-123456 and Basic dXNlcjpwYXNzd29yZA== ?access_token=zzz https://u:p@h/');

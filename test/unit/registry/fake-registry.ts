@@ -37,6 +37,8 @@ export class FakeRegistry {
   readonly tags = new Map<string, Map<string, string>>();
   readonly log: Logged[] = [];
   fault: (method: string, url: string) => Fault = () => undefined;
+  /** Answer uploads with a Docker-Content-Digest other than the bytes' own. */
+  lie = false;
   private readonly uploads = new Map<string, string>();
   private readonly tokens = new Map<string, number>();
   private server: http.Server | undefined;
@@ -204,6 +206,6 @@ export class FakeRegistry {
     if (sha(body) !== want) return send(400, '{"errors":[{"code":"DIGEST_INVALID"}]}');
     this.uploads.delete(id);
     this.repoMap(this.blobs, repo).set(want, body);
-    send(201, undefined, { 'Docker-Content-Digest': want, Location: `/v2/${repo}/blobs/${want}` });
+    send(201, undefined, { 'Docker-Content-Digest': this.lie ? sha(Buffer.from('other')) : want, Location: `/v2/${repo}/blobs/${want}` });
   }
 }

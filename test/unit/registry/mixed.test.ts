@@ -68,6 +68,12 @@ describe('between a registry and an archive', () => {
     assert.ok(!again.registry!.steps.some((x) => x.action === 'upload' || x.action === 'copy'), JSON.stringify(again.registry!.steps.map((x) => x.action)));
   });
 
+  it('pushes an image with two tags (two index.json entries, one digest) as one image', async () => {
+    const legacy = new URL('../../../../samples/docker20-legacy.tar', import.meta.url).pathname;
+    const r = await editArchive({ input: legacy, output: `docker://${reg.host}/push/legacy:1`, edits: [setLabel('a', 'b')], ...plain });
+    assert.equal(reg.resolve('push/legacy', '1')!.digest, r.registry!.digest.toString());
+  });
+
   it('pushes with --layer-compression none: layers as they are in the archive', async () => {
     await editArchive({ input: SAMPLE, output: `docker://${reg.host}/push/raw:1`, edits: [setLabel('a', 'b')], layerCompression: 'none', ...plain });
     const doc = JSON.parse(reg.resolve('push/raw', '1')!.bytes.toString()) as { layers: { mediaType: string }[] };
