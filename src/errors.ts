@@ -18,6 +18,8 @@ export const ExitCode = {
   VERIFY: 5,
   /** Reading the input or writing the output failed at the OS level. */
   IO: 6,
+  /** A registry refused or failed a request (unreachable, TLS, credentials, not found, not an image). */
+  REGISTRY: 7,
   /** Interrupted by SIGINT (128+2). */
   SIGINT: 130,
   /** Terminated by SIGTERM (128+15). */
@@ -70,6 +72,18 @@ export class VerifyError extends CopyeditError {
 /** The OS refused a read or a write (missing file, permission, disk full, closed pipe). */
 export class IoError extends CopyeditError {
   readonly exitCode = ExitCode.IO;
+}
+
+/** A registry request failed: `ref` names the image (never a credential). */
+export class RegistryError extends CopyeditError {
+  readonly exitCode = ExitCode.REGISTRY;
+  constructor(
+    message: string,
+    readonly ref?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ref !== undefined ? `${ref}: ${message}` : message, options);
+  }
 }
 
 /** The run was interrupted by a signal; any partial output has been removed. */

@@ -23,6 +23,8 @@ export {
 export type { ConvertedLayer } from './rewrite/layers.js';
 export { TARGET_FORMATS, LAYER_COMPRESSIONS, type TargetFormat, type LayerCompression } from './convert/media.js';
 export type { DirOutput } from './io/dir-target.js';
+export type { PushStep, RegistryReport } from './registry/push.js';
+export type { RegistryOptions } from './registry/transport.js';
 
 // the edits: typed values, each a pure (config) -> config with a name
 export * from './edit/index.js';
@@ -57,4 +59,4 @@ export type { VerifyReport, VerifyIssue, VerifyCounts } from './verify/index.js'
 export { Digest, chainIds } from './digest.js';
 export { normalizeReference } from './reference.js';
 export { parseJson, stringifyJson, JsonNumber, type Json, type JsonObject } from './json/lossless.js';
-export { ExitCode, CopyeditError, UsageError, ArchiveError, EditError, VerifyError, IoError, InterruptedError } from './errors.js';
+export { ExitCode, CopyeditError, UsageError, ArchiveError, EditError, VerifyError, IoError, InterruptedError, RegistryError } from './errors.js';

@@ -13,6 +13,7 @@ import { dirOutputPath } from './io/dir-target.js';
 import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
 import { editPass } from './run/edit-pass.js';
+import { registryEdit, touchesRegistry } from './run/registry-pass.js';
 import { withEngineIds } from './inspect/engine-ids.js';
 import { COPY_MODES, patchPass, unpatchable } from './run/patch-pass.js';
 import { EDIT_ARCHIVE_OPTIONS, type EditArchiveOptions, type EditArchiveReport } from './run/options.js';
@@ -29,6 +30,7 @@ export { type DraftReport, type EditModelOptions, editModel } from './run/reques
  */
 export async function editArchive(opts: EditArchiveOptions): Promise<EditArchiveReport> {
   checkKeys(opts, EDIT_ARCHIVE_OPTIONS, 'editArchive');
+  if (touchesRegistry(opts)) return registryEdit(opts, editArchive);
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
   if (opts.format === undefined && opts.layerCompression === undefined) {

@@ -199,5 +199,8 @@ export PODMAN_FLAGS='$PODMAN_FLAGS'
 export PODMAN_RUN_FLAGS='$PODMAN_RUN_FLAGS'
 export SKOPEO_BIN='/usr/bin/skopeo'
 EOF
+# the registry tests' plain and TLS+auth registries (issue 22); their variables join the env file
+"$(dirname "$0")/registry.sh" start
+cat "$STATE/registry.env" >>"$STATE/env.tmp"
 mv "$STATE/env.tmp" "$STATE/env"
 log "engines ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s; env file: $STATE/env"

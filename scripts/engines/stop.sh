@@ -37,6 +37,9 @@ pid_of() { [ -s "$1" ] && cat "$1" 2>/dev/null || true; }
 
 if [ -d "$STATE" ]; then
   stop_pid docker-registry "$(pid_of "$STATE/registry/registry.pid")"
+  # the registry tests' two registries (scripts/engines/registry.sh)
+  stop_pid "docker-registry (plain)" "$(pid_of "$STATE/reg-plain/registry.pid")"
+  stop_pid "docker-registry (tls)" "$(pid_of "$STATE/reg-tls/registry.pid")"
   for n in d28c d28 d26 d20; do
     stop_pid "$n dockerd" "$(pid_of "$STATE/$n/dockerd.pid")"
   done

@@ -75,9 +75,20 @@ export function formatReport(report: EditArchiveReport, dryRun = false, store?: 
       : '';
     lines.push(`layout: ${c.from} -> ${c.to}${recompressed}`);
   }
+  if (r.registry) lines.push(registryLine(r.registry, dryRun));
   for (const w of r.warnings) lines.push(`note: ${w}`);
   if (dryRun) lines.push('dry run: nothing was written');
   return lines.join('\n');
+}
+
+/** One line: where the image went, what was pushed, the bytes each way. */
+function registryLine(g: NonNullable<EditArchiveReport['registry']>, dryRun: boolean): string {
+  if (g.skipped) return `${g.target}: already ${g.digest.short}, nothing pushed (${g.bytesReceived} bytes read, ${g.requests} requests)`;
+  const count = (a: string) => g.steps.filter((x) => x.action === a).length;
+  const sent = g.steps.filter((x) => x.action === 'upload' || x.action === 'copy' || x.action === 'manifest' || x.action === 'tag').reduce((n, x) => n + x.size, 0);
+  const parts = [`${count('upload')} blob(s) uploaded`, `${count('copy')} copied`, `${count('mount')} mounted`, `${count('exists')} already there`, `${count('manifest') + count('tag')} manifest(s)`];
+  const moved = dryRun ? `would send about ${sent} bytes` : `${g.bytesSent} bytes sent, ${g.bytesReceived} received in ${g.requests} requests`;
+  return `${g.target}${dryRun ? ' would point at' : ' ->'} ${g.digest.short}: ${parts.join(', ')}; ${moved}`;
 }
 
 /** The machine-readable report (`--json`). */
@@ -104,6 +115,7 @@ export function jsonReport(r: EditArchiveReport, daemon?: DaemonInfo): string {
     ...(daemon ? { daemon } : {}),
     droppedEntries: r.droppedEntries,
     ...(r.conversion ? { conversion: r.conversion } : {}),
+    ...(r.registry ? { registry: { ...r.registry, digest: r.registry.digest.toString(), steps: r.registry.steps.map((x) => ({ ...x, digest: x.digest.toString() })) } } : {}),
     ...(r.verification ? { verification: { ok: r.verification.ok, counts: r.verification.counts, issues: r.verification.issues, unverified: r.verification.unverified } } : {}),
   });
 }

@@ -13,6 +13,8 @@ import type { ConvertedLayer } from '../rewrite/layers.js';
 import type { VerifyReport } from '../verify/index.js';
 import type { EngineIdChange } from '../inspect/engine-ids.js';
 import { optionKeys } from '../options-check.js';
+import type { RegistryReport } from '../registry/push.js';
+import type { RegistryOptions } from '../registry/transport.js';
 
 export interface EditArchiveOptions {
   /** A path, `-` for standard input, or a readable stream of the (possibly compressed) archive. */
@@ -71,6 +73,11 @@ export interface EditArchiveOptions {
    * streams otherwise; `reflink` patches a reflinked copy or fails.
    */
   readonly copy?: 'auto' | 'stream' | 'reflink';
+  /**
+   * How to reach registries when `input` or `output` is a `docker://` reference: credentials
+   * (`creds`, else auth.json / ~/.docker/config.json), TLS (`certDir`, `tlsVerify`), `plainHttp`.
+   */
+  readonly registry?: RegistryOptions;
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -133,6 +140,8 @@ export interface EditArchiveReport {
   readonly verification?: VerifyReport;
   /** With `format` or `layerCompression`: the layout written and the layers recompressed. */
   readonly conversion?: ConversionReport;
+  /** With a `docker://` input or output: what moved, each way, and what was pushed. */
+  readonly registry?: RegistryReport;
 }
 
 /** Every key of EditArchiveOptions (the compiler checks the list is complete and exact), for the run-time check of unknown keys. */
@@ -158,4 +167,5 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   layerCompression: true,
   compressionLevel: true,
   copy: true,
+  registry: true,
 });

@@ -80,6 +80,7 @@ const PUBLIC = [
   'VerifyError',
   'IoError',
   'InterruptedError',
+  'RegistryError',
 ].sort();
 
 describe('the library surface (src/index.ts)', () => {

@@ -44,6 +44,8 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   // the one fold and its renderers
   ['rewrite', ['errors', 'digest', 'reference', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'convert']],
   ['inspect', ['errors', 'digest', 'reference', 'json', 'archive/tar', 'io', 'archive', 'verify']],
+  // registries: HTTP(S), auth, the image read as an archive model, the fold's result as uploads
+  ['registry', ['errors', 'digest', 'media-types', 'json', 'archive/tar', 'archive', 'rewrite']],
   // the passes of editArchive: the output run, the one-pass edit, the conversion's two passes
   ['run', ['*']],
   ['pipeline', ['*']],

@@ -23,12 +23,12 @@ const EDITS = 'Edits (applied in the order given; each may be repeated, e.g. --l
 
 /** The edit command's options; edit flags themselves come from the edit library's table (EDIT_SPECS). */
 export const EDIT_OPTIONS = {
-  inputs: { positional: true, type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone)' },
+  inputs: { positional: true, type: 'string', array: true, describe: 'archive file(s), or - for standard input (gzip/zstd/xz/bzip2 are undone), or docker://HOST/REPO:TAG (a registry)' },
   output: {
     type: 'string',
     alias: 'o',
-    value: 'FILE|-|DIR/',
-    describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory (required unless --dry-run or --out-dir)',
+    value: 'FILE|-|DIR/|docker://REF',
+    describe: 'output archive, or - for standard output, or DIR/ for an OCI image layout directory, or docker://HOST/REPO:TAG (required unless --dry-run or --out-dir)',
   },
   'out-dir': { type: 'string', value: 'DIR', describe: 'batch: write each edited archive under this directory, same file name' },
   jobs: { type: 'number', alias: 'j', value: 'N', describe: 'batch: archives edited at once (default: number of CPUs)' },
@@ -86,6 +86,10 @@ export const EDIT_OPTIONS = {
     child: true,
     describe: 'fail (exit 4, nothing written) where --history-rm-arg would warn that a value stays in the metadata (Env, Labels, a record it cannot split)',
   },
+  creds: { type: 'string', value: 'USER:PASSWORD', describe: 'docker:// references: log in with these (default: auth.json, then ~/.docker/config.json and its credential helpers)' },
+  'cert-dir': { type: 'string', value: 'DIR', describe: 'docker:// references: CA certificates (*.crt) and a client *.cert/*.key pair, as skopeo reads them (also /etc/docker/certs.d/HOST/)' },
+  'tls-verify': { type: 'boolean', default: true, describe: "docker:// references: verify the registry's certificate (--tls-verify=false: do not)" },
+  'plain-http': { type: 'boolean', default: false, describe: 'docker:// references: plain HTTP (localhost and 127.0.0.0/8 fall back to it by themselves, as Docker does)' },
   'in-place': {
     type: 'boolean',
     default: false,
@@ -163,6 +167,7 @@ export const editCommand = defineCommand({
         ...(args['compression-level'] !== undefined ? { compressionLevel: args['compression-level'] as number } : {}),
         fsync: args.fsync,
         ...(args.copy ? { copy: args.copy as 'stream' | 'auto' | 'reflink' } : {}),
+        ...registryArgs(args),
       },
       args,
       { inPlace: args['in-place'] },
@@ -225,6 +230,17 @@ async function refuseSameFile(opts: EditArchiveOptions): Promise<void> {
       `-o ${output} is the input ${input === output ? 'itself' : `(${input}, through a link)`}; add --in-place to replace it (atomically: the input stays as it was until the new archive is complete), or name another output`,
     );
   }
+}
+
+/** The registry options, when a flag sets one. */
+function registryArgs(args: { creds?: string | undefined; 'cert-dir'?: string | undefined; 'tls-verify': boolean; 'plain-http': boolean }): Pick<EditArchiveOptions, 'registry'> {
+  const r = {
+    ...(args.creds !== undefined ? { creds: args.creds } : {}),
+    ...(args['cert-dir'] !== undefined ? { certDir: args['cert-dir'] } : {}),
+    ...(args['tls-verify'] === false ? { tlsVerify: false } : {}),
+    ...(args['plain-http'] ? { plainHttp: true } : {}),
+  };
+  return Object.keys(r).length ? { registry: r } : {};
 }
 
 /** `--format oci-dir -o DIR`: the directory, whether or not its name ends in `/`. */
