@@ -37,6 +37,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BLOCK, type Header, encodeHeader, padding } from '../archive/tar/header.js';
 import { PathError } from '../errors.js';
+import { drained } from '../io/streams.js';
 import { type LayerSource, layerEntries } from './layer.js';
 import { type Inode, MergedTree, type TreeNode, pathOf } from './tree.js';
 
@@ -147,10 +148,11 @@ export class MergedFilesystem {
     return Readable.from(this.tarChunks(options, { entries: 0, contentBytes: 0 }), { objectMode: false });
   }
 
-  /** Write the tree's tar to `out` (ended when done); what it held. */
-  async writeTar(out: Writable, options: MergedTarOptions = {}): Promise<MergedTarSummary> {
+  /** Write the tree's tar to `out` (ended when done, unless `end` is false); what it held. */
+  async writeTar(out: Writable, options: MergedTarOptions = {}, end = true): Promise<MergedTarSummary> {
     const summary = { entries: 0, contentBytes: 0 };
-    await pipeline(Readable.from(this.tarChunks(options, summary), { objectMode: false }), out);
+    if (end) await pipeline(Readable.from(this.tarChunks(options, summary), { objectMode: false }), out);
+    else for await (const c of this.tarChunks(options, summary)) if (!out.write(c)) await drained(out);
     return summary;
   }
 

@@ -213,3 +213,50 @@ export function randomStack(rand: () => number, layers = 4, opsPerLayer = 8): Op
 function oracleState(layers: readonly (readonly Op[])[]): Map<string, string> {
   return new Map(oracle(layers).map((r) => [r.path, r.type]));
 }
+
+/** An outer tar of named files (what docker save writes around the layers). */
+export function outerTar(files: readonly (readonly [string, Buffer])[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, data] of files) parts.push(encodeHeader(hdr(name, 'file', { size: data.length })), data, Buffer.alloc(padding(data.length)));
+  parts.push(Buffer.alloc(2 * BLOCK));
+  return Buffer.concat(parts);
+}
+
+/** A podman-style docker-archive (`<diffid>.tar` layers, `<id>.json`, manifest.json last) of one image per `images` item. */
+export function dockerArchive(images: readonly { tag: string; layers: readonly Buffer[]; arch?: string }[]): Buffer {
+  const files: [string, Buffer][] = [];
+  const manifest: unknown[] = [];
+  for (const img of images) {
+    const diffIds = img.layers.map((l) => `sha256:${sha(l)}`);
+    const config = Buffer.from(JSON.stringify({ architecture: img.arch ?? 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } }));
+    for (const l of img.layers) if (!files.some(([n]) => n === `${sha(l)}.tar`)) files.push([`${sha(l)}.tar`, l]);
+    files.push([`${sha(config)}.json`, config]);
+    manifest.push({ Config: `${sha(config)}.json`, RepoTags: [img.tag], Layers: img.layers.map((l) => `${sha(l)}.tar`) });
+  }
+  files.push(['manifest.json', Buffer.from(JSON.stringify(manifest))]);
+  return outerTar(files);
+}
+
+/** An OCI image layout's files (blobs by digest, index.json naming `tag`), layers stored as given. */
+export function ociLayoutFiles(tag: string, layers: readonly Buffer[], uncompressed: readonly Buffer[]): [string, Buffer][] {
+  const files: [string, Buffer][] = [['oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')]];
+  const put = (b: Buffer) => {
+    files.push([`blobs/sha256/${sha(b)}`, b]);
+    return `sha256:${sha(b)}`;
+  };
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: uncompressed.map((l) => `sha256:${sha(l)}`) } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: put(config), size: config.length },
+      layers: layers.map((l, i) => ({ mediaType: `application/vnd.oci.image.layer.v1.tar${l === uncompressed[i] ? '' : '+gzip'}`, digest: put(l), size: l.length })),
+    }),
+  );
+  const index = {
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: put(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+  };
+  files.push(['index.json', Buffer.from(JSON.stringify(index))]);
+  return files;
+}
