@@ -14,10 +14,10 @@
  * go-containerregistry's `mutate.Extract` (`crane export`/`crane flatten`), which differ where
  * crane is wrong: crane reads the layers top-down with a seen-set, so it ignores opaque directories
  * (`.wh..wh..opq` hides nothing there, lower files reappear), drops a hard link's content when its
- * target was removed in a later layer (it writes a link to a path it never writes), keeps a lower
- * layer's files under a path an upper layer turned into a symlink, and takes the FIRST entry of a
- * path repeated in one layer where the appliers take the last. On images without those shapes the
- * trees are the same.
+ * target was removed in a later layer (it writes a link to a path it never writes), and takes the FIRST entry of a
+ * path repeated in one layer where the appliers take the last; nor does it write the parent
+ * directories a layer does not hold (Docker creates them, 0755). On images without those shapes
+ * the trees are the same (test/engines/content.test.ts).
  *
  * The tar stream (deterministic: the same layers and options give the same bytes):
  * - directories first, in path order (a parent before its children); then symbolic links,

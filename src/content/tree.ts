@@ -14,8 +14,9 @@
  *   Docker's applier fails on it.
  * - Symbolic links are kept as links, never followed, except as a parent component of a later
  *   entry's path, which is resolved inside the root (containerd's `fs.RootPath`; an absolute
- *   target or `..` past the root stays in the root). A missing parent is created as Docker does
- *   (mode 0755, owner 0), and listed like any directory.
+ *   target or `..` past the root stays in the root). A missing parent is created as containerd
+ *   does (mode 0755, owner 0, mtime 0), and listed like any directory; Docker's classic store
+ *   (moby's UnpackLayer) makes it 0600 (test/engines/content.test.ts shows both).
  * - Whiteout files themselves never appear in the merged tree.
  *
  * Memory: one node per path of the merged tree (its header fields and xattr records), never file
