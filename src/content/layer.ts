@@ -3,9 +3,10 @@
  * bzip2 or a plain tar: sniffed, never trusted from a media type) as many times as asked; the
  * merge reads each layer at most twice (headers, then the content it needs).
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { SNIFF_BYTES, decompressStream, detectCompression } from '../codec/index.js';
+import type { ByteSource } from '../io/bytes.js';
 import { peek } from '../io/streams.js';
 import { type LayerEntry, tarEntries } from './tar-entries.js';
 
@@ -14,14 +15,55 @@ export interface LayerSource {
   readonly label: string;
   /** The blob as stored; each call a fresh stream from its start. */
   open(): Readable | Promise<Readable>;
+  /**
+   * Where the blob lies in a file, when it does: an uncompressed one is then read with positioned
+   * reads into one reused buffer, and the content the reader does not want is skipped, not read.
+   */
+  readonly file?: { readonly path: string; readonly offset: number; readonly length: number };
 }
 
 /** A layer held in a file: `length` bytes from `offset` (a blob file, or an entry of an uncompressed tar archive). */
 export function fileLayer(path: string, label: string, offset = 0, length?: number): LayerSource {
+  const len = length ?? statSync(path).size - offset;
   return {
     label,
-    open: () => createReadStream(path, { start: offset, ...(length === undefined ? {} : { end: offset + length - 1 }), highWaterMark: 1 << 20 }),
+    file: { path, offset, length: len },
+    open: () => createReadStream(path, { start: offset, end: offset + len - 1, highWaterMark: 1 << 20 }),
   };
+}
+
+/** `length` bytes of a file from `offset`, read with pread(2) into one reused buffer; skipping moves the position. */
+export class FileRangeSource implements ByteSource {
+  readonly reusesBuffers = true;
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private fd: number | undefined;
+  private at = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly offset: number,
+    private readonly length: number,
+  ) {}
+
+  async read(max: number): Promise<Buffer> {
+    const n = Math.min(max, this.buf.length, this.length - this.at);
+    if (n <= 0) return this.buf.subarray(0, 0);
+    this.fd ??= openSync(this.path, 'r');
+    const got = readSync(this.fd, this.buf, 0, n, this.offset + this.at);
+    this.at += got;
+    return this.buf.subarray(0, got);
+  }
+
+  skip(n: number): boolean {
+    if (this.at + n > this.length) return false; // let the reader find the truncation
+    this.at += n;
+    return true;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
 /** A layer held in memory (tests, small generated layers). */
@@ -37,7 +79,24 @@ export async function openLayerTar(layer: LayerSource): Promise<Readable> {
   return kind === 'none' ? raw : decompressStream(raw, kind, layer.label);
 }
 
-/** The layer's entries (see tarEntries), decompressing as they are read. */
+/**
+ * The layer's entries (see tarEntries), decompressing as they are read. A body's chunks may be
+ * views of one reused buffer (a plain layer in a file): valid until the next chunk is asked for.
+ */
 export async function* layerEntries(layer: LayerSource): AsyncGenerator<LayerEntry> {
+  const f = layer.file;
+  if (f && f.length >= SNIFF_BYTES) {
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const fd = openSync(f.path, 'r');
+    try {
+      readSync(fd, head, 0, SNIFF_BYTES, f.offset);
+    } finally {
+      closeSync(fd);
+    }
+    if (detectCompression(head) === 'none') {
+      yield* tarEntries(new FileRangeSource(f.path, f.offset, f.length));
+      return;
+    }
+  }
   yield* tarEntries(await openLayerTar(layer));
 }

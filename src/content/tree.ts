@@ -112,8 +112,10 @@ export class MergedTree {
     // Docker removes what is there first, then links: a link into the replaced subtree fails
     if (existing) this.remove(parent, base);
     const inode = header.type === 'link' ? this.linkTarget(header, label) : { header: slimHeader(header), layer, ordinal };
-    const node: TreeNode = { name: base, parent, header: slimHeader({ ...header, name: base }), children: undefined, inode: undefined, writtenIn: layer };
-    if (header.type === 'directory') node.children = new Map();
+    // a directory's metadata is its own; a file's is its inode's (shared with its hard links)
+    const dir = header.type === 'directory';
+    const node: TreeNode = { name: base, parent, header: dir ? slimHeader({ ...header, name: base }) : inode.header, children: undefined, inode: undefined, writtenIn: layer };
+    if (dir) node.children = new Map();
     else node.inode = inode;
     parent.children!.set(base, node);
     this.size++;
