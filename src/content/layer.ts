@@ -32,12 +32,20 @@ export function fileLayer(path: string, label: string, offset = 0, length?: numb
   };
 }
 
-/** `length` bytes of a file from `offset`, read with pread(2) into one reused buffer; skipping moves the position. */
+/**
+ * `length` bytes of a file from `offset`, read with pread(2) into one reused 1 MiB buffer (a
+ * layer of small files costs one call per MiB, not per header); skipping moves the position, so
+ * content nobody asked for is not read.
+ */
 export class FileRangeSource implements ByteSource {
   readonly reusesBuffers = true;
   private readonly buf = Buffer.allocUnsafe(1 << 20);
   private fd: number | undefined;
+  /** Position (from `offset`) of the next byte handed out. */
   private at = 0;
+  /** The buffer holds [bufAt, bufAt + bufLen). */
+  private bufAt = 0;
+  private bufLen = 0;
 
   constructor(
     private readonly path: string,
@@ -46,12 +54,17 @@ export class FileRangeSource implements ByteSource {
   ) {}
 
   async read(max: number): Promise<Buffer> {
-    const n = Math.min(max, this.buf.length, this.length - this.at);
-    if (n <= 0) return this.buf.subarray(0, 0);
-    this.fd ??= openSync(this.path, 'r');
-    const got = readSync(this.fd, this.buf, 0, n, this.offset + this.at);
-    this.at += got;
-    return this.buf.subarray(0, got);
+    if (this.at >= this.length) return this.buf.subarray(0, 0);
+    if (this.at < this.bufAt || this.at >= this.bufAt + this.bufLen) {
+      this.fd ??= openSync(this.path, 'r');
+      this.bufAt = this.at;
+      this.bufLen = readSync(this.fd, this.buf, 0, Math.min(this.buf.length, this.length - this.at), this.offset + this.at);
+      if (this.bufLen === 0) return this.buf.subarray(0, 0);
+    }
+    const from = this.at - this.bufAt;
+    const n = Math.min(max, this.bufLen - from);
+    this.at += n;
+    return this.buf.subarray(from, from + n);
   }
 
   skip(n: number): boolean {

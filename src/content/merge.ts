@@ -162,7 +162,18 @@ export class MergedFilesystem {
    */
   async writeTarTo(target: { write(b: Buffer): void | Promise<void> }, options: MergedTarOptions = {}): Promise<MergedTarSummary> {
     const summary = { entries: 0, contentBytes: 0 };
-    for await (const c of this.tarChunks(options, summary)) await target.write(c);
+    // headers, small files and padding gathered into one buffer: a write per MiB, not per piece
+    const pending = Buffer.allocUnsafe(COALESCE);
+    let used = 0;
+    for await (const c of this.tarChunks(options, summary)) {
+      if (used + c.length > COALESCE && used > 0) {
+        await target.write(pending.subarray(0, used));
+        used = 0;
+      }
+      if (c.length >= COALESCE / 4) await target.write(c);
+      else used += c.copy(pending, used);
+    }
+    if (used > 0) await target.write(pending.subarray(0, used));
     return summary;
   }
 
@@ -256,6 +267,9 @@ export function mergedTarStream(layers: readonly LayerSource[], options: MergedT
 export async function writeMergedTar(layers: readonly LayerSource[], out: Writable, options: MergedTarOptions = {}): Promise<MergedTarSummary> {
   return (await mergeLayers(layers)).writeTar(out, options);
 }
+
+/** Writes gathered up to this size (see writeTarTo). */
+const COALESCE = 1 << 20;
 
 /** Tar padding, never written into: handed out as views. */
 const ZEROS = Buffer.alloc(BLOCK);

@@ -31,7 +31,7 @@ export const OPAQUE_MARKER = '.wh..wh..opq';
 
 /** What several paths share when hard-linked: the content's place and the file's metadata. */
 export interface Inode {
-  header: Header;
+  readonly header: Header;
   /** The layer (0 = bottom) and entry ordinal whose bytes are this file's content. */
   readonly layer: number;
   readonly ordinal: number;
@@ -57,22 +57,25 @@ function dirHeader(name: string, mode = 0o755): Header {
   return { name, size: 0, mode, mtime: new Date(0), type: 'directory', linkname: '', uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 };
 }
 
-/** Keep only what the merged tree needs of a header: the xattrs and other records, no PAX path/size/times. */
+/**
+ * Keep only what the merged tree needs of a header (the xattrs and other file records, no PAX
+ * path, size or times), in place: the header is the reader's fresh object, owned by the tree
+ * from here (one object per path is what the tree costs).
+ */
 export function slimHeader(h: Header): Header {
-  const out: Header = { ...h };
   if (h.pax) {
-    const kept: Record<string, string> = {};
     let any = false;
+    const kept: Record<string, string> = {};
     for (const [k, v] of Object.entries(h.pax)) {
       if (KEEP_PAX(k)) {
         kept[k] = v;
         any = true;
       }
     }
-    if (any) out.pax = kept;
-    else delete out.pax;
+    if (any) h.pax = kept;
+    else delete h.pax;
   }
-  return out;
+  return h;
 }
 
 /** PAX records that describe the file rather than the tar entry: xattrs (SCHILY, LIBARCHIVE) and ACLs. */
@@ -89,7 +92,7 @@ export class MergedTree {
   apply(header: Header, layer: number, ordinal: number, label: string): void {
     const path = cleanLayerPath(header.name);
     if (path === '') {
-      if (header.type === 'directory') this.root.header = slimHeader({ ...header, name: '' });
+      if (header.type === 'directory') this.root.header = slimHeader(header);
       return;
     }
     const slash = path.lastIndexOf('/');
@@ -105,7 +108,7 @@ export class MergedTree {
     const parent = this.parentDir(parentPath, label, header.name);
     const existing = parent.children!.get(base);
     if (existing?.children && header.type === 'directory') {
-      existing.header = slimHeader({ ...header, name: base });
+      existing.header = slimHeader(header);
       existing.writtenIn = layer;
       return;
     }
@@ -114,7 +117,7 @@ export class MergedTree {
     const inode = header.type === 'link' ? this.linkTarget(header, label) : { header: slimHeader(header), layer, ordinal };
     // a directory's metadata is its own; a file's is its inode's (shared with its hard links)
     const dir = header.type === 'directory';
-    const node: TreeNode = { name: base, parent, header: dir ? slimHeader({ ...header, name: base }) : inode.header, children: undefined, inode: undefined, writtenIn: layer };
+    const node: TreeNode = { name: base, parent, header: dir ? slimHeader(header) : inode.header, children: undefined, inode: undefined, writtenIn: layer };
     if (dir) node.children = new Map();
     else node.inode = inode;
     parent.children!.set(base, node);
@@ -129,7 +132,7 @@ export class MergedTree {
       throw new ArchiveError(`layer ${label}: hard link ${JSON.stringify(header.name)} points at ${JSON.stringify(header.linkname)}, which ${why}; Docker and containerd refuse to apply this layer`);
     }
     const inode = target.inode;
-    inode.header = { ...inode.header, mode: header.mode, uid: header.uid, gid: header.gid, uname: header.uname, gname: header.gname };
+    Object.assign(inode.header, { mode: header.mode, uid: header.uid, gid: header.gid, uname: header.uname, gname: header.gname });
     return inode;
   }
 
