@@ -166,11 +166,13 @@ export class MergedFilesystem {
     const pending = Buffer.allocUnsafe(COALESCE);
     let used = 0;
     for await (const c of this.tarChunks(options, summary)) {
-      if (used + c.length > COALESCE && used > 0) {
+      const large = c.length >= COALESCE / 4;
+      // what is gathered goes first, in order
+      if (used > 0 && (large || used + c.length > COALESCE)) {
         await target.write(pending.subarray(0, used));
         used = 0;
       }
-      if (c.length >= COALESCE / 4) await target.write(c);
+      if (large) await target.write(c);
       else used += c.copy(pending, used);
     }
     if (used > 0) await target.write(pending.subarray(0, used));
