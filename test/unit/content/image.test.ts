@@ -123,5 +123,15 @@ describe('export, cat, ls on archives (issue 21)', () => {
     assert.equal(exp.status, 0, exp.stderr.toString());
     assert.equal(exp.stdout.length % 512, 0);
     assert.equal(run('export', archive).status, 2);
+    // standard input (spooled), and a multi-platform sample made by Docker 28
+    const stdin = spawnSync(process.execPath, [BIN, 'cat', '-', '/release'], { input: readFileSync(archive) });
+    assert.equal(stdin.status, 0, stdin.stderr.toString());
+    assert.equal(stdin.stdout.toString(), 'ID=test\n');
+    const multi = join(ROOT, 'samples', 'docker28c-multi.tar');
+    assert.equal(run('ls', multi, '/').status, 4);
+    const arm = run('ls', multi, '/', '--platform', 'linux/arm64');
+    assert.equal(arm.status, 0, arm.stderr.toString());
+    assert.match(arm.stdout.toString(), /^hello\.txt$/m);
+    assert.equal(run('ls', multi, '/', '--platform', 'linux/s390x').status, 4);
   });
 });
