@@ -32,6 +32,8 @@ export function fileLayer(path: string, label: string, offset = 0, length?: numb
   };
 }
 
+const YIELD_EVERY = 64 << 20;
+
 /**
  * `length` bytes of a file from `offset`, read with pread(2) into one reused 1 MiB buffer (a
  * layer of small files costs one call per MiB, not per header); skipping moves the position, so
@@ -46,6 +48,7 @@ export class FileRangeSource implements ByteSource {
   /** The buffer holds [bufAt, bufAt + bufLen). */
   private bufAt = 0;
   private bufLen = 0;
+  private sinceYield = 0;
 
   constructor(
     private readonly path: string,
@@ -56,6 +59,11 @@ export class FileRangeSource implements ByteSource {
   async read(max: number): Promise<Buffer> {
     if (this.at >= this.length) return this.buf.subarray(0, 0);
     if (this.at < this.bufAt || this.at >= this.bufAt + this.bufLen) {
+      // the reads are synchronous: give signal handlers (Ctrl-C) and timers a turn now and then
+      if ((this.sinceYield += this.buf.length) >= YIELD_EVERY) {
+        this.sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       this.fd ??= openSync(this.path, 'r');
       this.bufAt = this.at;
       this.bufLen = readSync(this.fd, this.buf, 0, Math.min(this.buf.length, this.length - this.at), this.offset + this.at);
