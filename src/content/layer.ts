@@ -60,7 +60,8 @@ export class FileRangeSource implements ByteSource {
     if (this.at >= this.length) return this.buf.subarray(0, 0);
     if (this.at < this.bufAt || this.at >= this.bufAt + this.bufLen) {
       // the reads are synchronous: give signal handlers (Ctrl-C) and timers a turn now and then
-      if ((this.sinceYield += this.buf.length) >= YIELD_EVERY) {
+      this.sinceYield += this.buf.length;
+      if (this.sinceYield >= YIELD_EVERY) {
         this.sinceYield = 0;
         await new Promise((r) => setImmediate(r));
       }
