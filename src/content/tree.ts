@@ -90,6 +90,8 @@ export class MergedTree {
 
   /** Apply one entry of layer `layer` (bottom = 0), as the appliers do. */
   apply(header: Header, layer: number, ordinal: number, label: string): void {
+    // a contiguous file (type '7') is a regular file with content, as tar readers extract it
+    if (header.type === 'contiguous-file') header.type = 'file';
     const path = cleanLayerPath(header.name);
     if (path === '') {
       if (header.type === 'directory') this.root.header = slimHeader(header);
