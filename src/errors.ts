@@ -20,6 +20,8 @@ export const ExitCode = {
   IO: 6,
   /** A registry refused or failed a request (unreachable, TLS, credentials, not found, not an image). */
   REGISTRY: 7,
+  /** A path asked of an image's filesystem (cat, ls) is not there, is not what was asked, or leads out of its root. */
+  PATH: 8,
   /** Interrupted by SIGINT (128+2). */
   SIGINT: 130,
   /** Terminated by SIGTERM (128+15). */
@@ -84,6 +86,11 @@ export class RegistryError extends CopyeditError {
   ) {
     super(ref !== undefined ? `${ref}: ${message}` : message, options);
   }
+}
+
+/** A path of an image's merged filesystem (cat, ls, export) is missing, of the wrong type, or escapes the root. */
+export class PathError extends CopyeditError {
+  readonly exitCode = ExitCode.PATH;
 }
 
 /** The run was interrupted by a signal; any partial output has been removed. */

@@ -65,6 +65,19 @@ const PUBLIC = [
   'diffReports',
   'verifyArchive',
   'describeIssue',
+  // look inside (src/content/, issue 21)
+  'exportImage',
+  'catImageFile',
+  'listImageDir',
+  'openImageContent',
+  'mergeLayers',
+  'mergedEntries',
+  'mergedTarStream',
+  'readMergedFile',
+  'writeMergedTar',
+  'MergedFilesystem',
+  'bufferLayer',
+  'fileLayer',
   // values and errors
   'Digest',
   'chainIds',
@@ -79,6 +92,7 @@ const PUBLIC = [
   'EditError',
   'VerifyError',
   'IoError',
+  'PathError',
   'InterruptedError',
   'RegistryError',
 ].sort();
