@@ -6,6 +6,7 @@
  * it is safe: a plain uncompressed tar file in, a plain file out, no layer bytes change.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { buildModel, portNotes } from '../archive/layout.js';
 import { scanArchive } from '../archive/scan.js';
 import { BLOCK, type Header, applyExtensions, decodeHeader, encodeHeader, isZeroBlock, padding, parsePax } from '../archive/tar/header.js';
@@ -33,6 +34,14 @@ export const COPY_MODES: readonly CopyMode[] = ['auto', 'stream', 'reflink'];
 export async function unpatchable(opts: EditArchiveOptions): Promise<string | undefined> {
   if (typeof opts.input !== 'string' || opts.input === '-') return 'the input is not a file';
   if (typeof opts.output !== 'string' || opts.output === '-') return 'the output is not a file';
+  // a FIFO or a device is never opened here: opening one to look at it would block or break its pipe
+  const kind = (p: string) =>
+    stat(p).then(
+      (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'special'),
+      () => 'missing',
+    );
+  if ((await kind(opts.input)) !== 'file') return 'the input is not a regular file';
+  if ((await kind(opts.output)) === 'special') return 'the output is not a regular file';
   if (opts.dryRun) return 'a dry run writes nothing';
   if (opts.format !== undefined || opts.layerCompression !== undefined) return 'a conversion rewrites the layers';
   if (opts.onlyPlatforms?.length) return '--only-platform leaves layers out';
