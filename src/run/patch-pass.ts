@@ -65,6 +65,7 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
   try {
     fd = openSync(input, 'r');
   } catch (e) {
+    if (mode === 'auto') return undefined; // the stream says what is wrong, as it always has
     throw ioError('read', input, e);
   }
   try {
@@ -73,16 +74,17 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
     const head = Buffer.alloc(8);
     readSync(fd, head, 0, 8, 0);
     if (sniffCompression(head) !== 'none') return refuse(`${input} is compressed`);
-    const source = new SeekSource(fd, st.size);
-    const entries = await scanArchive(source, async () => {}, input);
-    const model = buildModel(entries, input);
-    checkLayerCounts(model, input);
-    const { edits, editOpts } = editSettings(opts, tags);
-    const { request, reports } = editModel(model, edits, editOpts);
-    const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
-    const layout = locate(fd, st.size, entries);
-    const patch = patchPlan(entries, layout, plan.entries, opts.sourceDateEpoch);
-    if (typeof patch === 'string') return refuse(patch);
+    let planned: Planned | string;
+    try {
+      planned = await planPatch(fd, st.size, input, opts, tags);
+    } catch (e) {
+      // an archive the edit refuses: in auto mode the stream refuses it, with the documented exit
+      // code and message (nothing has been written yet)
+      if (mode === 'auto') return undefined;
+      throw e;
+    }
+    if (typeof planned === 'string') return refuse(planned);
+    const { model, request, reports, plan, patch } = planned;
     const verification = await writeOutput(opts, input, patch, mode);
     return {
       layout: model.layout,
@@ -96,6 +98,20 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
   } finally {
     closeSync(fd);
   }
+}
+
+type Planned = Exclude<Awaited<ReturnType<typeof planPatch>>, string>;
+
+/** Read the input's metadata (seeking over the layers), plan the edit, and where it goes in the copy; a string says why it cannot be patched. */
+async function planPatch(fd: number, size: number, input: string, opts: EditArchiveOptions, tags: string[] | undefined) {
+  const entries = await scanArchive(new SeekSource(fd, size), async () => {}, input);
+  const model = buildModel(entries, input);
+  checkLayerCounts(model, input);
+  const { edits, editOpts } = editSettings(opts, tags);
+  const { request, reports } = editModel(model, edits, editOpts);
+  const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
+  const patch = patchPlan(entries, locate(fd, size, entries), plan.entries, opts.sourceDateEpoch);
+  return typeof patch === 'string' ? patch : { model, request, reports, plan, patch };
 }
 
 /** The kernel copy and the patch, onto the output's temporary file; verified (when asked) before it takes the output's name. */
@@ -112,7 +128,8 @@ async function writeOutput(opts: EditArchiveOptions, input: string, patch: Patch
       }
       throw ioError('write', sink.label, e);
     }
-    const verification = opts.verify ? await verifyArchive(sink.tempPath) : undefined;
+    // the report names the output, as a streamed output's does, not its temporary file
+    const verification = opts.verify ? { ...(await verifyArchive(sink.tempPath)), label: sink.label } : undefined;
     if (verification && !verification.ok) {
       const { assertVerified } = await import('../verify/index.js');
       assertVerified(verification);
