@@ -74,15 +74,10 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
     const head = Buffer.alloc(8);
     readSync(fd, head, 0, 8, 0);
     if (sniffCompression(head) !== 'none') return refuse(`${input} is compressed`);
-    let planned: Planned | string;
-    try {
-      planned = await planPatch(fd, st.size, input, opts, tags);
-    } catch (e) {
-      // an archive the edit refuses: in auto mode the stream refuses it, with the documented exit
-      // code and message (nothing has been written yet)
-      if (mode === 'auto') return undefined;
-      throw e;
-    }
+    // an empty file: the stream says so in its own words (the scan would call it no tar archive)
+    if (st.size === 0) return refuse(`${input} is empty`);
+    const entries = await scanArchive(new SeekSource(fd, st.size), async () => {}, input);
+    const planned = planPatch(fd, st.size, entries, input, opts, tags);
     if (typeof planned === 'string') return refuse(planned);
     const { model, request, reports, plan, patch } = planned;
     const verification = await writeOutput(opts, input, patch, mode);
@@ -100,11 +95,8 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
   }
 }
 
-type Planned = Exclude<Awaited<ReturnType<typeof planPatch>>, string>;
-
-/** Read the input's metadata (seeking over the layers), plan the edit, and where it goes in the copy; a string says why it cannot be patched. */
-async function planPatch(fd: number, size: number, input: string, opts: EditArchiveOptions, tags: string[] | undefined) {
-  const entries = await scanArchive(new SeekSource(fd, size), async () => {}, input);
+/** Plan the edit of the scanned metadata, and where it goes in the copy; a string says why it cannot be patched. */
+function planPatch(fd: number, size: number, entries: EntryRecord[], input: string, opts: EditArchiveOptions, tags: string[] | undefined) {
   const model = buildModel(entries, input);
   checkLayerCounts(model, input);
   const { edits, editOpts } = editSettings(opts, tags);
