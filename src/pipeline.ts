@@ -34,7 +34,9 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
   if (opts.format === undefined && opts.layerCompression === undefined) {
-    const patched = opts.copy === 'auto' || opts.copy === 'reflink' ? await patchedEdit(opts, tags, opts.copy) : undefined;
+    // the default (auto): a patched copy where that is safe (patch-pass.ts), the stream otherwise
+    const copy = opts.copy ?? 'auto';
+    const patched = copy !== 'stream' ? await patchedEdit(opts, tags, copy) : undefined;
     return patched ?? editPass(opts, tags, await openInput(opts.input));
   }
   const input = await rereadableInput(opts.input);

@@ -7,7 +7,10 @@
 // `sync` (untimed) before each, so page-cache writeback of one run does not land on the next.
 // Median and min-max of --runs runs, the ratio of the medians, the issue-11 target, and the peak
 // RSS of the largest process. Rows (pick some with --only, by group): edit (file -> file, with and
-// without fsync, --verify), pipe (stdin -> stdout), gzip (.tar.gz input), startup (--version,
+// without fsync, --verify; the streamed output, --copy stream), patch (the default file -> file
+// output of issue 26: a kernel copy patched in place), reflink (on a loop-mounted xfs with
+// reflinks made in --dir, as root: `cp --reflink=always` against `cat`, `edit --copy reflink`
+// against copyedit's start-up), pipe (stdin -> stdout), gzip (.tar.gz input), startup (--version,
 // edit --help, against `node -e 0` and the 90 ms target), daemon (daemon mode and docker-copyedit
 // 1.5 against a bare `docker save | docker load` on the Docker 20.10 daemon of the engine suite,
 // when it answers), tools (the manual tar/jq method, skopeo + umoci), recompress (issue 25:
@@ -83,7 +86,36 @@ const out = join(dir, 'out.tar');
 const work = join(dir, 'manual');
 const gz = `${big}.gz`;
 const nodeCopy = `node ${q(join(root, 'scripts/bench/node-copy.cjs'))}`;
-const edit = (input, extra = '') => `${bin} edit ${input} -o ${q(out)} --rm-volume all -q ${extra}`;
+// the streamed output (--copy stream): the default patches a file into a file (issue 26, the patch rows)
+const edit = (input, extra = '') => `${bin} edit ${input} -o ${q(out)} --rm-volume all -q --copy stream ${extra}`;
+const patch = (input, output, extra = '') => `${bin} edit ${input} -o ${q(output)} --rm-volume all -q ${extra}`;
+
+// a loop-mounted xfs with reflinks for the reflink rows (root, xfsprogs): made in the bench dir,
+// the archive copied in once, unmounted at the end
+const xfs = (() => {
+  if (only && !only.has('reflink')) return { skip: 'not asked for (--only)' };
+  if (process.getuid?.() !== 0) return { skip: 'not root: a loop-mounted xfs needs root' };
+  if (!have('mkfs.xfs') || !existsSync('/dev/loop-control')) return { skip: 'no mkfs.xfs or no loop devices' };
+  const img = join(dir, 'xfs.img');
+  const mnt = join(dir, 'xfs');
+  mkdirSync(mnt, { recursive: true });
+  spawnSync('umount', [mnt], { stdio: 'ignore' });
+  rmSync(img, { force: true });
+  const gib = Math.ceil((3 * size) / 1024) + 1;
+  for (const [c, a] of [
+    ['truncate', ['-s', `${gib}G`, img]],
+    ['mkfs.xfs', ['-q', '-m', 'reflink=1', img]],
+    ['mount', ['-o', 'loop', img, mnt]],
+  ]) {
+    const r = spawnSync(c, a, { encoding: 'utf8' });
+    if (r.status !== 0) return { skip: `${c} failed: ${r.stderr.trim()}` };
+  }
+  process.on('exit', () => {
+    spawnSync('umount', [mnt]);
+    rmSync(img, { force: true });
+  });
+  return { mnt, big: join(mnt, 'big.tar'), out: join(mnt, 'out.tar') };
+})();
 
 // the Docker 20.10 daemon of the engine suite (scripts/engines/start.sh), for the daemon rows
 const engineEnv = (() => {
@@ -105,6 +137,35 @@ const rows = [
   { group: 'edit', name: 'edit --no-fsync (against the Node floor)', ref: ['node read/write loop', `${nodeCopy} ${q(big)} ${q(out)}`], script: edit(q(big), '--no-fsync') },
   { group: 'edit', name: 'edit (fsync before rename, the default)', ref: ['cat in > out; sync out', `cat ${q(big)} > ${q(out)} && sync ${q(out)}`], script: edit(q(big)), target: 1.1 },
   { group: 'edit', name: 'edit --verify --no-fsync', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: edit(q(big), '--verify --no-fsync'), target: 1.25 },
+  // issue 26: the default output of a file into a file, a kernel copy of the input patched in place
+  { group: 'patch', name: 'edit --no-fsync (default: patched, copy_file_range)', ref: ['cat in > out', `cat ${q(big)} > ${q(out)}`], script: patch(q(big), out, '--no-fsync'), target: 1.1 },
+  { group: 'patch', name: 'edit (default: patched, fsync before rename)', ref: ['cat in > out; sync out', `cat ${q(big)} > ${q(out)} && sync ${q(out)}`], script: patch(q(big), out), target: 1.1 },
+  ...(xfs.skip
+    ? [{ group: 'reflink', name: 'xfs: cp --reflink=always / edit --copy reflink', ref: ['-', ''], script: '', skip: xfs.skip }]
+    : [
+        {
+          group: 'reflink',
+          name: 'xfs: cp --reflink=always in out',
+          ref: ['xfs: cat in > out', `cat ${q(xfs.big)} > ${q(xfs.out)}`],
+          script: `cp --reflink=always ${q(xfs.big)} ${q(xfs.out)}`,
+          prepare: () => existsSync(xfs.big) || execFileSync('cp', [big, xfs.big]),
+          out: xfs.out,
+        },
+        {
+          group: 'reflink',
+          name: 'xfs: edit --copy reflink --no-fsync (the edit: subject less reference)',
+          ref: ['copyedit --version (start-up)', `${bin} --version > /dev/null`],
+          script: patch(q(xfs.big), xfs.out, '--copy reflink --no-fsync'),
+          out: xfs.out,
+        },
+        {
+          group: 'reflink',
+          name: 'xfs: edit (default: reflinked, fsync)',
+          ref: ['xfs: cp --reflink=always in out; sync out', `cp --reflink=always ${q(xfs.big)} ${q(xfs.out)} && sync ${q(xfs.out)}`],
+          script: patch(q(xfs.big), xfs.out),
+          out: xfs.out,
+        },
+      ]),
   {
     group: 'pipe',
     name: 'cat in | edit - -o - | cat > out',
@@ -263,15 +324,16 @@ for (const r of rows) {
     const ref = [];
     const sub = [];
     let sizes = '';
+    const o = r.out ?? out;
     for (let i = 0; i < n; i++) {
-      rmSync(out, { force: true });
+      rmSync(o, { force: true });
       ref.push(timed(r.ref[1], r.env));
-      const refSize = r.sizes ? statSync(out).size : 0;
-      rmSync(out, { force: true });
+      const refSize = r.sizes ? statSync(o).size : 0;
+      rmSync(o, { force: true });
       sub.push(timed(r.script, r.env));
-      if (r.sizes) sizes = `; output ${(statSync(out).size / 1e6).toFixed(1)} MB, reference's ${(refSize / 1e6).toFixed(1)} MB (${(statSync(out).size / refSize).toFixed(3)}x)`;
+      if (r.sizes) sizes = `; output ${(statSync(o).size / 1e6).toFixed(1)} MB, reference's ${(refSize / 1e6).toFixed(1)} MB (${(statSync(o).size / refSize).toFixed(3)}x)`;
     }
-    rmSync(out, { force: true });
+    rmSync(o, { force: true });
     results.push({ r, ref: stats(ref.map((x) => x.s)), sub: stats(sub.map((x) => x.s)), rss: Math.max(...sub.map((x) => x.rss)) / 1024, sizes });
   } catch (e) {
     results.push({ r, note: `failed: ${String(e.message ?? e).split('\n')[0]}` });

@@ -35,9 +35,26 @@ export type CopyKind = 'auto' | 'reflink';
  * block, and for anything longer one `comment` record of filler.
  */
 export function fillerEntry(length: number): Buffer {
+  const head = fillerHead(length);
+  const out = Buffer.alloc(length);
+  head.copy(out);
+  if (length > BLOCK) {
+    out.fill(0x2e, head.length, length - 1);
+    out[length - 1] = 0x0a;
+  }
+  return out;
+}
+
+/**
+ * The filler entry's first bytes: the header block and, for anything longer, the record's
+ * beginning: "<len> comment=" of "<len> comment=<dots>\n", where <len> counts the whole record,
+ * its own digits included. The dots and the newline follow (fillerEntry, writeFiller).
+ */
+function fillerHead(length: number): Buffer {
   if (length < BLOCK || length % BLOCK !== 0 || length > MAX_PATCH_REGION + BLOCK) throw new RangeError(`a filler entry cannot be ${length} bytes long`);
   const size = length - BLOCK;
-  const out = Buffer.alloc(length);
+  const record = size > 0 ? `${size} comment=` : '';
+  const out = Buffer.alloc(BLOCK + record.length);
   const h = out.subarray(0, BLOCK);
   h.write('pax_global_header', 0, 'latin1');
   h.write('0000644\0', 100, 'latin1');
@@ -51,14 +68,21 @@ export function fillerEntry(length: number): Buffer {
   let sum = 0;
   for (const b of h) sum += b;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-  if (size > 0) {
-    // "<len> comment=<filler>\n", where <len> counts the whole record, its own digits included
-    const digits = String(size).length;
-    const record = `${size} comment=${'.'.repeat(size - digits - 10)}\n`;
-    if (Buffer.byteLength(record) !== size) throw new Error(`internal error: filler record of ${Buffer.byteLength(record)} bytes for ${size}`);
-    out.write(record, BLOCK, 'latin1');
-  }
+  out.write(record, BLOCK, 'latin1');
   return out;
+}
+
+/** The dots of a filler record, written from one shared buffer: a 4 MiB region costs no 4 MiB buffer. */
+const DOTS = Buffer.alloc(64 * 1024, 0x2e);
+
+/** Write fillerEntry(length) at `position`, in pieces. */
+function writeFiller(fd: number, length: number, position: number): void {
+  const head = fillerHead(length);
+  writeAll(fd, head, position);
+  if (length === BLOCK) return;
+  const end = position + length - 1;
+  for (let at = position + head.length; at < end; at += DOTS.length) writeAll(fd, DOTS.subarray(0, Math.min(DOTS.length, end - at)), at);
+  writeAll(fd, Buffer.from('\n'), end);
 }
 
 /** Can an entry of `length` bytes be overwritten by one filler entry Go accepts? */
@@ -75,7 +99,7 @@ export function writePatched(input: string, output: string, plan: PatchPlan, kin
   copyFileSync(input, output, kind === 'reflink' ? constants.COPYFILE_FICLONE_FORCE : constants.COPYFILE_FICLONE);
   const fd = openSync(output, 'r+');
   try {
-    for (const r of plan.regions) writeAll(fd, fillerEntry(r.length), r.offset);
+    for (const r of plan.regions) writeFiller(fd, r.length, r.offset);
     ftruncateSync(fd, plan.end);
     let at = plan.end;
     for (const b of plan.tail) {

@@ -67,10 +67,11 @@ export interface EditArchiveOptions {
   /** The level of `layerCompression`: gzip 1-9 (default 3), zstd 1-19 (default 3). */
   readonly compressionLevel?: number;
   /**
-   * How a file output is made (default `stream`): `stream` writes every byte; `auto` copies the
-   * input in the kernel (a reflink where the file system shares extents) and patches the metadata
-   * in place when the edit allows it (a plain tar file in and out, no layer bytes changed), and
-   * streams otherwise; `reflink` patches a reflinked copy or fails.
+   * How a file output is made (default `auto`): `auto` copies the input in the kernel (a reflink
+   * where the file system shares extents) and patches the metadata in place when the edit allows
+   * it (a plain uncompressed tar file in, a regular file out, no layer bytes changed, every
+   * replaced entry under 1 MiB), and streams otherwise; `stream` writes every byte; `reflink`
+   * patches a reflinked copy or fails.
    */
   readonly copy?: 'auto' | 'stream' | 'reflink';
   /**

@@ -6,6 +6,7 @@
  * it is safe: a plain uncompressed tar file in, a plain file out, no layer bytes change.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { buildModel, portNotes } from '../archive/layout.js';
 import { scanArchive } from '../archive/scan.js';
 import { BLOCK, type Header, applyExtensions, decodeHeader, encodeHeader, isZeroBlock, padding, parsePax } from '../archive/tar/header.js';
@@ -33,6 +34,14 @@ export const COPY_MODES: readonly CopyMode[] = ['auto', 'stream', 'reflink'];
 export async function unpatchable(opts: EditArchiveOptions): Promise<string | undefined> {
   if (typeof opts.input !== 'string' || opts.input === '-') return 'the input is not a file';
   if (typeof opts.output !== 'string' || opts.output === '-') return 'the output is not a file';
+  // a FIFO or a device is never opened here: opening one to look at it would block or break its pipe
+  const kind = (p: string) =>
+    stat(p).then(
+      (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'special'),
+      () => 'missing',
+    );
+  if ((await kind(opts.input)) !== 'file') return 'the input is not a regular file';
+  if ((await kind(opts.output)) === 'special') return 'the output is not a regular file';
   if (opts.dryRun) return 'a dry run writes nothing';
   if (opts.format !== undefined || opts.layerCompression !== undefined) return 'a conversion rewrites the layers';
   if (opts.onlyPlatforms?.length) return '--only-platform leaves layers out';
@@ -56,6 +65,7 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
   try {
     fd = openSync(input, 'r');
   } catch (e) {
+    if (mode === 'auto') return undefined; // the stream says what is wrong, as it always has
     throw ioError('read', input, e);
   }
   try {
@@ -64,16 +74,12 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
     const head = Buffer.alloc(8);
     readSync(fd, head, 0, 8, 0);
     if (sniffCompression(head) !== 'none') return refuse(`${input} is compressed`);
-    const source = new SeekSource(fd, st.size);
-    const entries = await scanArchive(source, async () => {}, input);
-    const model = buildModel(entries, input);
-    checkLayerCounts(model, input);
-    const { edits, editOpts } = editSettings(opts, tags);
-    const { request, reports } = editModel(model, edits, editOpts);
-    const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
-    const layout = locate(fd, st.size, entries);
-    const patch = patchPlan(entries, layout, plan.entries, opts.sourceDateEpoch);
-    if (typeof patch === 'string') return refuse(patch);
+    // an empty file: the stream says so in its own words (the scan would call it no tar archive)
+    if (st.size === 0) return refuse(`${input} is empty`);
+    const entries = await scanArchive(new SeekSource(fd, st.size), async () => {}, input);
+    const planned = planPatch(fd, st.size, entries, input, opts, tags);
+    if (typeof planned === 'string') return refuse(planned);
+    const { model, request, reports, plan, patch } = planned;
     const verification = await writeOutput(opts, input, patch, mode);
     return {
       layout: model.layout,
@@ -87,6 +93,17 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
   } finally {
     closeSync(fd);
   }
+}
+
+/** Plan the edit of the scanned metadata, and where it goes in the copy; a string says why it cannot be patched. */
+function planPatch(fd: number, size: number, entries: EntryRecord[], input: string, opts: EditArchiveOptions, tags: string[] | undefined) {
+  const model = buildModel(entries, input);
+  checkLayerCounts(model, input);
+  const { edits, editOpts } = editSettings(opts, tags);
+  const { request, reports } = editModel(model, edits, editOpts);
+  const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
+  const patch = patchPlan(entries, locate(fd, size, entries), plan.entries, opts.sourceDateEpoch);
+  return typeof patch === 'string' ? patch : { model, request, reports, plan, patch };
 }
 
 /** The kernel copy and the patch, onto the output's temporary file; verified (when asked) before it takes the output's name. */
@@ -103,7 +120,8 @@ async function writeOutput(opts: EditArchiveOptions, input: string, patch: Patch
       }
       throw ioError('write', sink.label, e);
     }
-    const verification = opts.verify ? await verifyArchive(sink.tempPath) : undefined;
+    // the report names the output, as a streamed output's does, not its temporary file
+    const verification = opts.verify ? { ...(await verifyArchive(sink.tempPath)), label: sink.label } : undefined;
     if (verification && !verification.ok) {
       const { assertVerified } = await import('../verify/index.js');
       assertVerified(verification);

@@ -51,7 +51,12 @@ describe('metadata memory (issue 23, class 9)', () => {
    * 15 x 4 MiB on Node 20 and 22; 337 MiB on Node 24, whose V8 collects the printed copies later).
    */
   const STRINGS_MIB = Number(process.versions.node.split('.')[0]) >= 24 ? 360 : 280;
-  it(`dense arrays and junk JSON peak under ${TARGET_MIB} MiB; large-string configs under ${STRINGS_MIB} MiB`, {
+  /**
+   * The same configs patched (the default for a file into a file, issue 26: the whole plan is made
+   * before the first write): measured 295-304 MiB on Node 20 and 22, 404 MiB on Node 24.
+   */
+  const PATCHED_STRINGS_MIB = Number(process.versions.node.split('.')[0]) >= 24 ? 430 : 330;
+  it(`dense arrays and junk JSON peak under ${TARGET_MIB} MiB; large-string configs under ${STRINGS_MIB} MiB streamed, ${PATCHED_STRINGS_MIB} MiB patched`, {
     skip: existsSync('/usr/bin/time') ? false : 'GNU time (/usr/bin/time) is not installed',
   }, async () => {
     const { imageConfig, layer, makeTar, sha } = await import('../unit/fixtures.js');
@@ -75,7 +80,7 @@ describe('metadata memory (issue 23, class 9)', () => {
         return makeTar(entries);
       };
       const cfg = (extra: Record<string, unknown>) => JSON.stringify(imageConfig([sha(l)], extra));
-      const cases: [string, Buffer, number][] = [];
+      const cases: [string, Buffer, number, string[]?][] = [];
       for (const unit of ['0', '[]', '{}', '""', '12345.5', 'true', '{"a":[]}']) {
         cases.push([`dense ${unit}`, await image([cfg({ x: '__X__' }).replace('"__X__"', fill(unit))]), TARGET_MIB]);
       }
@@ -87,11 +92,15 @@ describe('metadata memory (issue 23, class 9)', () => {
         ),
         TARGET_MIB,
       ]);
-      cases.push(['15 configs of a 4 MiB string', await image(Array.from({ length: 15 }, (_, i) => cfg({ comment: `${i}`.padEnd(4 << 20, 'x') }))), STRINGS_MIB]);
-      for (const [name, bytes, bound] of cases) {
+      const strings = await image(Array.from({ length: 15 }, (_, i) => cfg({ comment: `${i}`.padEnd(4 << 20, 'x') })));
+      cases.push(['15 configs of a 4 MiB string, streamed', strings, STRINGS_MIB, ['--copy', 'stream']]);
+      cases.push(['15 configs of a 4 MiB string, patched', strings, PATCHED_STRINGS_MIB, ['--copy', 'auto']]);
+      for (const [name, bytes, bound, copy] of cases) {
         const input = join(dir, 'in.tar');
         await writeFile(input, bytes);
-        const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'edit', input, '-o', join(dir, 'out.tar'), '--no-fsync', '-q', '--rm-volume', 'all'], { encoding: 'utf8' });
+        const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'edit', input, '-o', join(dir, 'out.tar'), '--no-fsync', '-q', ...(copy ?? []), '--rm-volume', 'all'], {
+          encoding: 'utf8',
+        });
         const mib = Number(r.stderr.trim().split('\n').pop()) / 1024;
         assert.ok(Number.isFinite(mib), `${name}: ${r.stderr.slice(-300)}`);
         assert.ok(mib <= bound, `${name}: ${mib.toFixed(0)} MiB, over ${bound} MiB`);

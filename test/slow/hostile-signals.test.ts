@@ -135,7 +135,7 @@ describe('input from a FIFO or process substitution (issue 9.4)', () => {
     dir = await mkdtemp(join(tmpdir(), 'copyedit-fifo-'));
     archive = (await dockerLegacy()).archive;
     await writeFile(join(dir, 'in.tar'), archive);
-    const r = await runCli(['edit', join(dir, 'in.tar'), '-o', join(dir, 'ref.tar'), '-q', '--rm-volume', 'all']);
+    const r = await runCli(['edit', join(dir, 'in.tar'), '-o', join(dir, 'ref.tar'), '-q', '--copy', 'stream', '--rm-volume', 'all']);
     assert.equal(r.code, 0, r.stderr);
     expected = await readFile(join(dir, 'ref.tar'));
   });

@@ -143,7 +143,8 @@ for (const kind of ['file', 'OCI layout directory'] as const)
         answer(fd, cb);
       });
       try {
-        await editArchive({ input, output: kind === 'file' ? out : { dir: out }, edits: [removeVolumes('all')], fsync });
+        // the streamed writer's flush (a file into a file is patched by default, issue 26: no writes to flush)
+        await editArchive({ input, output: kind === 'file' ? out : { dir: out }, edits: [removeVolumes('all')], fsync, copy: 'stream' });
         return { calls, out };
       } catch (error) {
         return { calls, error, out };

@@ -77,7 +77,7 @@ export const EDIT_OPTIONS = {
     choices: ['stream', 'auto', 'reflink'],
     child: true,
     describe:
-      'how a file output is made: stream (default) writes every byte; auto copies the input in the kernel (a reflink where the file system shares extents) and patches only the metadata when the input is a plain tar file and no layer changes, streaming otherwise; reflink patches a reflinked copy or fails',
+      'how a file output is made: auto (default) copies the input in the kernel (a reflink where the file system shares extents) and patches only the metadata when the input is a plain tar file, the output a file and no layer changes, streaming otherwise; stream writes every byte; reflink patches a reflinked copy or fails',
   },
   'dry-run': { type: 'boolean', alias: ['dryrun', 'z'], default: false, describe: 'show what would change, write nothing' },
   strict: {

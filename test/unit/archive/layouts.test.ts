@@ -20,11 +20,11 @@ after(async () => {
 
 const EDITS = () => [removeVolumes('all'), removePorts('all'), setEntrypoint(['/bin/echo', 'edited'])];
 
-async function run(f: Fixture, name: string) {
+async function run(f: Fixture, name: string, copy?: 'stream') {
   const input = join(dir, `${name}.tar`);
   const output = join(dir, `${name}.out.tar`);
   await writeFile(input, f.archive);
-  const report = await editArchive({ input, output, edits: EDITS() });
+  const report = await editArchive({ input, output, edits: EDITS(), ...(copy ? { copy } : {}) });
   const out = await readTar(await readFile(output));
   return { report, out, output, input };
 }
@@ -101,7 +101,8 @@ describe('every layout', () => {
 
   it('a file, a stream and a gzip stream of the same archive give byte-identical output', async () => {
     const f = await ociLayout({ docker: true });
-    const a = await run(f, 'path-a');
+    // (a file into a file is patched by default, issue 26: the streamed file output is the one to compare)
+    const a = await run(f, 'path-a', 'stream');
     const { Readable } = await import('node:stream');
     const viaStream = join(dir, 'via-stream.tar');
     await editArchive({ input: Readable.from([f.archive]), output: viaStream, edits: EDITS() });
