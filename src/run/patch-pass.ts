@@ -76,8 +76,14 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
     if (sniffCompression(head) !== 'none') return refuse(`${input} is compressed`);
     // an empty file: the stream says so in its own words (the scan would call it no tar archive)
     if (st.size === 0) return refuse(`${input} is empty`);
+    // the headers first (seeking over the data): an archive of thousands of small entries streams
+    // (a header the walk cannot read: the scan says what is wrong in its documented words)
+    const located = tryLocate(fd, st.size);
+    if (mode === 'auto' && (located === undefined || mostlyMetadata(located, st.size))) return undefined;
     const entries = await scanArchive(new SeekSource(fd, st.size), async () => {}, input);
-    const planned = planPatch(fd, st.size, entries, input, opts, tags);
+    const layout = located ?? locate(fd, st.size);
+    checkLocated(fd, layout, entries);
+    const planned = planPatch(layout, entries, input, opts, tags);
     if (typeof planned === 'string') return refuse(planned);
     const { model, request, reports, plan, patch } = planned;
     const verification = await writeOutput(opts, input, patch, mode);
@@ -96,13 +102,13 @@ export async function patchPass(opts: EditArchiveOptions, tags: string[] | undef
 }
 
 /** Plan the edit of the scanned metadata, and where it goes in the copy; a string says why it cannot be patched. */
-function planPatch(fd: number, size: number, entries: EntryRecord[], input: string, opts: EditArchiveOptions, tags: string[] | undefined) {
+function planPatch(layout: Layout, entries: EntryRecord[], input: string, opts: EditArchiveOptions, tags: string[] | undefined) {
   const model = buildModel(entries, input);
   checkLayerCounts(model, input);
   const { edits, editOpts } = editSettings(opts, tags);
   const { request, reports } = editModel(model, edits, editOpts);
   const plan = planRewrite(model, { ...request, ...legacyJsonEdit(edits) });
-  const patch = patchPlan(entries, locate(fd, size, entries), plan.entries, opts.sourceDateEpoch);
+  const patch = patchPlan(entries, layout, plan.entries, opts.sourceDateEpoch);
   return typeof patch === 'string' ? patch : { model, request, reports, plan, patch };
 }
 
@@ -145,7 +151,7 @@ interface Layout {
  * (a global PAX header is its own item and belongs to none), and where the end blocks begin. Each
  * metadata entry's header bytes are checked against what the scan kept.
  */
-function locate(fd: number, size: number, entries: readonly EntryRecord[]): Layout {
+function locate(fd: number, size: number): Layout {
   const regions: Region[] = [];
   const blk = Buffer.alloc(BLOCK);
   let pos = 0;
@@ -180,6 +186,20 @@ function locate(fd: number, size: number, entries: readonly EntryRecord[]): Layo
     longName = undefined;
     longLink = undefined;
   }
+  return { regions, end: pos };
+}
+
+function tryLocate(fd: number, size: number): Layout | undefined {
+  try {
+    return locate(fd, size);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each metadata entry's header bytes, as the scan kept them, are where the walk located its entry. */
+function checkLocated(fd: number, layout: Layout, entries: readonly EntryRecord[]): void {
+  const { regions } = layout;
   if (regions.length !== entries.length) throw new Error(`internal error: ${regions.length} entries located, the scan read ${entries.length}`);
   for (const e of entries) {
     if (!e.raw || !e.data) continue;
@@ -187,7 +207,16 @@ function locate(fd: number, size: number, entries: readonly EntryRecord[]): Layo
     readSync(fd, back, 0, back.length, regions[e.index]!.offset);
     if (!back.equals(e.raw)) throw new Error(`internal error: the header of ${e.name} is not where it was located`);
   }
-  return { regions, end: pos };
+}
+
+/**
+ * An archive of many small entries (an index of thousands of images: metadata, not layers) is
+ * streamed faster than patched: each replaced entry costs the patch a few system calls, each byte
+ * the stream a copy. Patched when it has at most MANY_ENTRIES entries or 64 KiB a entry on average.
+ */
+const MANY_ENTRIES = 1024;
+function mostlyMetadata(layout: Layout, size: number): boolean {
+  return layout.regions.length > MANY_ENTRIES && layout.regions.length * 64 * 1024 > size;
 }
 
 /** Which entries to overwrite and what to append; a string says why the archive cannot be patched. */
