@@ -12,6 +12,7 @@ import { dirOutputPath } from './io/dir-target.js';
 import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
 import { editPass } from './run/edit-pass.js';
+import { type AddedLayers, buildAdded } from './run/add-pass.js';
 import { withEngineIds } from './inspect/engine-ids.js';
 import { COPY_MODES, patchPass, unpatchable } from './run/patch-pass.js';
 import { EDIT_ARCHIVE_OPTIONS, type EditArchiveOptions, type EditArchiveReport } from './run/options.js';
@@ -30,24 +31,28 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   checkKeys(opts, EDIT_ARCHIVE_OPTIONS, 'editArchive');
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
-  if (opts.format === undefined && opts.layerCompression === undefined) {
+  const layered = (opts.addLayers?.length ?? 0) > 0;
+  if (opts.format === undefined && opts.layerCompression === undefined && !layered) {
     const patched = opts.copy === 'auto' || opts.copy === 'reflink' ? await patchedEdit(opts, tags, opts.copy) : undefined;
     return patched ?? editPass(opts, tags, await openInput(opts.input));
   }
   const input = await rereadableInput(opts.input);
+  let added: AddedLayers | undefined;
   try {
     const first = await firstPass(opts, input);
     const { model } = first;
     const format = opts.format ?? defaultFormat(model.layout);
     const nothing = { from: model.layout, to: format, layerCompression: null, layersRecompressed: 0, layers: [] };
-    if (!opts.layerCompression && isLayoutOf(model, format)) {
+    if (!opts.layerCompression && !layered && isLayoutOf(model, format)) {
       // nothing to convert: the ordinary one-pass edit, from the (spooled) file
       const r = await editPass(opts, tags, await openInput(input.path));
       return { ...r, compression: first.compression, conversion: nothing };
     }
-    const { edits, editOpts } = editSettings(opts, tags);
+    added = layered ? await buildAdded(opts, model, format, first.sniff) : undefined;
+    const { edits, editOpts } = editSettings(added ? { ...opts, edits: [...opts.edits, ...added.edits] } : opts, tags);
     const { request, reports } = editModel(model, edits, editOpts);
-    const conv = planConversion(model, request, model.layout, { format, layerCompression: opts.layerCompression }, first.sniff);
+    const layerOpts = added ? { added: added.byDiffId, addedCompression: added.compression, sameLayout: opts.format === undefined } : {};
+    const conv = planConversion(model, request, model.layout, { format, layerCompression: opts.layerCompression, ...layerOpts }, first.sniff);
     const warnings = [...model.notes, ...portNotes(model.images, request.configs)];
     if (opts.dryRun) {
       // re-encoded layers' digests are not known without compressing them: their roots stay unknown
@@ -68,7 +73,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
         conversion: conversionReport(conv, planned.layers),
       };
     }
-    const w = await writePass(opts, input, first, conv);
+    const w = await writePass(opts, input, first, conv, added?.spools);
     return {
       layout: model.layout,
       compression: first.compression,
@@ -86,6 +91,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       ...(w.verification ? { verification: w.verification } : {}),
     };
   } finally {
+    await added?.done();
     await input.done();
   }
 }

@@ -19,6 +19,7 @@ import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, j
 import { OCI, isDockerMediaType, ociMediaType } from '../convert/media.js';
 import { SOCI_INDEX_DIGEST, bytesAnnotationsDropped, describedDigest, describesBytes, isSignature, isStatement, referrerDropped, referrerRepointed, signatureWhy, statementDropped } from './policy.js';
 import { type NewBlob, type RewriteRequest, makeBlob, withField } from './request.js';
+import { addedDescriptors, outputLayers } from './layer-list.js';
 
 /** What one node becomes: unchanged, replaced (its blob, or pending until layers are written), or dropped. */
 export type Folded = { readonly kind: 'same' } | { readonly kind: 'new'; readonly blob: NewBlob | undefined; readonly mediaType: string | undefined } | { readonly kind: 'drop'; readonly why: string };
@@ -44,6 +45,8 @@ export interface FoldSteps {
   readonly original?: Fold;
   readonly toOci?: boolean;
   readonly layer?: LayerStep;
+  /** Layers copyedit made, by DiffID: a new config whose diff_ids name one gets it on top. */
+  readonly added?: ReadonlyMap<string, LayerInfo>;
 }
 
 export class Fold {
@@ -85,6 +88,11 @@ export class Fold {
     const out = new Map<string, Digest>();
     for (const [k, v] of this.configMemo) if (v) out.set(k, v.digest);
     return out;
+  }
+
+  /** The image's layers in the output: its own, then those added (layer-list.ts). */
+  layerList(img: ImageModel): readonly LayerInfo[] {
+    return outputLayers(img, this.config(img), this.steps.added);
   }
 
   /** The config digest and bytes an image has in the output. */
@@ -202,7 +210,11 @@ export class Fold {
       if (o.recoded) d = this.dropByteAnnotations(d, `layer ${i + 1} of ${what}`);
       return d;
     });
-    return { changed, pending };
+    const extra = img ? this.layerList(img).slice(list.length) : [];
+    if (extra.length === 0) return { changed, pending };
+    const add = addedDescriptors(extra, (l, i) => step(l, family, `added layer ${i + 1} of ${what}`));
+    doc[layersKey] = [...(doc[layersKey] as Json[]), ...add.list];
+    return { changed: true, pending: pending || add.pending };
   }
 
   /** A recompressed layer's descriptor without the annotations about its old bytes. */
@@ -381,7 +393,7 @@ export class Fold {
     c.size = cfg.bytes.length;
     doc.config = c;
     let pending = false;
-    doc.layers = img.layers.map((l, i) => {
+    doc.layers = this.layerList(img).map((l, i) => {
       const o = this.steps.layer?.(l, 'oci', `layer ${i + 1} (${l.entry?.name ?? l.diffId}) of ${what}`);
       if (!o) return missing(i, l);
       if (!o.digest) pending = true;

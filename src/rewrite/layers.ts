@@ -17,6 +17,12 @@ import type { LayerOut } from './fold.js';
 export interface ConvertOptions {
   readonly format: TargetFormat;
   readonly layerCompression?: LayerCompression | undefined;
+  /** Layers copyedit made (uncompressed spools, entries with negative indexes), by DiffID. */
+  readonly added?: ReadonlyMap<string, LayerInfo>;
+  /** How an added layer is written without `layerCompression`: as the image's other layers are. */
+  readonly addedCompression?: Compression;
+  /** The format was not asked for (layers added in the input's own layout): Docker media types stay, a containerd export stays one. */
+  readonly sameLayout?: boolean;
 }
 
 /** What to do with one streamed input entry in the writing pass. */
@@ -78,12 +84,17 @@ export class LayerPlan {
     return [...this.actions.values()].filter((a) => a.kind === 'recode' && a.from !== a.to).length;
   }
 
+  /** The output keeps the input's layout (layers added): Docker media types stay, a containerd export stays one. */
+  get sameLayout(): boolean {
+    return this.opts.sameLayout === true;
+  }
+
   layerReport(): ConvertedLayer[] {
     return [...this.reports.values()];
   }
 
-  private wanted(from: Compression): Compression {
-    return this.opts.layerCompression ?? from;
+  private wanted(from: Compression, e: EntryRecord): Compression {
+    return this.opts.layerCompression ?? (e.index < 0 ? this.opts.addedCompression : undefined) ?? from;
   }
 
   /** The output blob of an image layer in an OCI layout (`family`: the media types of its manifest). */
@@ -91,7 +102,7 @@ export class LayerPlan {
     const e = l.entry;
     if (!e) return undefined; // absent (non-distributable): the descriptor stays as it is
     const from = this.sniff(e);
-    const to = this.wanted(from);
+    const to = this.wanted(from, e);
     if (from !== to && to === 'zstd' && family === 'docker') {
       throw new UsageError(
         `${what} would be zstd-compressed, but its manifest uses Docker's media types (${DOCKER.manifest}), which have no zstd layer type; add --format oci to write OCI media types`,
@@ -145,7 +156,7 @@ export class LayerPlan {
       return typeof name === 'string' && name !== path ? { linkTo: name } : {};
     }
     const from = this.sniff(e);
-    const to = this.wanted(from);
+    const to = this.wanted(from, e);
     if (to === 'zstd' && from !== 'zstd') throw new UsageError(`${what} would be zstd-compressed, but the docker-legacy layout cannot say so; add --format oci`);
     if (from !== to) {
       this.actions.set(e.index, { kind: 'recode', name: path, what: e.name, from, to, ...(l.diffId ? { diffId: l.diffId } : {}), algorithm: 'sha256' });
@@ -159,14 +170,15 @@ export class LayerPlan {
 
   private report(e: EntryRecord, l: LayerInfo, from: Compression, to: Compression, r: RecodeResult | undefined): void {
     if (this.reports.has(e.index)) return;
-    const old = l.digest ?? (from === 'none' ? l.diffId : undefined);
+    // an added layer (negative index) had no old bytes
+    const old = e.index < 0 ? undefined : (l.digest ?? (from === 'none' ? l.diffId : undefined));
     this.reports.set(e.index, {
       diffId: l.diffId?.toString() ?? null,
       from,
       to,
       oldDigest: old?.toString() ?? null,
-      newDigest: from === to ? (old?.toString() ?? r?.digest.toString() ?? null) : (r?.digest.toString() ?? null),
-      oldSize: e.data?.length ?? e.header.size,
+      newDigest: from === to ? ((e.index < 0 ? l.digest : old)?.toString() ?? r?.digest.toString() ?? null) : (r?.digest.toString() ?? null),
+      oldSize: e.index < 0 ? 0 : (e.data?.length ?? e.header.size),
       newSize: from === to ? (e.data?.length ?? e.header.size) : (r?.size ?? null),
     });
   }

@@ -21,6 +21,7 @@ import { type Compression, openInput, rawInput, rereadable, sniffCompression } f
 import type { ConversionPlan, ConvertedLayer, RecodeResult, StreamAction } from '../rewrite/convert.js';
 import type { VerifyReport } from '../verify/index.js';
 import type { OutputEntry } from '../rewrite/request.js';
+import type { AddedLayers } from './add-pass.js';
 import type { ConversionReport, EditArchiveOptions } from './options.js';
 import { OutputRun, clampMtime, drain, once } from './output.js';
 import { checkLayerCounts } from './request.js';
@@ -89,7 +90,7 @@ export interface Written {
 }
 
 /** Pass 2: every streamed entry through its action, then the metadata rendered with the layers' digests. */
-export async function writePass(opts: EditArchiveOptions, input: Rereadable, first: FirstPass, conv: ConversionPlan): Promise<Written> {
+export async function writePass(opts: EditArchiveOptions, input: Rereadable, first: FirstPass, conv: ConversionPlan, added: AddedLayers['spools'] = []): Promise<Written> {
   const source = await openInput(input.path);
   opts.onInput?.(source);
   const run = await OutputRun.open(opts, source, true);
@@ -104,6 +105,8 @@ export async function writePass(opts: EditArchiveOptions, input: Rereadable, fir
     }
     // layers small and JSON-looking enough to have been kept in memory: through the same actions
     for (const e of again) if (e.data && conv.actions.has(e.index)) await act(e, once(e.data));
+    // layers copyedit made (--add-file, --add-layer): from their spools, after the input's
+    for (const a of added) if (conv.actions.has(a.entry.index)) await act(a.entry, readSpool(a.path));
     const out = conv.finish(results);
     const entries = out.entries.map((o) => ({ ...o, header: clampMtime(o.header, o.raw, opts.sourceDateEpoch) }));
     const verification = await run.verify(streamed, entries);

@@ -12,6 +12,7 @@ import type { JsonChange } from '../json/diff.js';
 import type { ConvertedLayer } from '../rewrite/layers.js';
 import type { VerifyReport } from '../verify/index.js';
 import type { EngineIdChange } from '../inspect/engine-ids.js';
+import type { LayerAddition } from '../layers/build.js';
 import { optionKeys } from '../options-check.js';
 
 export interface EditArchiveOptions {
@@ -69,6 +70,12 @@ export interface EditArchiveOptions {
    * streams otherwise; `reflink` patches a reflinked copy or fails.
    */
   readonly copy?: 'auto' | 'stream' | 'reflink';
+  /**
+   * New layers on top of every selected image (platform), in order, one layer each (`addFiles`,
+   * `addLayer`): compressed as the image's other layers are (or as `layerCompression` says), a
+   * history entry each. Runs as a conversion into the input's own layout (a pipe is spooled).
+   */
+  readonly addLayers?: readonly LayerAddition[];
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -155,4 +162,5 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   format: true,
   layerCompression: true,
   copy: true,
+  addLayers: true,
 });

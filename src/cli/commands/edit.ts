@@ -17,6 +17,7 @@ import type { DaemonFacts } from '../daemon.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
 import { formatVerifiedLine } from '../show/verify.js';
+import { layerAdditions } from '../layer-args.js';
 import { escapeControl, escapeDeep, jsonText, writeStderr, writeStdout } from '../out.js';
 
 const EDITS = 'Edits (applied in the order given; each may be repeated, e.g. --label a=1 --label b=2):';
@@ -66,6 +67,16 @@ export const EDIT_OPTIONS = {
     child: true,
     describe: 'recompress image layers: none, gzip or zstd (zstd needs OCI media types: --format oci); DiffIDs are checked and kept. A pipe input is spooled to $TMPDIR first',
   },
+  'add-file': {
+    type: 'string',
+    array: true,
+    child: true,
+    value: 'SRC:DEST',
+    describe: 'add a file or directory (links kept, never followed) at DEST (absolute) in one new layer on top; repeatable (all in one layer)',
+  },
+  chown: { type: 'string', child: true, value: 'UID:GID', describe: 'owner of what --add-file adds (default 0:0, as Dockerfile COPY)' },
+  chmod: { type: 'string', child: true, value: 'MODE', describe: "mode (octal) of what --add-file adds (default: the source's)" },
+  'add-layer': { type: 'string', array: true, child: true, value: 'TAR|DIR', describe: 'add a tar (plain, gzip, zstd) or a directory as one new layer on top; repeatable' },
   copy: {
     type: 'string',
     choices: ['stream', 'auto', 'reflink'],
@@ -115,13 +126,24 @@ export const editCommand = defineCommand({
     const compress = args.gzip ? 'gzip' : args.zstd ? 'zstd' : undefined;
     const inputs = args.inputs;
     const outDir = args['out-dir'];
+    const addLayers = layerAdditions(args);
     if (inputs.length > 1 || outDir !== undefined) {
       if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
       if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
       if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
       // options that only select or trim (--only-platform, --drop-absent) are work of their own
-      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression'] && !args['only-platform'].length && !args['drop-absent']) {
+      if (
+        edits.length === 0 &&
+        !args.tag.length &&
+        !Object.keys(set).length &&
+        !remove.length &&
+        !args.format &&
+        !args['layer-compression'] &&
+        !args['only-platform'].length &&
+        !args['drop-absent'] &&
+        !addLayers.length
+      ) {
         throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
       }
       const jobs = planJobs(expandInputs(inputs), outDir);
@@ -156,6 +178,7 @@ export const editCommand = defineCommand({
         ...(args['layer-compression'] ? { layerCompression: args['layer-compression'] as LayerCompression } : {}),
         fsync: args.fsync,
         ...(args.copy ? { copy: args.copy as 'stream' | 'auto' | 'reflink' } : {}),
+        ...(addLayers.length ? { addLayers } : {}),
       },
       args,
       { inPlace: args['in-place'] },
@@ -169,7 +192,7 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   // --only-platform and --drop-absent only select or trim, and that is a change of its own
   const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims) {
+  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims && !opts.addLayers?.length) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {

@@ -1,0 +1,56 @@
+/**
+ * An image's layer list in the output. The new config's `rootfs.diff_ids` says it: the input's
+ * layers first, then the layers copyedit made (`--add-file`, `--add-layer`), found by DiffID among
+ * the added layers the request carries. The fold asks here for the manifest's layer descriptors,
+ * the renderers for manifest.json's `Layers` and the docker-legacy `<v1id>/` folders.
+ */
+import type { ImageModel, LayerInfo } from '../archive/model.js';
+import { EditError } from '../errors.js';
+import { type JsonObject, field, isJsonObject, jsonObject } from '../json/lossless.js';
+import type { Digest } from '../digest.js';
+import type { NewBlob } from './request.js';
+
+/** The DiffIDs a config lists (strings), or undefined when it has no list. */
+function diffIdsOf(doc: JsonObject): readonly unknown[] | undefined {
+  const rootfs = field(doc, 'rootfs');
+  const ids = isJsonObject(rootfs) ? field(rootfs, 'diff_ids') : undefined;
+  return Array.isArray(ids) ? ids : undefined;
+}
+
+/** `img`'s layers under its new config `nb`: its own, then the added ones its DiffIDs name. */
+export function outputLayers(img: ImageModel, nb: NewBlob | undefined, added: ReadonlyMap<string, LayerInfo> | undefined): readonly LayerInfo[] {
+  if (!nb || !added?.size) return img.layers;
+  const ids = diffIdsOf(nb.doc);
+  if (!ids || ids.length <= img.layers.length) return img.layers;
+  const what = img.tags[0] ?? img.id.short;
+  img.layers.forEach((l, i) => {
+    if (l.diffId && ids[i] !== l.diffId.toString()) throw new EditError(`the edit changed layer ${i + 1} of ${what} in rootfs.diff_ids; copyedit only adds layers on top`);
+  });
+  return [
+    ...img.layers,
+    ...ids.slice(img.layers.length).map((id) => {
+      const l = typeof id === 'string' ? added.get(id) : undefined;
+      if (!l) throw new EditError(`the edit lists DiffID ${String(id)} in ${what}'s rootfs.diff_ids, but no layer with it was added`);
+      return l;
+    }),
+  ];
+}
+
+/** The manifest descriptors of the added layers (`pending` while a compressed one is not yet written). */
+export function addedDescriptors(
+  extra: readonly LayerInfo[],
+  out: (l: LayerInfo, i: number) => { readonly digest: Digest | undefined; readonly size: number | undefined; readonly mediaType: string } | undefined,
+): { list: JsonObject[]; pending: boolean } {
+  let pending = false;
+  const list = extra.map((l, i) => {
+    const o = out(l, i);
+    if (!o) throw new EditError('a layer copyedit adds has no place in this layout');
+    if (!o.digest) pending = true;
+    const d = jsonObject();
+    d.mediaType = o.mediaType;
+    d.digest = o.digest?.toString() ?? '';
+    d.size = o.size ?? 0;
+    return d;
+  });
+  return { list, pending };
+}
