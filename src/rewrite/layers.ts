@@ -62,6 +62,8 @@ export interface ConvertedLayer {
   readonly newDigest: string | null;
   readonly oldSize: number;
   readonly newSize: number | null;
+  /** A layer copyedit made (`addLayers`): no old bytes. */
+  readonly added?: true;
 }
 
 const blobPath = (d: Digest) => `blobs/${d.algorithm}/${d.hex}`;
@@ -81,7 +83,7 @@ export class LayerPlan {
 
   /** Image layers re-encoded (their compression changes). */
   get recompressed(): number {
-    return [...this.actions.values()].filter((a) => a.kind === 'recode' && a.from !== a.to).length;
+    return [...this.actions].filter(([i, a]) => i >= 0 && a.kind === 'recode' && a.from !== a.to).length;
   }
 
   /** The output keeps the input's layout (layers added): Docker media types stay, a containerd export stays one. */
@@ -180,6 +182,7 @@ export class LayerPlan {
       newDigest: from === to ? ((e.index < 0 ? l.digest : old)?.toString() ?? r?.digest.toString() ?? null) : (r?.digest.toString() ?? null),
       oldSize: e.index < 0 ? 0 : (e.data?.length ?? e.header.size),
       newSize: from === to ? (e.data?.length ?? e.header.size) : (r?.size ?? null),
+      ...(e.index < 0 ? { added: true as const } : {}),
     });
   }
 }
