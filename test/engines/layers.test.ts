@@ -46,7 +46,8 @@ function engines(t: TestContext): Engines | undefined {
 }
 
 function remember(which: AnyDocker, ref: string): void {
-  (created[which] ??= new Set()).add(ref);
+  created[which] ??= new Set();
+  created[which].add(ref);
 }
 
 function load(e: Engines, which: AnyDocker, file: string): string[] {
