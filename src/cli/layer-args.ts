@@ -37,3 +37,16 @@ export function layerAdditions(args: { 'add-file': readonly string[]; 'add-layer
   }
   return out;
 }
+
+/** `--rm-path P` (repeatable) and `--whiteout`. */
+export function removePathsArg(args: { 'rm-path': readonly string[]; whiteout: boolean }): { paths: string[]; whiteout?: boolean } | undefined {
+  if (args['rm-path'].length === 0) {
+    if (args.whiteout) throw new UsageError('--whiteout goes with --rm-path: give the paths to hide');
+    return undefined;
+  }
+  for (const p of args['rm-path']) {
+    if (!p.startsWith('/')) throw new UsageError(`--rm-path ${p}: give an absolute path or pattern in the image, e.g. /app/.env or /root/*.npmrc`);
+    if (p.split('/').includes('..')) throw new UsageError(`--rm-path ${p}: '..' is not allowed; name the path inside the image directly`);
+  }
+  return { paths: [...args['rm-path']], ...(args.whiteout ? { whiteout: true } : {}) };
+}

@@ -38,3 +38,24 @@ export function appendLayer(diffId: string, what: string): ConfigEdit {
     },
   };
 }
+
+/** Replace DiffIDs (old -> new, `sha256:<hex>`) in `rootfs.diff_ids`: layers copyedit rewrote (`--rm-path`). */
+export function replaceDiffIds(map: ReadonlyMap<string, string>, what: string): ConfigEdit {
+  return {
+    name: 'rm-path',
+    description: what,
+    apply(image) {
+      const rk = fieldKey(image, 'rootfs');
+      const rootfs = rk !== undefined && isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
+      const dk = rootfs && fieldKey(rootfs, 'diff_ids');
+      const ids = dk !== undefined ? rootfs![dk] : undefined;
+      if (!Array.isArray(ids) || !ids.some((d) => typeof d === 'string' && map.has(d))) return { config: image, warnings: [] };
+      const r = jsonObject();
+      for (const k of Object.keys(rootfs!)) r[k] = rootfs![k]!;
+      r[dk!] = ids.map((d) => (typeof d === 'string' ? (map.get(d) ?? d) : d));
+      const out = jsonObject();
+      for (const k of Object.keys(image)) out[k] = k === rk ? r : image[k]!;
+      return { config: out, warnings: [] };
+    },
+  };
+}

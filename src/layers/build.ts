@@ -36,7 +36,9 @@ export type LayerAddition =
       /** Mode of every entry (default: the source's). */
       readonly chmod?: number;
     }
-  | { readonly kind: 'layer'; readonly path: string };
+  | { readonly kind: 'layer'; readonly path: string }
+  /** Whiteouts (`--rm-path ... --whiteout`): the paths hidden, as layer paths. */
+  | { readonly kind: 'whiteouts'; readonly paths: readonly string[]; readonly what: string };
 
 /** The layer's tar, spooled: its DiffID and size. */
 export interface BuiltLayer {
@@ -68,6 +70,7 @@ function checkDest(dest: string): void {
 /** The history line of an addition (also the report's description). */
 export function describeAddition(a: LayerAddition): string {
   if (a.kind === 'layer') return `ADD LAYER ${posix.basename(a.path)}`;
+  if (a.kind === 'whiteouts') return a.what;
   const own = a.chown ? ` --chown=${a.chown.uid}:${a.chown.gid}` : '';
   const mode = a.chmod !== undefined ? ` --chmod=${a.chmod.toString(8).padStart(4, '0')}` : '';
   return `ADD FILE${own}${mode} ${a.files.map((f) => `${posix.basename(f.src)} TO ${f.dest}`).join(', ')}`;
@@ -76,24 +79,44 @@ export function describeAddition(a: LayerAddition): string {
 /** Write the layer of `a` into the spool file `path`; mtimes are `epoch` (seconds) when given. */
 export async function buildLayer(a: LayerAddition, path: string, epoch: number | undefined): Promise<BuiltLayer> {
   try {
+    if (a.kind === 'whiteouts') return await written(whiteouts(a.paths, epoch), path);
     if (a.kind === 'layer' && !(await lstat(a.path).catch((e) => Promise.reject(ioError('read', a.path, e)))).isDirectory()) return await fromTar(a.path, path);
     const files = a.kind === 'files' ? a.files : [{ src: `${a.path}/`, dest: '/' }];
-    const opts = a.kind === 'files' ? a : {};
-    const hash = createHash('sha256');
-    let size = 0;
-    async function* counted(): AsyncIterable<Buffer> {
-      for await (const c of entries(files, opts, epoch)) {
-        hash.update(c);
-        size += c.length;
-        yield c;
-      }
-    }
-    await pipeline(counted(), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
-    return { path, diffId: Digest.fromHex('sha256', hash.digest('hex')), size };
+    return await written(entries(files, a.kind === 'files' ? a : {}, epoch), path);
   } catch (e) {
     await removeSpool(path);
     throw e;
   }
+}
+
+/** A tar stream into the spool, its sha256 and size counted on the way. */
+async function written(tar: AsyncIterable<Buffer>, path: string): Promise<BuiltLayer> {
+  const hash = createHash('sha256');
+  let size = 0;
+  async function* counted(): AsyncIterable<Buffer> {
+    for await (const c of tar) {
+      hash.update(c);
+      size += c.length;
+      yield c;
+    }
+  }
+  await pipeline(counted(), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  return { path, diffId: Digest.fromHex('sha256', hash.digest('hex')), size };
+}
+
+/** One `.wh.<name>` entry per path (none under a path already hidden), sorted; then the end blocks. */
+async function* whiteouts(paths: readonly string[], epoch: number | undefined): AsyncIterable<Buffer> {
+  const sorted = [...new Set(paths)].sort();
+  const hidden: string[] = [];
+  for (const p of sorted) {
+    if (hidden.some((h) => p.startsWith(`${h}/`))) continue;
+    hidden.push(p);
+    const dir = posix.dirname(p);
+    const name = `${dir === '.' ? '' : `${dir}/`}.wh.${posix.basename(p)}`;
+    const h: Header = { name, size: 0, mode: 0o644, mtime: new Date((epoch ?? 0) * 1000), type: 'file', linkname: '', uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 };
+    yield encodeHeader(h);
+  }
+  yield Buffer.alloc(1024);
 }
 
 /** A tar as it is, decompressed into the spool (its DiffID hashed on the way), its names checked. */

@@ -47,6 +47,8 @@ export interface FoldSteps {
   readonly layer?: LayerStep;
   /** Layers copyedit made, by DiffID: a new config whose diff_ids name one gets it on top. */
   readonly added?: ReadonlyMap<string, LayerInfo>;
+  /** Layers rewritten (`--rm-path`): old DiffID -> new. */
+  readonly rewritten?: ReadonlyMap<string, Digest>;
 }
 
 export class Fold {
@@ -92,7 +94,7 @@ export class Fold {
 
   /** The image's layers in the output: its own, then those added (layer-list.ts). */
   layerList(img: ImageModel): readonly LayerInfo[] {
-    return outputLayers(img, this.config(img), this.steps.added);
+    return outputLayers(img, this.config(img), this.steps.added, this.steps.rewritten);
   }
 
   /** The config digest and bytes an image has in the output. */

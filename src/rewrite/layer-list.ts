@@ -17,19 +17,26 @@ function diffIdsOf(doc: JsonObject): readonly unknown[] | undefined {
   return Array.isArray(ids) ? ids : undefined;
 }
 
-/** `img`'s layers under its new config `nb`: its own, then the added ones its DiffIDs name. */
-export function outputLayers(img: ImageModel, nb: NewBlob | undefined, added: ReadonlyMap<string, LayerInfo> | undefined): readonly LayerInfo[] {
-  if (!nb || !added?.size) return img.layers;
+/**
+ * `img`'s layers under its new config `nb`: its own (with the new DiffID where `rewritten` maps the
+ * old one, `--rm-path`), then the added ones its DiffIDs name.
+ */
+export function outputLayers(img: ImageModel, nb: NewBlob | undefined, added: ReadonlyMap<string, LayerInfo> | undefined, rewritten: ReadonlyMap<string, Digest> | undefined): readonly LayerInfo[] {
+  if (!nb || (!added?.size && !rewritten?.size)) return img.layers;
   const ids = diffIdsOf(nb.doc);
-  if (!ids || ids.length <= img.layers.length) return img.layers;
+  if (!ids) return img.layers;
   const what = img.tags[0] ?? img.id.short;
-  img.layers.forEach((l, i) => {
-    if (l.diffId && ids[i] !== l.diffId.toString()) throw new EditError(`the edit changed layer ${i + 1} of ${what} in rootfs.diff_ids; copyedit only adds layers on top`);
+  const own = img.layers.map((l, i) => {
+    if (!l.diffId || ids[i] === l.diffId.toString()) return l;
+    const n = rewritten?.get(l.diffId.toString());
+    if (n && ids[i] === n.toString()) return { ...l, diffId: n };
+    throw new EditError(`the edit changed layer ${i + 1} of ${what} in rootfs.diff_ids; copyedit only adds layers on top or rewrites them itself`);
   });
+  if (ids.length <= img.layers.length) return own;
   return [
-    ...img.layers,
+    ...own,
     ...ids.slice(img.layers.length).map((id) => {
-      const l = typeof id === 'string' ? added.get(id) : undefined;
+      const l = typeof id === 'string' ? added?.get(id) : undefined;
       if (!l) throw new EditError(`the edit lists DiffID ${String(id)} in ${what}'s rootfs.diff_ids, but no layer with it was added`);
       return l;
     }),

@@ -22,6 +22,7 @@ import type { ConversionPlan, ConvertedLayer, RecodeResult, StreamAction } from 
 import type { VerifyReport } from '../verify/index.js';
 import type { OutputEntry } from '../rewrite/request.js';
 import type { AddedLayers } from './add-pass.js';
+import { type PurgeScan, purgeScan, scanEntry } from './purge-pass.js';
 import type { ConversionReport, EditArchiveOptions } from './options.js';
 import { OutputRun, clampMtime, drain, once } from './output.js';
 import { checkLayerCounts } from './request.js';
@@ -55,6 +56,8 @@ export interface FirstPass {
   readonly label: string;
   readonly compression: Compression;
   readonly sniff: (e: EntryRecord) => Compression;
+  /** `removePaths`: what the tar filter found in each streamed entry. */
+  readonly purge?: PurgeScan;
 }
 
 /** Pass 1: the metadata, and each streamed entry's compression (from its first bytes). */
@@ -62,21 +65,27 @@ export async function firstPass(opts: EditArchiveOptions, input: Rereadable): Pr
   const sniffs = new Map<number, Compression>();
   const first = await openInput(input.path);
   const label = !input.spooled ? first.label : typeof opts.input === 'string' && opts.input !== '-' ? opts.input : 'standard input';
+  const purge = purgeScan(opts);
   const entries = await scanArchive(
     first.reader,
     async (e, body) => {
-      let head: Buffer | undefined;
-      for await (const c of body) {
-        if (!head) head = Buffer.from(c.subarray(0, 8));
-      }
-      sniffs.set(e.index, head ? sniffCompression(head) : 'none');
+      const it = body[Symbol.asyncIterator]();
+      const head = await it.next();
+      const c = head.done ? 'none' : sniffCompression(Buffer.from(head.value.subarray(0, 8)));
+      sniffs.set(e.index, c);
+      const rest = (async function* () {
+        if (!head.done) yield head.value;
+        for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      })();
+      if (purge && !head.done) await scanEntry(purge, e, rest, c, label);
+      else for await (const _ of rest);
     },
     label,
   ).finally(() => first.close());
   const model = buildModel(entries, label);
   checkLayerCounts(model, label);
   const sniff = (e: EntryRecord): Compression => (e.data ? sniffCompression(e.data) : (sniffs.get(e.index) ?? 'none'));
-  return { model, entries, label, compression: first.compression, sniff };
+  return { model, entries, label, compression: first.compression, sniff, ...(purge ? { purge } : {}) };
 }
 
 export interface Written {
@@ -144,7 +153,8 @@ function actor(opts: EditArchiveOptions, label: string, conv: ConversionPlan, ru
     const a = conv.actions.get(e.index);
     if (!a) return drain(body);
     if (a.kind === 'copy') return copy(e, a, body);
-    const sp = await recodeLayer(body, { from: a.from, to: a.to, what: `${label}: ${e.name}`, algorithm: a.algorithm, ...(a.diffId ? { diffId: a.diffId } : {}) }, spoolPath(dir));
+    const rw = a.filter && a.newDiffId ? { filter: a.filter, newDiffId: a.newDiffId } : {};
+    const sp = await recodeLayer(body, { from: a.from, to: a.to, what: `${label}: ${e.name}`, algorithm: a.algorithm, ...(a.diffId ? { diffId: a.diffId } : {}), ...rw }, spoolPath(dir));
     try {
       results.set(e.index, { digest: sp.digest, size: sp.size });
       const name = typeof a.name === 'string' ? a.name : a.name(sp.digest);

@@ -76,6 +76,13 @@ export interface EditArchiveOptions {
    * history entry each. Runs as a conversion into the input's own layout (a pipe is spooled).
    */
   readonly addLayers?: readonly LayerAddition[];
+  /**
+   * Purge paths or patterns (`*` matches across `/`; a directory takes its contents) from every
+   * layer of the selected images: exactly the layers holding a match are rewritten, so the bytes
+   * are nowhere in the output (DiffIDs and everything above change); with `whiteout`, one
+   * whiteout layer is added on top instead and the bytes stay below (a warning says so).
+   */
+  readonly removePaths?: { readonly paths: readonly string[]; readonly whiteout?: boolean };
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -163,4 +170,5 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   layerCompression: true,
   copy: true,
   addLayers: true,
+  removePaths: true,
 });

@@ -42,7 +42,7 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   // layer recompression and media types, below the rewrite that uses them
   ['convert', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive']],
   // layers copyedit makes (--add-file, --add-layer): a tar written into a spool, its DiffID hashed
-  ['layers', ['errors', 'digest', 'codec', 'archive/tar', 'io', 'convert']],
+  ['layers', ['errors', 'digest', 'codec', 'archive/tar', 'io', 'edit', 'convert']],
   // the one fold and its renderers
   ['rewrite', ['errors', 'digest', 'reference', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'convert']],
   ['inspect', ['errors', 'digest', 'reference', 'json', 'archive/tar', 'io', 'archive', 'verify']],

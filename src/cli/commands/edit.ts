@@ -17,7 +17,7 @@ import type { DaemonFacts } from '../daemon.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
 import { formatVerifiedLine } from '../show/verify.js';
-import { layerAdditions } from '../layer-args.js';
+import { layerAdditions, removePathsArg } from '../layer-args.js';
 import { escapeControl, escapeDeep, jsonText, writeStderr, writeStdout } from '../out.js';
 
 const EDITS = 'Edits (applied in the order given; each may be repeated, e.g. --label a=1 --label b=2):';
@@ -77,6 +77,14 @@ export const EDIT_OPTIONS = {
   chown: { type: 'string', child: true, value: 'UID:GID', describe: 'owner of what --add-file adds (default 0:0, as Dockerfile COPY)' },
   chmod: { type: 'string', child: true, value: 'MODE', describe: "mode (octal) of what --add-file adds (default: the source's)" },
   'add-layer': { type: 'string', array: true, child: true, value: 'TAR|DIR', describe: 'add a tar (plain, gzip, zstd) or a directory as one new layer on top; repeatable' },
+  'rm-path': {
+    type: 'string',
+    array: true,
+    child: true,
+    value: 'PATH|GLOB',
+    describe: 'purge this path (a directory with its contents; * matches across /) from every layer: the layers holding it are rewritten, its bytes gone; repeatable',
+  },
+  whiteout: { type: 'boolean', default: false, child: true, describe: '--rm-path hides the paths with one whiteout layer on top instead (layers unchanged, bytes still below)' },
   copy: {
     type: 'string',
     choices: ['stream', 'auto', 'reflink'],
@@ -127,6 +135,7 @@ export const editCommand = defineCommand({
     const inputs = args.inputs;
     const outDir = args['out-dir'];
     const addLayers = layerAdditions(args);
+    const removePaths = removePathsArg(args);
     if (inputs.length > 1 || outDir !== undefined) {
       if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
       if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
@@ -179,6 +188,7 @@ export const editCommand = defineCommand({
         fsync: args.fsync,
         ...(args.copy ? { copy: args.copy as 'stream' | 'auto' | 'reflink' } : {}),
         ...(addLayers.length ? { addLayers } : {}),
+        ...(removePaths ? { removePaths } : {}),
       },
       args,
       { inPlace: args['in-place'] },
@@ -192,7 +202,7 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   // --only-platform and --drop-absent only select or trim, and that is a change of its own
   const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims && !opts.addLayers?.length) {
+  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims && !opts.addLayers?.length && !opts.removePaths) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
