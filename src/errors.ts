@@ -18,6 +18,8 @@ export const ExitCode = {
   VERIFY: 5,
   /** Reading the input or writing the output failed at the OS level. */
   IO: 6,
+  /** A path asked of an image's filesystem (cat, ls) is not there, is not what was asked, or leads out of its root. */
+  PATH: 7,
   /** Interrupted by SIGINT (128+2). */
   SIGINT: 130,
   /** Terminated by SIGTERM (128+15). */
@@ -70,6 +72,11 @@ export class VerifyError extends CopyeditError {
 /** The OS refused a read or a write (missing file, permission, disk full, closed pipe). */
 export class IoError extends CopyeditError {
   readonly exitCode = ExitCode.IO;
+}
+
+/** A path of an image's merged filesystem (cat, ls, export) is missing, of the wrong type, or escapes the root. */
+export class PathError extends CopyeditError {
+  readonly exitCode = ExitCode.PATH;
 }
 
 /** The run was interrupted by a signal; any partial output has been removed. */

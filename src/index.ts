@@ -56,8 +56,25 @@ export type { InspectReport, InspectImage, InspectLayer, RuntimeSummary, Archive
 export { verifyArchive, describeIssue } from './verify/index.js';
 export type { VerifyReport, VerifyIssue, VerifyCounts } from './verify/index.js';
 
+// look inside: the merged filesystem of an image (export, cat, ls), and of any layer stack
+export {
+  exportImage,
+  catImageFile,
+  listImageDir,
+  openImageContent,
+  mergeLayers,
+  mergedEntries,
+  mergedTarStream,
+  readMergedFile,
+  writeMergedTar,
+  MergedFilesystem,
+  bufferLayer,
+  fileLayer,
+} from './content/index.js';
+export type { ExportOptions, ExportReport, ImageContent, ImageContentOptions, LayerSource, MergedEntry, MergedTarOptions, MergedTarSummary, PathOptions } from './content/index.js';
+
 // values every part above speaks in
 export { Digest, chainIds } from './digest.js';
 export { normalizeReference } from './reference.js';
 export { parseJson, stringifyJson, JsonNumber, type Json, type JsonObject } from './json/lossless.js';
-export { ExitCode, CopyeditError, UsageError, ArchiveError, EditError, VerifyError, IoError, InterruptedError } from './errors.js';
+export { ExitCode, CopyeditError, UsageError, ArchiveError, EditError, VerifyError, IoError, PathError, InterruptedError } from './errors.js';

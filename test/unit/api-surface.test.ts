@@ -68,6 +68,19 @@ const PUBLIC = [
   'diffReports',
   'verifyArchive',
   'describeIssue',
+  // look inside (src/content/, issue 21)
+  'exportImage',
+  'catImageFile',
+  'listImageDir',
+  'openImageContent',
+  'mergeLayers',
+  'mergedEntries',
+  'mergedTarStream',
+  'readMergedFile',
+  'writeMergedTar',
+  'MergedFilesystem',
+  'bufferLayer',
+  'fileLayer',
   // values and errors
   'Digest',
   'chainIds',
@@ -82,6 +95,7 @@ const PUBLIC = [
   'EditError',
   'VerifyError',
   'IoError',
+  'PathError',
   'InterruptedError',
 ].sort();
 

@@ -41,8 +41,10 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   ['verify', ['errors', 'lazy', 'digest', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive']],
   // layer recompression and media types, below the rewrite that uses them
   ['convert', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive']],
-  // layers copyedit makes (--add-file, --add-layer): a tar written into a spool, its DiffID hashed
-  ['layers', ['errors', 'digest', 'codec', 'archive/tar', 'io', 'edit', 'convert']],
+  // layer content: a layer's inner tar as entries, the merged filesystem of an image (issue 21)
+  ['content', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'select']],
+  // layers copyedit makes (--add-file, --add-layer, --rm-path, --flatten): tars written into spools, DiffIDs hashed
+  ['layers', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'select', 'edit', 'convert', 'content']],
   // the one fold and its renderers
   ['rewrite', ['errors', 'digest', 'reference', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'convert']],
   ['inspect', ['errors', 'digest', 'reference', 'json', 'archive/tar', 'io', 'archive', 'verify']],
