@@ -12,13 +12,13 @@ import { dirOutputPath } from './io/dir-target.js';
 import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
 import { editPass } from './run/edit-pass.js';
-import { type AddedLayers, buildAdded } from './run/add-pass.js';
-import { purgeEdits, purgeRewrites } from './run/purge-pass.js';
+import type { AddedLayers } from './run/add-pass.js';
+import { changesLayers, layerSteps } from './run/layer-steps.js';
 import { withEngineIds } from './inspect/engine-ids.js';
 import { COPY_MODES, patchPass, unpatchable } from './run/patch-pass.js';
 import { EDIT_ARCHIVE_OPTIONS, type EditArchiveOptions, type EditArchiveReport } from './run/options.js';
 import { checkOptions as checkKeys } from './options-check.js';
-import { checkTags, editModel, editSettings, imageReports } from './run/request.js';
+import { checkTags, imageReports } from './run/request.js';
 
 export type { ConversionReport, EditArchiveOptions, EditArchiveReport, ImageReport, PlatformReport } from './run/options.js';
 export { type DraftReport, type EditModelOptions, editModel } from './run/request.js';
@@ -32,7 +32,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   checkKeys(opts, EDIT_ARCHIVE_OPTIONS, 'editArchive');
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
-  const layered = (opts.addLayers?.length ?? 0) > 0 || opts.removePaths !== undefined;
+  const layered = changesLayers(opts);
   if (opts.format === undefined && opts.layerCompression === undefined && !layered) {
     const patched = opts.copy === 'auto' || opts.copy === 'reflink' ? await patchedEdit(opts, tags, opts.copy) : undefined;
     return patched ?? editPass(opts, tags, await openInput(opts.input));
@@ -49,19 +49,12 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       const r = await editPass(opts, tags, await openInput(input.path));
       return { ...r, compression: first.compression, conversion: nothing };
     }
-    const purge = first.purge ? purgeEdits(opts, model, first.purge) : undefined;
-    const additions = [...(opts.addLayers ?? []), ...(purge?.additions ?? [])];
-    added = additions.length ? await buildAdded({ ...opts, addLayers: additions }, model, format, first.sniff) : undefined;
-    const { edits, editOpts } = editSettings({ ...opts, edits: [...opts.edits, ...(purge?.edits ?? []), ...(added?.edits ?? [])] }, tags);
-    const { request, reports } = editModel(model, edits, editOpts);
-    const rewrite = first.purge ? purgeRewrites(model, request, first.purge, opts.removePaths?.whiteout === true) : undefined;
-    const layerOpts = {
-      ...(added ? { added: added.byDiffId, addedCompression: added.compression } : {}),
-      ...(rewrite?.size ? { rewrite } : {}),
-      ...(layered ? { sameLayout: opts.format === undefined } : {}),
-    };
-    const conv = planConversion(model, request, model.layout, { format, layerCompression: opts.layerCompression, ...layerOpts }, first.sniff);
-    const warnings = [...model.notes, ...portNotes(model.images, request.configs), ...(purge?.warnings ?? [])];
+    const steps = await layerSteps(opts, tags, first, input.path, format, (a) => {
+      added = a;
+    });
+    const { request, reports } = steps;
+    const conv = planConversion(model, request, model.layout, { format, layerCompression: opts.layerCompression, ...(layered ? steps.convert : {}) }, first.sniff);
+    const warnings = [...model.notes, ...portNotes(model.images, request.configs), ...steps.warnings];
     if (opts.dryRun) {
       // re-encoded layers' digests are not known without compressing them: their roots stay unknown
       const planned = conv.finish(new Map());

@@ -59,3 +59,31 @@ export function replaceDiffIds(map: ReadonlyMap<string, string>, what: string): 
     },
   };
 }
+
+/** Replace every layer by one (`--flatten`): the image whose diff_ids list (as JSON) is a key gets that DiffID alone, and one history entry. */
+export function flattenLayers(byChain: ReadonlyMap<string, string>): ConfigEdit {
+  return {
+    name: 'flatten',
+    description: 'FLATTEN',
+    apply(image) {
+      const rk = fieldKey(image, 'rootfs');
+      const rootfs = rk !== undefined && isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
+      const dk = rootfs && fieldKey(rootfs, 'diff_ids');
+      const ids = dk !== undefined ? rootfs![dk] : undefined;
+      const flat = Array.isArray(ids) ? byChain.get(JSON.stringify(ids)) : undefined;
+      if (!flat) return { config: image, warnings: [] };
+      const r = jsonObject();
+      for (const k of Object.keys(rootfs!)) r[k] = rootfs![k]!;
+      r[dk!] = [flat];
+      const entry = jsonObject();
+      const created = field(image, 'created');
+      if (typeof created === 'string') entry.created = created;
+      entry.created_by = 'copyedit: FLATTEN';
+      entry.comment = 'image-copyedit';
+      const out = jsonObject();
+      for (const k of Object.keys(image)) out[k] = k === rk ? r : image[k]!;
+      out[fieldKey(image, 'history') ?? 'history'] = [entry];
+      return { config: out, warnings: [] };
+    },
+  };
+}

@@ -17,6 +17,8 @@ import { Digest } from '../digest.js';
 import { UsageError, ioError } from '../errors.js';
 import { recodeLayer, removeSpool } from '../convert/recode.js';
 import { checkLayerTar } from './check.js';
+import { openImageContent } from '../content/image.js';
+import { mergedTarStream } from '../content/merge.js';
 
 /** One `--add-file SRC:DEST`. */
 export interface AddedFile {
@@ -38,7 +40,9 @@ export type LayerAddition =
     }
   | { readonly kind: 'layer'; readonly path: string }
   /** Whiteouts (`--rm-path ... --whiteout`): the paths hidden, as layer paths. */
-  | { readonly kind: 'whiteouts'; readonly paths: readonly string[]; readonly what: string };
+  | { readonly kind: 'whiteouts'; readonly paths: readonly string[]; readonly what: string }
+  /** The merged filesystem of one image (platform) of `input`, as one layer (`--flatten`). */
+  | { readonly kind: 'merged'; readonly input: string; readonly image: string; readonly platform?: string; readonly what: string };
 
 /** The layer's tar, spooled: its DiffID and size. */
 export interface BuiltLayer {
@@ -70,7 +74,7 @@ function checkDest(dest: string): void {
 /** The history line of an addition (also the report's description). */
 export function describeAddition(a: LayerAddition): string {
   if (a.kind === 'layer') return `ADD LAYER ${posix.basename(a.path)}`;
-  if (a.kind === 'whiteouts') return a.what;
+  if (a.kind === 'whiteouts' || a.kind === 'merged') return a.what;
   const own = a.chown ? ` --chown=${a.chown.uid}:${a.chown.gid}` : '';
   const mode = a.chmod !== undefined ? ` --chmod=${a.chmod.toString(8).padStart(4, '0')}` : '';
   return `ADD FILE${own}${mode} ${a.files.map((f) => `${posix.basename(f.src)} TO ${f.dest}`).join(', ')}`;
@@ -80,12 +84,23 @@ export function describeAddition(a: LayerAddition): string {
 export async function buildLayer(a: LayerAddition, path: string, epoch: number | undefined): Promise<BuiltLayer> {
   try {
     if (a.kind === 'whiteouts') return await written(whiteouts(a.paths, epoch), path);
+    if (a.kind === 'merged') return await merged(a, path, epoch);
     if (a.kind === 'layer' && !(await lstat(a.path).catch((e) => Promise.reject(ioError('read', a.path, e)))).isDirectory()) return await fromTar(a.path, path);
     const files = a.kind === 'files' ? a.files : [{ src: `${a.path}/`, dest: '/' }];
     return await written(entries(files, a.kind === 'files' ? a : {}, epoch), path);
   } catch (e) {
     await removeSpool(path);
     throw e;
+  }
+}
+
+/** The merged filesystem (src/content, as Docker's and containerd's appliers make it) as one tar. */
+async function merged(a: Extract<LayerAddition, { kind: 'merged' }>, path: string, epoch: number | undefined): Promise<BuiltLayer> {
+  const content = await openImageContent(a.input, { image: a.image, ...(a.platform ? { platform: a.platform } : {}) });
+  try {
+    return await written(mergedTarStream(content.layers, epoch !== undefined ? { sourceDateEpoch: epoch } : {}), path);
+  } finally {
+    content.close();
   }
 }
 

@@ -18,7 +18,7 @@ import type { Digest } from '../digest.js';
 import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
 import { OCI, isDockerMediaType, ociMediaType } from '../convert/media.js';
 import { SOCI_INDEX_DIGEST, bytesAnnotationsDropped, describedDigest, describesBytes, isSignature, isStatement, referrerDropped, referrerRepointed, signatureWhy, statementDropped } from './policy.js';
-import { type NewBlob, type RewriteRequest, makeBlob, withField } from './request.js';
+import { type NewBlob, type RewriteRequest, makeBlob, withDigest, withField, withoutAnnotation } from './request.js';
 import { addedDescriptors, outputLayers } from './layer-list.js';
 
 /** What one node becomes: unchanged, replaced (its blob, or pending until layers are written), or dropped. */
@@ -187,7 +187,7 @@ export class Fold {
     const what = img?.tags[0] ?? m.digest.short;
     let changed = false;
     let pending = false;
-    doc[layersKey] = list.map((raw, i) => {
+    const mapRaw = (raw: Json, i: number): Json => {
       const desc = m.layers[i];
       if (!isJsonObject(raw) || !desc) return raw;
       const info = img?.layers[i] ?? {};
@@ -211,11 +211,20 @@ export class Fold {
       if (fieldKey(d, 'mediaType') !== undefined) d[fieldKey(d, 'mediaType')!] = o.mediaType;
       if (o.recoded) d = this.dropByteAnnotations(d, `layer ${i + 1} of ${what}`);
       return d;
-    });
-    const extra = img ? this.layerList(img).slice(list.length) : [];
-    if (extra.length === 0) return { changed, pending };
-    const add = addedDescriptors(extra, (l, i) => step(l, family, `added layer ${i + 1} of ${what}`));
-    doc[layersKey] = [...(doc[layersKey] as Json[]), ...add.list];
+    };
+    // the layer list as the new config has it: the input's own layers keep their descriptors, the others are made
+    const out = img ? this.layerList(img) : undefined;
+    if (!out || out === img?.layers) {
+      doc[layersKey] = list.map(mapRaw);
+      return { changed, pending };
+    }
+    const own = (l: LayerInfo, i: number) => i < list.length && (l === img!.layers[i] || (l.entry !== undefined && l.entry === img!.layers[i]?.entry));
+    const add = addedDescriptors(
+      out.filter((l, i) => !own(l, i)),
+      (l, i) => step(l, family, `new layer ${i + 1} of ${what}`),
+    );
+    let k = 0;
+    doc[layersKey] = out.map((l, i) => (own(l, i) ? mapRaw(list[i]!, i) : add.list[k++]!));
     return { changed: true, pending: pending || add.pending };
   }
 
@@ -409,27 +418,6 @@ export class Fold {
     this.synthMemo.set(key, r);
     return r;
   }
-}
-
-/** A copy of a descriptor naming other bytes: digest and size change, everything else stays. */
-function withDigest(desc: JsonObject, digest: Digest, size: number): JsonObject {
-  const out = cloneJson(desc);
-  out[fieldKey(out, 'digest') ?? 'digest'] = digest.toString();
-  out[fieldKey(out, 'size') ?? 'size'] = size;
-  return out;
-}
-
-/** `d` without the annotation `key` (the same object when it has none). */
-function withoutAnnotation(d: JsonObject, key: string): JsonObject {
-  const k = fieldKey(d, 'annotations');
-  const a = k !== undefined ? d[k] : undefined;
-  if (k === undefined || !isJsonObject(a) || !(key in a)) return d;
-  const out = cloneJson(d);
-  const kept = jsonObject();
-  for (const x of Object.keys(a)) if (x !== key) kept[x] = a[x]!;
-  if (Object.keys(kept).length) out[k] = kept;
-  else delete out[k];
-  return out;
 }
 
 /** Set a document's mediaType to `mt` when it is one of Docker's (or absent, with `always`); true when it changed. */

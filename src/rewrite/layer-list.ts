@@ -26,21 +26,16 @@ export function outputLayers(img: ImageModel, nb: NewBlob | undefined, added: Re
   const ids = diffIdsOf(nb.doc);
   if (!ids) return img.layers;
   const what = img.tags[0] ?? img.id.short;
-  const own = img.layers.map((l, i) => {
-    if (!l.diffId || ids[i] === l.diffId.toString()) return l;
-    const n = rewritten?.get(l.diffId.toString());
-    if (n && ids[i] === n.toString()) return { ...l, diffId: n };
-    throw new EditError(`the edit changed layer ${i + 1} of ${what} in rootfs.diff_ids; copyedit only adds layers on top or rewrites them itself`);
+  // each DiffID: the input's layer at its place, that layer rewritten, or a layer copyedit made
+  return ids.map((id, i) => {
+    const l = img.layers[i];
+    if (l && (!l.diffId || id === l.diffId.toString())) return l;
+    const n = l?.diffId && rewritten?.get(l.diffId.toString());
+    if (l && n && id === n.toString()) return { ...l, diffId: n };
+    const a = typeof id === 'string' ? added?.get(id) : undefined;
+    if (a) return a;
+    throw new EditError(`the edit lists DiffID ${String(id)} as layer ${i + 1} of ${what}'s rootfs.diff_ids, but no layer with it is in the archive or was made`);
   });
-  if (ids.length <= img.layers.length) return own;
-  return [
-    ...own,
-    ...ids.slice(img.layers.length).map((id) => {
-      const l = typeof id === 'string' ? added?.get(id) : undefined;
-      if (!l) throw new EditError(`the edit lists DiffID ${String(id)} in ${what}'s rootfs.diff_ids, but no layer with it was added`);
-      return l;
-    }),
-  ];
 }
 
 /** The manifest descriptors of the added layers (`pending` while a compressed one is not yet written). */

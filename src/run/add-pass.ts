@@ -10,6 +10,7 @@ import type { ArchiveModel, LayerInfo } from '../archive/model.js';
 import type { Compression } from '../codec/index.js';
 import { removeSpool, spoolDir, spoolPath } from '../convert/recode.js';
 import type { TargetFormat } from '../convert/media.js';
+import type { Digest } from '../digest.js';
 import type { ConfigEdit } from '../edit/index.js';
 import { appendLayer } from '../edit/layer.js';
 import { type LayerAddition, buildLayer, describeAddition } from '../layers/build.js';
@@ -21,6 +22,8 @@ export interface AddedLayers {
   readonly edits: readonly ConfigEdit[];
   readonly byDiffId: ReadonlyMap<string, LayerInfo>;
   readonly spools: readonly { readonly entry: EntryRecord; readonly path: string }[];
+  /** Each addition's DiffID, in order. */
+  readonly diffIds: readonly Digest[];
   /** How they are written unless `layerCompression` says otherwise. */
   readonly compression: Compression;
   done(): Promise<void>;
@@ -32,6 +35,7 @@ export async function buildAdded(opts: EditArchiveOptions, model: ArchiveModel, 
   const edits: ConfigEdit[] = [];
   const byDiffId = new Map<string, LayerInfo>();
   const spools: { entry: EntryRecord; path: string }[] = [];
+  const diffIds: Digest[] = [];
   const done = async () => {
     for (const s of spools) await removeSpool(s.path);
   };
@@ -41,7 +45,9 @@ export async function buildAdded(opts: EditArchiveOptions, model: ArchiveModel, 
       const name = `copyedit-added-layer-${k + 1}.tar`;
       const entry: EntryRecord = { index: -1 - k, name, path: name, header: fileHeader(name, built.size) };
       spools.push({ entry, path: built.path });
-      edits.push(appendLayer(built.diffId.toString(), describeAddition(a)));
+      // a merged layer replaces the image's layers (flatten-pass.ts); the others go on top
+      if (a.kind !== 'merged') edits.push(appendLayer(built.diffId.toString(), describeAddition(a)));
+      diffIds.push(built.diffId);
       // uncompressed: its digest is its DiffID
       byDiffId.set(built.diffId.toString(), { diffId: built.diffId, digest: built.diffId, entry, size: built.size });
     }
@@ -49,7 +55,7 @@ export async function buildAdded(opts: EditArchiveOptions, model: ArchiveModel, 
     await done();
     throw e;
   }
-  return { edits, byDiffId, spools, compression: format === 'docker-legacy' ? 'none' : layersCompression(model, sniff), done };
+  return { edits, byDiffId, spools, diffIds, compression: format === 'docker-legacy' ? 'none' : layersCompression(model, sniff), done };
 }
 
 /** How the archive's image layers are compressed (the first image's top layer); gzip for what no loader takes. */

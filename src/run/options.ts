@@ -83,6 +83,12 @@ export interface EditArchiveOptions {
    * whiteout layer is added on top instead and the bytes stay below (a warning says so).
    */
   readonly removePaths?: { readonly paths: readonly string[]; readonly whiteout?: boolean };
+  /**
+   * Replace every selected image's (platform's) layers by one: its merged filesystem, whiteouts
+   * and opaque directories applied as Docker's and containerd's appliers do (src/content); the
+   * history reduced to one entry. Goes alone (not with addLayers or removePaths).
+   */
+  readonly flatten?: boolean;
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -171,4 +177,5 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   copy: true,
   addLayers: true,
   removePaths: true,
+  flatten: true,
 });

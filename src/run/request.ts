@@ -109,7 +109,7 @@ export function editModel(model: ArchiveModel, edits: readonly ConfigEdit[], o: 
     if (!r) {
       const a = applyEdits(img.config, edits);
       // an added layer has its own history entry (edit/layer.ts)
-      const described = edits.filter((e) => e.name !== 'add-layer');
+      const described = edits.filter((e) => e.name !== 'add-layer' && e.name !== 'flatten');
       const trace = described.length === edits.length || described.some((e) => e.name !== 'source-date-epoch');
       r = { ...a, config: a.changed && o.history !== false && trace ? withHistory(a.config, described) : a.config };
       results.set(img.id.toString(), r);

@@ -84,6 +84,7 @@ export const EDIT_OPTIONS = {
     value: 'PATH|GLOB',
     describe: 'purge this path (a directory with its contents; * matches across /) from every layer: the layers holding it are rewritten, its bytes gone; repeatable',
   },
+  flatten: { type: 'boolean', default: false, child: true, describe: 'replace the layers by one: the merged filesystem (whiteouts applied), history reduced to one entry' },
   whiteout: { type: 'boolean', default: false, child: true, describe: '--rm-path hides the paths with one whiteout layer on top instead (layers unchanged, bytes still below)' },
   copy: {
     type: 'string',
@@ -189,6 +190,7 @@ export const editCommand = defineCommand({
         ...(args.copy ? { copy: args.copy as 'stream' | 'auto' | 'reflink' } : {}),
         ...(addLayers.length ? { addLayers } : {}),
         ...(removePaths ? { removePaths } : {}),
+        ...(args.flatten ? { flatten: true } : {}),
       },
       args,
       { inPlace: args['in-place'] },
@@ -202,7 +204,7 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   // --only-platform and --drop-absent only select or trim, and that is a change of its own
   const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims && !opts.addLayers?.length && !opts.removePaths) {
+  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims && !opts.addLayers?.length && !opts.removePaths && !opts.flatten) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
