@@ -43,11 +43,19 @@ class ChunkReader {
   private done = false;
   constructor(private readonly it: AsyncIterator<Buffer>) {}
 
+  /**
+   * At least `n` bytes in `buf`. A source's chunk may be reused once the next is asked for: what
+   * is left of it (less than a header) is copied first; a chunk itself is not (its consumer uses
+   * each part before asking for more).
+   */
   private async fill(n: number): Promise<boolean> {
     while (this.buf.length < n && !this.done) {
+      const left = this.buf.length ? Buffer.from(this.buf) : undefined;
       const r = await this.it.next();
-      if (r.done) this.done = true;
-      else this.buf = this.buf.length ? Buffer.concat([this.buf, r.value]) : Buffer.from(r.value);
+      if (r.done) {
+        this.done = true;
+        if (left) this.buf = left;
+      } else this.buf = left ? Buffer.concat([left, r.value]) : r.value;
     }
     return this.buf.length >= n;
   }

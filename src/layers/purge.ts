@@ -35,7 +35,9 @@ export async function scanPurge(body: AsyncIterable<Buffer>, from: Compression, 
     };
     for await (const c of filterMaybeTar(tapped, drop, removed, notTar)) newHash.update(c);
   }
-  await (pipeline as unknown as (...s: unknown[]) => Promise<void>)(Readable.from(copies(body)), ...stages, sink);
+  // a plain tar is read straight from the archive's chunks (nothing queued, nothing copied)
+  if (from === 'none') await sink(body);
+  else await (pipeline as unknown as (...s: unknown[]) => Promise<void>)(Readable.from(copies(body)), ...stages, sink);
   await Promise.all(children);
   if (unreadable !== undefined) return { unreadable };
   if (removed.length === 0) return {};
@@ -44,7 +46,23 @@ export async function scanPurge(body: AsyncIterable<Buffer>, from: Compression, 
 
 /** The writing pass's stage: the layer's tar without what `drop` names. */
 export function purgeStage(drop: (path: string) => boolean): (src: AsyncIterable<Buffer>) => AsyncIterable<Buffer> {
-  return (src) => filterTar(src, drop, []);
+  return (src) => coalesced(filterTar(src, drop, []));
+}
+
+/** Parts gathered into chunks of 256 KiB or more: a layer of small files is thousands of headers, each a part. */
+async function* coalesced(src: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const c of src) {
+    parts.push(c);
+    size += c.length;
+    if (size >= 1 << 18) {
+      yield Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size) yield Buffer.concat(parts, size);
 }
 
 async function* tap(src: AsyncIterable<Buffer>, f: (c: Buffer) => void): AsyncIterable<Buffer> {

@@ -139,6 +139,60 @@ describe('layers added by copyedit run on real engines', () => {
   });
 });
 
+/** A shell command run in the image through busybox. */
+function sh(e: Engines, which: AnyDocker, ref: string, script: string): string {
+  return ok(docker(e, which, ['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', ref, '-c', script], { timeout: 120_000 }), `docker run on ${which}`).stdout;
+}
+
+const SECRET = `copyedit-secret-${RUN_ID}-0123456789abcdef`;
+/** Every mode, owner, type and link target under / on the image's own file system. */
+const LISTING = 'find / -xdev | sort | while read -r p; do stat -c "%n %a %u %g %F" "$p"; [ -L "$p" ] && echo "-> $(readlink "$p")"; done';
+
+describe('--rm-path and --flatten on real engines', () => {
+  it('--rm-path: the file is gone in docker run (Docker 20.10, Docker 28 containerd store) and its bytes are in no layer', { timeout: 300_000 }, (t) => {
+    const e = engines(t);
+    if (!e) return;
+    const secret = join(work, 'id.key');
+    writeFileSync(secret, SECRET);
+    const withSecret = join(work, 'with-secret.tar');
+    ok(cli(['edit', image(), '-o', withSecret, '--add-file', `${secret}:/etc/keys/`, '--add-file', `${join(work, 'hello.txt')}:/etc/keep.txt`]), 'add the secret');
+    assert.ok(readFileSync(withSecret).includes(SECRET), 'the secret is in the input');
+    const out = join(work, 'purged.tar');
+    const rep = JSON.parse(ok(cli(['edit', withSecret, '-o', out, '--json', '--rm-path', '/etc/keys']), 'copyedit --rm-path').stdout) as { conversion: { layers: { removed?: string[] }[] } };
+    assert.deepEqual(
+      rep.conversion.layers.filter((l) => l.removed).map((l) => l.removed),
+      [['etc/keys/', 'etc/keys/id.key']],
+    );
+    // docker-legacy layers are plain tars: the bytes are searched in the whole output as it is
+    assert.equal(readFileSync(out).includes(SECRET), false, 'the secret bytes are still in the output');
+    for (const which of ['docker20', 'docker28c'] as const) {
+      load(e, which, out);
+      assert.equal(sh(e, which, TAG, 'test ! -e /etc/keys && cat /etc/keep.txt'), readFileSync(join(work, 'hello.txt'), 'utf8'), `${which}: /etc/keys gone, the rest there`);
+    }
+  });
+
+  it('--flatten: the find / -xdev listing (modes, owners, link targets) equals the original; the image runs', { timeout: 300_000 }, (t) => {
+    const e = engines(t);
+    if (!e) return;
+    const s = sources();
+    const layered = join(work, 'layered.tar');
+    ok(cli(['edit', image(), '-o', layered, ...ADD(s)]), 'add layers');
+    const ref = `${REPO}:${RUN_ID}-flat`;
+    ok(cli(['edit', layered, '-o', join(work, 'layered-tagged.tar'), '--tag', ref]), 'tag');
+    load(e, 'docker20', join(work, 'layered-tagged.tar'));
+    const before = sh(e, 'docker20', ref, LISTING);
+    const flat = join(work, 'flat.tar');
+    ok(cli(['edit', join(work, 'layered-tagged.tar'), '-o', flat, '--flatten']), 'copyedit --flatten');
+    load(e, 'docker20', flat);
+    const i = dockerInspect(e, 'docker20', ref);
+    assert.equal(i?.RootFS?.Layers?.length, 1, 'one layer');
+    const after = sh(e, 'docker20', ref, LISTING);
+    assert.ok(before.split('\n').length > 300, 'busybox and its links are listed');
+    assert.equal(after, before);
+    assert.equal(cat(e, 'docker20', ref, ...PATHS), EXPECT(s));
+  });
+});
+
 describe('differential: crane append', () => {
   it('the DiffID of an appended uncompressed tar is the one crane append gives it (and its sha256)', { timeout: 120_000 }, (t) => {
     if (!existsSync(CRANE)) {
