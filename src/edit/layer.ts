@@ -8,7 +8,7 @@ import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../j
 import type { ConfigEdit } from './types.js';
 
 /** Append a layer with DiffID `diffId` (`sha256:<hex>`), recorded in history as `copyedit: <what>` (e.g. `ADD FILE a TO /b`). */
-export function appendLayer(diffId: string, what: string): ConfigEdit {
+export function appendLayer(diffId: string, what: string, onlyChain?: string): ConfigEdit {
   if (!/^sha256:[a-f0-9]{64}$/.test(diffId)) throw new RangeError(`a layer DiffID is sha256:<64 hex digits>, not ${diffId}`);
   return {
     name: 'add-layer',
@@ -20,6 +20,8 @@ export function appendLayer(diffId: string, what: string): ConfigEdit {
       const rk = fieldKey(image, 'rootfs') ?? 'rootfs';
       const rootfs = isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
       const ids = rootfs ? field(rootfs, 'diff_ids') : undefined;
+      // a layer made for one image only (its trust bundles): the others are left as they are
+      if (onlyChain !== undefined && JSON.stringify(ids ?? []) !== onlyChain) return { config: image, warnings: [] };
       if (rootfs && ids !== undefined && !Array.isArray(ids)) throw new EditError("the config's rootfs.diff_ids is not a list: copyedit cannot add a layer to it");
       const r = jsonObject();
       if (rootfs) for (const k of Object.keys(rootfs)) r[k] = rootfs[k]!;

@@ -30,16 +30,17 @@ export interface LayerSteps {
 
 /** Do the run's options change any image's layer list? */
 export function changesLayers(opts: EditArchiveOptions): boolean {
-  return (opts.addLayers?.length ?? 0) > 0 || opts.removePaths !== undefined || opts.flatten === true;
+  return (opts.addLayers?.length ?? 0) > 0 || opts.removePaths !== undefined || opts.flatten === true || opts.addCaCert !== undefined;
 }
 
 /** Plan the request with the layer steps; `input` is the re-readable input (a flatten reads the layers again from it). */
 export async function layerSteps(opts: EditArchiveOptions, tags: string[] | undefined, first: FirstPass, input: string, format: TargetFormat, onAdded: (a: AddedLayers) => void): Promise<LayerSteps> {
   const { model } = first;
-  if (opts.flatten && (opts.addLayers?.length || opts.removePaths)) throw new UsageError('--flatten goes alone: add files or purge paths in a run of their own, before or after it');
+  if (opts.flatten && (opts.addLayers?.length || opts.removePaths || opts.addCaCert)) throw new UsageError('--flatten goes alone: add files or purge paths in a run of their own, before or after it');
   const purge = first.purge ? purgeEdits(opts, model, first.purge) : undefined;
   const flat = opts.flatten ? flattenAdditions(opts, tags, model, input) : undefined;
-  const additions = [...(opts.addLayers ?? []), ...(purge?.additions ?? []), ...(flat?.additions ?? [])];
+  const ca = opts.addCaCert ? caAdditions(opts, tags, model, input, opts.addCaCert) : [];
+  const additions = [...(opts.addLayers ?? []), ...(purge?.additions ?? []), ...ca, ...(flat?.additions ?? [])];
   const added = additions.length ? await buildAdded({ ...opts, addLayers: additions }, model, format, first.sniff) : undefined;
   if (added) onAdded(added);
   const flatEdits = flat && added ? [flattenLayers(new Map(flat.chains.map((c, i) => [c, added.diffIds[i]!.toString()])))] : [];
@@ -56,22 +57,31 @@ export async function layerSteps(opts: EditArchiveOptions, tags: string[] | unde
 
 /** `flatten`: one merged layer per selected image (platform), and the key its config is found by (its diff_ids). */
 function flattenAdditions(opts: EditArchiveOptions, tags: string[] | undefined, model: ArchiveModel, input: string): { additions: LayerAddition[]; chains: string[] } {
-  // which configs the run edits: the selection of the real request, found with a probe edit
+  const sel = selectedImages(opts, tags, model);
+  return { additions: sel.map((s) => ({ kind: 'merged', input, image: s.image, ...(s.platform ? { platform: s.platform } : {}), what: 'FLATTEN' })), chains: sel.map((s) => s.chain) };
+}
+
+/** `addCaCert`: one layer per selected image (platform): its own bundles, the certificate appended. */
+function caAdditions(opts: EditArchiveOptions, tags: string[] | undefined, model: ArchiveModel, input: string, cert: string): LayerAddition[] {
+  const what = `ADD CA CERT ${cert.split('/').pop()}`;
+  return selectedImages(opts, tags, model).map((s) => ({ kind: 'ca-cert', cert, input, image: s.image, ...(s.platform ? { platform: s.platform } : {}), chain: s.chain, what }));
+}
+
+/** The images (platforms) the run edits, found with a probe edit through the real selection; each with how content finds it and its diff_ids as JSON. */
+function selectedImages(opts: EditArchiveOptions, tags: string[] | undefined, model: ArchiveModel): { image: string; platform?: string; chain: string }[] {
   const probe: ConfigEdit = { name: 'probe', description: 'probe', apply: (c) => ({ config: { ...c, '\u0000copyedit-probe': true }, warnings: [] }) };
   const { editOpts } = editSettings({ ...opts, edits: [] }, tags);
   const selected = new Set(editModel(model, [probe], editOpts).request.configs.keys());
-  const additions: LayerAddition[] = [];
-  const chains: string[] = [];
+  const out: { image: string; platform?: string; chain: string }[] = [];
   const seen = new Set<string>();
   for (const img of model.images) {
     if (!selected.has(img.id.toString()) || seen.has(img.id.toString())) continue;
     seen.add(img.id.toString());
     const target = model.targets.find((t) => t.platforms.some((p) => p.image === img));
     const platform = target && target.platforms.length > 1 && img.platform ? platformString(img.platform) : undefined;
-    additions.push({ kind: 'merged', input, image: img.id.toString(), ...(platform ? { platform } : {}), what: 'FLATTEN' });
-    chains.push(JSON.stringify(diffIds(img)));
+    out.push({ image: img.id.toString(), ...(platform ? { platform } : {}), chain: JSON.stringify(diffIds(img)) });
   }
-  return { additions, chains };
+  return out;
 }
 
 function diffIds(img: ImageModel): string[] {

@@ -89,6 +89,13 @@ export interface EditArchiveOptions {
    * history reduced to one entry. Goes alone (not with addLayers or removePaths).
    */
   readonly flatten?: boolean;
+  /**
+   * A PEM certificate file: one layer per selected image with each trust bundle its merged
+   * filesystem has (Debian/Ubuntu/distroless, Alpine, RHEL/Fedora/UBI, SUSE paths) written again
+   * with the certificate appended, plus `<name>.crt` in the distribution's certificate directory;
+   * an image with no bundle is refused (EditError naming the paths looked at).
+   */
+  readonly addCaCert?: string;
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -178,4 +185,5 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   addLayers: true,
   removePaths: true,
   flatten: true,
+  addCaCert: true,
 });

@@ -84,6 +84,7 @@ export const EDIT_OPTIONS = {
     value: 'PATH|GLOB',
     describe: 'purge this path (a directory with its contents; * matches across /) from every layer: the layers holding it are rewritten, its bytes gone; repeatable',
   },
+  'add-ca-cert': { type: 'string', child: true, value: 'CERT.pem', describe: "append a CA certificate to the image's trust bundles (Debian, Alpine, RHEL, SUSE, distroless paths) in one new layer" },
   flatten: { type: 'boolean', default: false, child: true, describe: 'replace the layers by one: the merged filesystem (whiteouts applied), history reduced to one entry' },
   whiteout: { type: 'boolean', default: false, child: true, describe: '--rm-path hides the paths with one whiteout layer on top instead (layers unchanged, bytes still below)' },
   copy: {
@@ -191,6 +192,7 @@ export const editCommand = defineCommand({
         ...(addLayers.length ? { addLayers } : {}),
         ...(removePaths ? { removePaths } : {}),
         ...(args.flatten ? { flatten: true } : {}),
+        ...(args['add-ca-cert'] ? { addCaCert: args['add-ca-cert'] } : {}),
       },
       args,
       { inPlace: args['in-place'] },
@@ -204,7 +206,18 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   // --only-platform and --drop-absent only select or trim, and that is a change of its own
   const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims && !opts.addLayers?.length && !opts.removePaths && !opts.flatten) {
+  if (
+    opts.edits.length === 0 &&
+    !opts.tags?.length &&
+    !hasAnnotations &&
+    !opts.format &&
+    !opts.layerCompression &&
+    !trims &&
+    !opts.addLayers?.length &&
+    !opts.removePaths &&
+    !opts.flatten &&
+    !opts.addCaCert
+  ) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
