@@ -193,6 +193,29 @@ describe('--rm-path and --flatten on real engines', () => {
   });
 });
 
+describe('--add-ca-cert on real engines', () => {
+  it('a Debian-shaped image (bundle and certificate directory): docker run sees the certificate in the bundle, on Docker 20.10 and Docker 28 (containerd store)', { timeout: 300_000 }, (t) => {
+    const e = engines(t);
+    if (!e) return;
+    const old = '-----BEGIN CERTIFICATE-----\nMIIBdistro\n-----END CERTIFICATE-----\n';
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIBcopyedit\n-----END CERTIFICATE-----\n';
+    const tree = join(work, 'debian-shape');
+    mkdirSync(join(tree, 'etc/ssl/certs'), { recursive: true });
+    mkdirSync(join(tree, 'usr/local/share/ca-certificates'), { recursive: true });
+    writeFileSync(join(tree, 'etc/ssl/certs/ca-certificates.crt'), old);
+    writeFileSync(join(work, 'corp.pem'), cert);
+    const debian = join(work, 'debian.tar');
+    const ref = `${REPO}:${RUN_ID}-ca`;
+    ok(cli(['edit', image(), '-o', debian, '--add-layer', tree, '--tag', ref]), 'a Debian-shaped image');
+    const out = join(work, 'debian-ca.tar');
+    ok(cli(['edit', debian, '-o', out, '--add-ca-cert', join(work, 'corp.pem')]), 'copyedit --add-ca-cert');
+    for (const which of ['docker20', 'docker28c'] as const) {
+      load(e, which, out);
+      assert.equal(cat(e, which, ref, '/etc/ssl/certs/ca-certificates.crt', '/usr/local/share/ca-certificates/corp.crt'), old + cert + cert, `${which}: the bundle and the single file`);
+    }
+  });
+});
+
 describe('differential: crane append', () => {
   it('the DiffID of an appended uncompressed tar is the one crane append gives it (and its sha256)', { timeout: 120_000 }, (t) => {
     if (!existsSync(CRANE)) {
