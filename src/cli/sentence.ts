@@ -68,7 +68,7 @@ export function parseSentence(words: readonly string[]): Sentence {
   const r = new SentenceReader(words);
   while (r.i < words.length) r.command();
   const { input, output, edits, options, warnings } = r;
-  if (r.files.length) (options.addLayers ??= []).push(addFiles(r.files));
+  if (r.files.length) options.addLayers = [...(options.addLayers ?? []), addFiles(r.files)];
   if (input === undefined) throw new UsageError('no input: say FROM <archive or image>');
   if (output === undefined) throw new UsageError('no output: say INTO <archive or image>');
   return { input, output, edits, options, warnings };
@@ -153,7 +153,7 @@ class SentenceReader {
     else if (what === 'path' || what === 'paths' || what === 'file') {
       const p = this.next('a path in the image', 'REMOVE PATH <path|glob>, e.g. REMOVE PATH /app/.env');
       if (!p.startsWith('/')) throw new UsageError(`REMOVE PATH ${p}: give an absolute path or pattern in the image, e.g. /app/.env`);
-      (this.options.removePaths ??= { paths: [] }).paths.push(p);
+      this.options.removePaths = { paths: [...(this.options.removePaths?.paths ?? []), p] };
     } else this.unknown();
   }
 
@@ -168,7 +168,7 @@ class SentenceReader {
       const dest = this.next('where to put it in the image', form);
       if (!dest.startsWith('/')) throw new UsageError(`ADD FILE ${src} TO ${dest}: the destination must be an absolute path in the image`);
       this.files.push({ src, dest });
-    } else if (what === 'layer') (this.options.addLayers ??= []).push(addLayer(this.next('a tar or directory', 'ADD LAYER <tar|directory>, e.g. ADD LAYER extra.tar')));
+    } else if (what === 'layer') this.options.addLayers = [...(this.options.addLayers ?? []), addLayer(this.next('a tar or directory', 'ADD LAYER <tar|directory>, e.g. ADD LAYER extra.tar'))];
     else this.unknown();
   }
 
