@@ -75,7 +75,13 @@ async function plainFile(input: string | Readable): Promise<{ path: string; labe
   }
   const dir = mkdtempSync(join(tmpdir(), 'copyedit-content-'));
   const path = join(dir, 'input.tar');
-  const remove = () => rmSync(dir, { recursive: true, force: true });
+  // also on Ctrl-C: the CLI's signal handler exits through process.exit, which runs 'exit' listeners
+  const onExit = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', onExit);
+  const remove = () => {
+    process.off('exit', onExit);
+    onExit();
+  };
   try {
     await pipeline(Readable.from(chunks(src.reader), { objectMode: false }), createWriteStream(path));
   } catch (e) {

@@ -4,8 +4,11 @@
  * directory, `-` or a stream), picks one image and platform, and reads the layers in place.
  */
 import type { Readable, Writable } from 'node:stream';
-import { openOutput } from '../io/sink.js';
+import { type OutputSink, openOutput } from '../io/sink.js';
 import { drained } from '../io/streams.js';
+import { fstatSync } from 'node:fs';
+import { PipeTarget } from '../io/pipe.js';
+import { type ByteTarget, FdTarget, StreamTarget } from '../io/target.js';
 import { type ImageContentOptions, openImageContent } from './image.js';
 import { type MergedEntry, type MergedTarOptions, type MergedTarSummary, mergeLayers } from './merge.js';
 
@@ -47,7 +50,7 @@ export async function exportImage(input: string | Readable, output: string | Wri
     const fs = await mergeLayers(content.layers);
     const sink = await openOutput(output);
     try {
-      const summary = await fs.writeTar(sink.stream, options, false);
+      const summary = await fs.writeTarTo(targetOf(sink, output), options);
       await sink.commit();
       return { ...summary, image: content.name, layers: content.layers.length };
     } catch (e) {
@@ -57,6 +60,17 @@ export async function exportImage(input: string | Readable, output: string | Wri
   } finally {
     content.close();
   }
+}
+
+/**
+ * As the edit's output run: a file (also standard output redirected to one) takes write(2) calls
+ * of the reused chunks, a pipe on standard output plain writes too, any other stream copies.
+ */
+function targetOf(sink: OutputSink, output: string | Writable): ByteTarget {
+  if (sink.fd !== undefined) return new FdTarget(sink.fd, sink.writeBehind);
+  if (sink.pipeFd !== undefined) return new PipeTarget(sink.pipeFd, sink.stream);
+  if (output === '-' && fstatSync(1).isFile()) return new FdTarget(1);
+  return new StreamTarget(sink.stream, true);
 }
 
 /** Copy one regular file of the image's merged filesystem to `out` (symbolic links followed inside the image's root). */

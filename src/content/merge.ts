@@ -14,10 +14,10 @@
  * go-containerregistry's `mutate.Extract` (`crane export`/`crane flatten`), which differ where
  * crane is wrong: crane reads the layers top-down with a seen-set, so it ignores opaque directories
  * (`.wh..wh..opq` hides nothing there, lower files reappear), drops a hard link's content when its
- * target was removed in a later layer (it writes a link to a path it never writes), keeps a lower
- * layer's files under a path an upper layer turned into a symlink, and takes the FIRST entry of a
- * path repeated in one layer where the appliers take the last. On images without those shapes the
- * trees are the same.
+ * target was removed in a later layer (it writes a link to a path it never writes), and takes the FIRST entry of a
+ * path repeated in one layer where the appliers take the last; nor does it write the parent
+ * directories a layer does not hold (Docker creates them, 0755). On images without those shapes
+ * the trees are the same (test/engines/content.test.ts).
  *
  * The tar stream (deterministic: the same layers and options give the same bytes):
  * - directories first, in path order (a parent before its children); then symbolic links,
@@ -139,20 +139,43 @@ export class MergedFilesystem {
     const inode = this.fileInode(path);
     if (inode.header.size > maxBytes) throw new PathError(`${shown(path)}: ${inode.header.size} bytes, more than the ${maxBytes} asked for at most; stream it with openFile`);
     const parts: Buffer[] = [];
-    for await (const c of contentOf(this.layers, inode)) parts.push(Buffer.from(c));
+    for await (const c of contentOf(this.layers, inode)) parts.push(c);
     return Buffer.concat(parts);
   }
 
   /** The tree as one layer's tar (pass 2: each layer that holds content read once, bottom first). */
   tarStream(options: MergedTarOptions = {}): Readable {
-    return Readable.from(this.tarChunks(options, { entries: 0, contentBytes: 0 }), { objectMode: false });
+    return Readable.from(copies(this.tarChunks(options, { entries: 0, contentBytes: 0 })), { objectMode: false });
   }
 
   /** Write the tree's tar to `out` (ended when done, unless `end` is false); what it held. */
   async writeTar(out: Writable, options: MergedTarOptions = {}, end = true): Promise<MergedTarSummary> {
     const summary = { entries: 0, contentBytes: 0 };
-    if (end) await pipeline(Readable.from(this.tarChunks(options, summary), { objectMode: false }), out);
-    else for await (const c of this.tarChunks(options, summary)) if (!out.write(c)) await drained(out);
+    if (end) await pipeline(Readable.from(copies(this.tarChunks(options, summary)), { objectMode: false }), out);
+    else for await (const c of this.tarChunks(options, summary)) if (!out.write(Buffer.from(c))) await drained(out);
+    return summary;
+  }
+
+  /**
+   * Write the tree's tar to a target that is done with each chunk when `write` returns (or its
+   * promise settles): a file descriptor written with write(2). Chunks are not copied.
+   */
+  async writeTarTo(target: { write(b: Buffer): void | Promise<void> }, options: MergedTarOptions = {}): Promise<MergedTarSummary> {
+    const summary = { entries: 0, contentBytes: 0 };
+    // headers, small files and padding gathered into one buffer: a write per MiB, not per piece
+    const pending = Buffer.allocUnsafe(COALESCE);
+    let used = 0;
+    for await (const c of this.tarChunks(options, summary)) {
+      const large = c.length >= COALESCE / 4;
+      // what is gathered goes first, in order
+      if (used > 0 && (large || used + c.length > COALESCE)) {
+        await target.write(pending.subarray(0, used));
+        used = 0;
+      }
+      if (large) await target.write(c);
+      else used += c.copy(pending, used);
+    }
+    if (used > 0) await target.write(pending.subarray(0, used));
     return summary;
   }
 
@@ -177,7 +200,7 @@ export class MergedFilesystem {
           yield c;
         }
         const pad = padding(group.inode.header.size);
-        if (pad) yield Buffer.alloc(pad);
+        if (pad) yield ZEROS.subarray(0, pad);
         for (const r of rest) yield head(r, group.inode.header, pathOf(first!));
         if (--left === 0) break;
       }
@@ -246,6 +269,12 @@ export function mergedTarStream(layers: readonly LayerSource[], options: MergedT
 export async function writeMergedTar(layers: readonly LayerSource[], out: Writable, options: MergedTarOptions = {}): Promise<MergedTarSummary> {
   return (await mergeLayers(layers)).writeTar(out, options);
 }
+
+/** Writes gathered up to this size (see writeTarTo). */
+const COALESCE = 1 << 20;
+
+/** Tar padding, never written into: handed out as views. */
+const ZEROS = Buffer.alloc(BLOCK);
 
 /** Paths sharing one inode: written together, the first with the content. */
 interface Group {
@@ -343,11 +372,16 @@ function toEntry(node: TreeNode, firstPaths: Map<Inode, string>): MergedEntry {
   };
 }
 
-/** A regular file's content: its layer read up to its entry. */
+/** Each chunk copied: the layer reader may reuse one buffer, a stream keeps what it is given. */
+async function* copies(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const c of chunks) yield Buffer.from(c);
+}
+
+/** A regular file's content (copies): its layer read up to its entry. */
 async function* contentOf(layers: readonly LayerSource[], inode: Inode): AsyncGenerator<Buffer> {
   for await (const e of layerEntries(layers[inode.layer]!)) {
     if (e.ordinal !== inode.ordinal) continue;
-    yield* e.body();
+    yield* copies(e.body());
     return;
   }
   throw new Error(`layer ${layers[inode.layer]!.label} changed between its two reads`);

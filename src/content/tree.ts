@@ -14,8 +14,9 @@
  *   Docker's applier fails on it.
  * - Symbolic links are kept as links, never followed, except as a parent component of a later
  *   entry's path, which is resolved inside the root (containerd's `fs.RootPath`; an absolute
- *   target or `..` past the root stays in the root). A missing parent is created as Docker does
- *   (mode 0755, owner 0), and listed like any directory.
+ *   target or `..` past the root stays in the root). A missing parent is created as containerd
+ *   does (mode 0755, owner 0, mtime 0), and listed like any directory; Docker's classic store
+ *   (moby's UnpackLayer) makes it 0600 (test/engines/content.test.ts shows both).
  * - Whiteout files themselves never appear in the merged tree.
  *
  * Memory: one node per path of the merged tree (its header fields and xattr records), never file
@@ -30,7 +31,7 @@ export const OPAQUE_MARKER = '.wh..wh..opq';
 
 /** What several paths share when hard-linked: the content's place and the file's metadata. */
 export interface Inode {
-  header: Header;
+  readonly header: Header;
   /** The layer (0 = bottom) and entry ordinal whose bytes are this file's content. */
   readonly layer: number;
   readonly ordinal: number;
@@ -56,22 +57,25 @@ function dirHeader(name: string, mode = 0o755): Header {
   return { name, size: 0, mode, mtime: new Date(0), type: 'directory', linkname: '', uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 };
 }
 
-/** Keep only what the merged tree needs of a header: the xattrs and other records, no PAX path/size/times. */
+/**
+ * Keep only what the merged tree needs of a header (the xattrs and other file records, no PAX
+ * path, size or times), in place: the header is the reader's fresh object, owned by the tree
+ * from here (one object per path is what the tree costs).
+ */
 export function slimHeader(h: Header): Header {
-  const out: Header = { ...h };
   if (h.pax) {
-    const kept: Record<string, string> = {};
     let any = false;
+    const kept: Record<string, string> = {};
     for (const [k, v] of Object.entries(h.pax)) {
       if (KEEP_PAX(k)) {
         kept[k] = v;
         any = true;
       }
     }
-    if (any) out.pax = kept;
-    else delete out.pax;
+    if (any) h.pax = kept;
+    else delete h.pax;
   }
-  return out;
+  return h;
 }
 
 /** PAX records that describe the file rather than the tar entry: xattrs (SCHILY, LIBARCHIVE) and ACLs. */
@@ -86,9 +90,11 @@ export class MergedTree {
 
   /** Apply one entry of layer `layer` (bottom = 0), as the appliers do. */
   apply(header: Header, layer: number, ordinal: number, label: string): void {
+    // a contiguous file (type '7') is a regular file with content, as tar readers extract it
+    if (header.type === 'contiguous-file') header.type = 'file';
     const path = cleanLayerPath(header.name);
     if (path === '') {
-      if (header.type === 'directory') this.root.header = slimHeader({ ...header, name: '' });
+      if (header.type === 'directory') this.root.header = slimHeader(header);
       return;
     }
     const slash = path.lastIndexOf('/');
@@ -104,15 +110,17 @@ export class MergedTree {
     const parent = this.parentDir(parentPath, label, header.name);
     const existing = parent.children!.get(base);
     if (existing?.children && header.type === 'directory') {
-      existing.header = slimHeader({ ...header, name: base });
+      existing.header = slimHeader(header);
       existing.writtenIn = layer;
       return;
     }
     // Docker removes what is there first, then links: a link into the replaced subtree fails
     if (existing) this.remove(parent, base);
     const inode = header.type === 'link' ? this.linkTarget(header, label) : { header: slimHeader(header), layer, ordinal };
-    const node: TreeNode = { name: base, parent, header: slimHeader({ ...header, name: base }), children: undefined, inode: undefined, writtenIn: layer };
-    if (header.type === 'directory') node.children = new Map();
+    // a directory's metadata is its own; a file's is its inode's (shared with its hard links)
+    const dir = header.type === 'directory';
+    const node: TreeNode = { name: base, parent, header: dir ? slimHeader(header) : inode.header, children: undefined, inode: undefined, writtenIn: layer };
+    if (dir) node.children = new Map();
     else node.inode = inode;
     parent.children!.set(base, node);
     this.size++;
@@ -126,7 +134,7 @@ export class MergedTree {
       throw new ArchiveError(`layer ${label}: hard link ${JSON.stringify(header.name)} points at ${JSON.stringify(header.linkname)}, which ${why}; Docker and containerd refuse to apply this layer`);
     }
     const inode = target.inode;
-    inode.header = { ...inode.header, mode: header.mode, uid: header.uid, gid: header.gid, uname: header.uname, gname: header.gname };
+    Object.assign(inode.header, { mode: header.mode, uid: header.uid, gid: header.gid, uname: header.uname, gname: header.gname });
     return inode;
   }
 

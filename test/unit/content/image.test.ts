@@ -61,6 +61,25 @@ describe('export, cat, ls on archives (issue 21)', () => {
     assert.deepEqual(await exportRows(layout), want);
   });
 
+  it('export of large files from gzip layers through write(2) keeps every byte in order (chunks of every size)', async () => {
+    const big = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * seed) % 26))).join(''));
+    const layers: Op[][] = [
+      [
+        { kind: 'file', path: 'small1', content: 'x' },
+        { kind: 'file', path: 'big1', content: big(700_000, 7).toString() },
+        { kind: 'file', path: 'small2', content: 'y'.repeat(1000) },
+      ],
+      [
+        { kind: 'file', path: 'big2', content: big(3_000_000, 13).toString() },
+        { kind: 'file', path: 'small3', content: 'z' },
+        { kind: 'file', path: 'mid', content: big(300_000, 3).toString() },
+      ],
+    ];
+    const file = join(dir, 'bigfiles.tar');
+    writeFileSync(file, dockerArchive([{ tag: 'big:1', layers: layers.map((ops, i) => (i === 0 ? gzipSync(layerTar(ops)) : layerTar(ops))) }]));
+    assert.deepEqual(await exportRows(file), oracle(layers));
+  });
+
   it('cat follows a symlink inside the root; ls lists a directory; a missing path is a PathError', async () => {
     const out = new PassThrough();
     const got: Buffer[] = [];
@@ -104,5 +123,15 @@ describe('export, cat, ls on archives (issue 21)', () => {
     assert.equal(exp.status, 0, exp.stderr.toString());
     assert.equal(exp.stdout.length % 512, 0);
     assert.equal(run('export', archive).status, 2);
+    // standard input (spooled), and a multi-platform sample made by Docker 28
+    const stdin = spawnSync(process.execPath, [BIN, 'cat', '-', '/release'], { input: readFileSync(archive) });
+    assert.equal(stdin.status, 0, stdin.stderr.toString());
+    assert.equal(stdin.stdout.toString(), 'ID=test\n');
+    const multi = join(ROOT, 'samples', 'docker28c-multi.tar');
+    assert.equal(run('ls', multi, '/').status, 4);
+    const arm = run('ls', multi, '/', '--platform', 'linux/arm64');
+    assert.equal(arm.status, 0, arm.stderr.toString());
+    assert.match(arm.stdout.toString(), /^hello\.txt$/m);
+    assert.equal(run('ls', multi, '/', '--platform', 'linux/s390x').status, 4);
   });
 });

@@ -64,28 +64,24 @@ export interface Row {
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-/** The rows of a tar (a hard link reads as the file it shares, so which path came first does not matter). */
+/** The rows of a tar (a hard link reads as the file it shares, wherever that comes in the tar: crane writes links first). */
 export async function tarRows(tar: Buffer | Readable, options: { skipRoot?: boolean } = {}): Promise<Row[]> {
   const rows = new Map<string, Row>();
-  const stream = Buffer.isBuffer(tar) ? Readable.from([tar]) : tar;
-  for await (const e of tarEntries(stream) as AsyncGenerator<LayerEntry>) {
-    const h = e.header;
-    const path = h.name
+  const links: [string, Header][] = [];
+  const clean = (n: string) =>
+    n
       .split('/')
       .filter((s) => s !== '' && s !== '.')
       .join('/');
+  const stream = Buffer.isBuffer(tar) ? Readable.from([tar]) : tar;
+  for await (const e of tarEntries(stream) as AsyncGenerator<LayerEntry>) {
+    const h = e.header;
+    const path = clean(h.name);
     if (path === '' && options.skipRoot !== false) continue;
     const parts: Buffer[] = [];
     for await (const c of e.body()) parts.push(Buffer.from(c));
     if (h.type === 'link') {
-      const t = rows.get(
-        h.linkname
-          .split('/')
-          .filter((s) => s !== '' && s !== '.')
-          .join('/'),
-      );
-      if (!t) throw new Error(`hard link ${path} to ${h.linkname} before its target`);
-      rows.set(path, { ...t, path, mode: h.mode & 0o7777, uid: h.uid, gid: h.gid });
+      links.push([path, h]);
       continue;
     }
     const content = Buffer.concat(parts);
@@ -99,6 +95,11 @@ export async function tarRows(tar: Buffer | Readable, options: { skipRoot?: bool
       sha256: h.type === 'file' ? sha(content) : '',
       link: h.type === 'symlink' ? h.linkname : '',
     });
+  }
+  for (const [path, h] of links) {
+    const t = rows.get(clean(h.linkname));
+    if (!t) throw new Error(`hard link ${path} to ${h.linkname}, which the tar does not hold`);
+    rows.set(path, { ...t, path, mode: h.mode & 0o7777, uid: h.uid, gid: h.gid });
   }
   return [...rows.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -181,7 +182,7 @@ export function oracle(layers: readonly (readonly Op[])[]): Row[] {
 }
 
 /** A random stack of layers over a small namespace, valid for the appliers (parents are directories, hard links name files). */
-export function randomStack(rand: () => number, layers = 4, opsPerLayer = 8): Op[][] {
+export function randomStack(rand: () => number, layers = 4, opsPerLayer = 8, options: { uniquePaths?: boolean } = {}): Op[][] {
   const names = ['a', 'b', 'c', 'a/x', 'a/y', 'b/x', 'a/x/z', 'a/x/w', 'c/d/e', 'ü', 'a/é'];
   const out: Op[][] = [];
   for (let l = 0; l < layers; l++) {
@@ -189,6 +190,10 @@ export function randomStack(rand: () => number, layers = 4, opsPerLayer = 8): Op
     for (let i = 0; i < opsPerLayer; i++) {
       const path = names[Math.floor(rand() * names.length)]!;
       const r = rand();
+      // as producers write layers: Docker 20.10 refuses a layer naming one path twice ("duplicates
+      // of file paths not supported"), and containerd fails on one removing or replacing what it
+      // wrote itself (its deferred directory times then name a missing path)
+      if (options.uniquePaths && ops.some((o) => o.kind !== 'opaque' && (o.path === path || o.path.startsWith(`${path}/`)))) continue;
       const state = oracleState([...out, ops]);
       // parents must be directories or missing
       const segs = path.split('/');
@@ -202,7 +207,8 @@ export function randomStack(rand: () => number, layers = 4, opsPerLayer = 8): Op
       } else if (r < 0.85) ops.push({ kind: 'whiteout', path });
       else if (r < 0.93) {
         const dirs = [...state.entries()].filter(([, t]) => t === 'directory').map(([p]) => p);
-        if (dirs.length) ops.push({ kind: 'opaque', dir: dirs[Math.floor(rand() * dirs.length)]! });
+        const dir = dirs[Math.floor(rand() * dirs.length)];
+        if (dir !== undefined && !(options.uniquePaths && ops.some((o) => o.kind === 'opaque' && o.dir === dir))) ops.push({ kind: 'opaque', dir });
       } else ops.push({ kind: 'fifo', path });
     }
     out.push(ops);

@@ -132,6 +132,21 @@ describe('merged filesystem: whiteout shapes (issue 21)', () => {
     assert.deepEqual(fs.stat('/über/ñ')?.xattrs, { 'security.capability': 'AQAAAgAgAAAAAAAAAAAAAAAAAAA=' });
   });
 
+  it('a contiguous file (type 7) is exported as a regular file with its content', async () => {
+    const { encodeHeader, BLOCK } = await import('../../../src/archive/tar/header.js');
+    const body = Buffer.from('contiguous bytes');
+    const h = encodeHeader({ name: 'cont', size: body.length, mode: 0o644, mtime: new Date(0), type: 'contiguous-file', linkname: '', uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 });
+    const tar = Buffer.concat([h, body, Buffer.alloc(BLOCK - body.length), Buffer.alloc(2 * BLOCK)]);
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await writeMergedTar([bufferLayer(tar, 'layer0')], out);
+    assert.deepEqual(
+      (await tarRows(Buffer.concat(chunks))).map((r) => [r.path, r.type, r.size]),
+      [['cont', 'file', body.length]],
+    );
+  });
+
   it('a hard link to a missing path is refused as Docker refuses it, naming the layer', async () => {
     await assert.rejects(mergeLayers(stack([[{ kind: 'hardlink', path: 'b', target: 'nope' }]])), (e) => e instanceof ArchiveError && /layer0: hard link "b"/.test(e.message));
   });
