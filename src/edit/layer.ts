@@ -4,7 +4,7 @@
  * layer's bytes are made elsewhere (src/layers/); this is the pure `(config) -> config` part.
  */
 import { EditError } from '../errors.js';
-import { type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
+import { type Json, type JsonObject, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
 import type { ConfigEdit } from './types.js';
 
 /** Append a layer with DiffID `diffId` (`sha256:<hex>`), recorded in history as `copyedit: <what>` (e.g. `ADD FILE a TO /b`). */
@@ -85,6 +85,34 @@ export function flattenLayers(byChain: ReadonlyMap<string, string>): ConfigEdit 
       const out = jsonObject();
       for (const k of Object.keys(image)) out[k] = k === rk ? r : image[k]!;
       out[fieldKey(image, 'history') ?? 'history'] = [entry];
+      return { config: out, warnings: [] };
+    },
+  };
+}
+
+/** Rebase (`--rebase-from OLD --rebase-onto NEW`): the image whose diff_ids list (as JSON) is a key gets NEW's DiffIDs and history in place of OLD's. */
+export function rebaseLayers(
+  byChain: ReadonlyMap<string, { readonly oldLayers: number; readonly oldHistory: number; readonly diffIds: readonly string[]; readonly history: readonly Json[] }>,
+  what: string,
+): ConfigEdit {
+  return {
+    name: 'rebase',
+    description: what,
+    apply(image) {
+      const rk = fieldKey(image, 'rootfs');
+      const rootfs = rk !== undefined && isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
+      const dk = rootfs && fieldKey(rootfs, 'diff_ids');
+      const ids = dk !== undefined ? rootfs![dk] : undefined;
+      const r = Array.isArray(ids) ? byChain.get(JSON.stringify(ids)) : undefined;
+      if (!r || !Array.isArray(ids)) return { config: image, warnings: [] };
+      const root = jsonObject();
+      for (const k of Object.keys(rootfs!)) root[k] = rootfs![k]!;
+      root[dk!] = [...r.diffIds, ...ids.slice(r.oldLayers)];
+      const out = jsonObject();
+      for (const k of Object.keys(image)) out[k] = k === rk ? root : image[k]!;
+      const hk = fieldKey(image, 'history') ?? 'history';
+      const history = Array.isArray(image[hk]) ? (image[hk] as Json[]) : [];
+      out[hk] = [...r.history, ...history.slice(r.oldHistory)];
       return { config: out, warnings: [] };
     },
   };

@@ -14,12 +14,13 @@ import { pipeline } from 'node:stream/promises';
 import { type Header, encodeHeader, padding } from '../archive/tar/header.js';
 import { detectCompression } from '../codec/index.js';
 import { Digest } from '../digest.js';
-import { UsageError, ioError } from '../errors.js';
+import { ArchiveError, UsageError, ioError } from '../errors.js';
 import { recodeLayer, removeSpool } from '../convert/recode.js';
 import { checkLayerTar } from './check.js';
 import { caLayer } from './ca.js';
 import { openImageContent } from '../content/image.js';
 import { mergedTarStream } from '../content/merge.js';
+import { type LayerSource, openLayerTar } from '../content/layer.js';
 
 /** One `--add-file SRC:DEST`. */
 export interface AddedFile {
@@ -44,6 +45,8 @@ export type LayerAddition =
   | { readonly kind: 'whiteouts'; readonly paths: readonly string[]; readonly what: string }
   /** The merged filesystem of one image (platform) of `input`, as one layer (`--flatten`). */
   | { readonly kind: 'merged'; readonly input: string; readonly image: string; readonly platform?: string; readonly what: string }
+  /** A layer of another image, as its uncompressed tar (`--rebase-onto`); its DiffID must be `diffId`. */
+  | { readonly kind: 'source'; readonly layer: LayerSource; readonly diffId: string; readonly what: string }
   /** One image's trust bundles with a certificate appended (`--add-ca-cert`); `chain` says which config it is for. */
   | { readonly kind: 'ca-cert'; readonly cert: string; readonly input: string; readonly image: string; readonly platform?: string; readonly chain: string; readonly what: string };
 
@@ -77,7 +80,7 @@ function checkDest(dest: string): void {
 /** The history line of an addition (also the report's description). */
 export function describeAddition(a: LayerAddition): string {
   if (a.kind === 'layer') return `ADD LAYER ${posix.basename(a.path)}`;
-  if (a.kind === 'whiteouts' || a.kind === 'merged' || a.kind === 'ca-cert') return a.what;
+  if (a.kind === 'whiteouts' || a.kind === 'merged' || a.kind === 'ca-cert' || a.kind === 'source') return a.what;
   const own = a.chown ? ` --chown=${a.chown.uid}:${a.chown.gid}` : '';
   const mode = a.chmod !== undefined ? ` --chmod=${a.chmod.toString(8).padStart(4, '0')}` : '';
   return `ADD FILE${own}${mode} ${a.files.map((f) => `${posix.basename(f.src)} TO ${f.dest}`).join(', ')}`;
@@ -88,6 +91,11 @@ export async function buildLayer(a: LayerAddition, path: string, epoch: number |
   try {
     if (a.kind === 'whiteouts') return await written(whiteouts(a.paths, epoch), path);
     if (a.kind === 'merged') return await merged(a, path, epoch);
+    if (a.kind === 'source') {
+      const b = await written(await openLayerTar(a.layer), path);
+      if (b.diffId.toString() !== a.diffId) throw new ArchiveError(`its content hashes to ${b.diffId} but its config's rootfs.diff_ids says ${a.diffId}`, a.layer.label);
+      return b;
+    }
     if (a.kind === 'ca-cert') return await written(caLayer(a.input, a.image, a.platform, a.cert, epoch), path);
     if (a.kind === 'layer' && !(await lstat(a.path).catch((e) => Promise.reject(ioError('read', a.path, e)))).isDirectory()) return await fromTar(a.path, path);
     const files = a.kind === 'files' ? a.files : [{ src: `${a.path}/`, dest: '/' }];

@@ -34,6 +34,9 @@ export function outputLayers(img: ImageModel, nb: NewBlob | undefined, added: Re
     if (l && n && id === n.toString()) return { ...l, diffId: n };
     const a = typeof id === 'string' ? added?.get(id) : undefined;
     if (a) return a;
+    // the input's layer at another place (a rebase moves the image's own layers)
+    const moved = img.layers.find((x) => x.diffId?.toString() === id);
+    if (moved) return moved;
     throw new EditError(`the edit lists DiffID ${String(id)} as layer ${i + 1} of ${what}'s rootfs.diff_ids, but no layer with it is in the archive or was made`);
   });
 }

@@ -46,7 +46,7 @@ export async function buildAdded(opts: EditArchiveOptions, model: ArchiveModel, 
       const entry: EntryRecord = { index: -1 - k, name, path: name, header: fileHeader(name, built.size) };
       spools.push({ entry, path: built.path });
       // a merged layer replaces the image's layers (flatten-pass.ts); the others go on top
-      if (a.kind !== 'merged') edits.push(appendLayer(built.diffId.toString(), describeAddition(a), a.kind === 'ca-cert' ? a.chain : undefined));
+      if (a.kind !== 'merged' && a.kind !== 'source') edits.push(appendLayer(built.diffId.toString(), describeAddition(a), a.kind === 'ca-cert' ? a.chain : undefined));
       diffIds.push(built.diffId);
       // uncompressed: its digest is its DiffID
       byDiffId.set(built.diffId.toString(), { diffId: built.diffId, digest: built.diffId, entry, size: built.size });

@@ -16,6 +16,7 @@ import { type AddedLayers, buildAdded } from './add-pass.js';
 import type { FirstPass } from './convert-pass.js';
 import type { EditArchiveOptions } from './options.js';
 import { purgeEdits, purgeRewrites } from './purge-pass.js';
+import { rebasePlan } from './rebase-pass.js';
 import { type DraftReport, editModel, editSettings } from './request.js';
 import type { RewriteRequest } from '../rewrite/request.js';
 
@@ -30,21 +31,26 @@ export interface LayerSteps {
 
 /** Do the run's options change any image's layer list? */
 export function changesLayers(opts: EditArchiveOptions): boolean {
-  return (opts.addLayers?.length ?? 0) > 0 || opts.removePaths !== undefined || opts.flatten === true || opts.addCaCert !== undefined;
+  return (opts.addLayers?.length ?? 0) > 0 || opts.removePaths !== undefined || opts.flatten === true || opts.addCaCert !== undefined || opts.rebase !== undefined;
 }
 
 /** Plan the request with the layer steps; `input` is the re-readable input (a flatten reads the layers again from it). */
 export async function layerSteps(opts: EditArchiveOptions, tags: string[] | undefined, first: FirstPass, input: string, format: TargetFormat, onAdded: (a: AddedLayers) => void): Promise<LayerSteps> {
   const { model } = first;
-  if (opts.flatten && (opts.addLayers?.length || opts.removePaths || opts.addCaCert)) throw new UsageError('--flatten goes alone: add files or purge paths in a run of their own, before or after it');
+  if (opts.flatten && (opts.addLayers?.length || opts.removePaths || opts.addCaCert || opts.rebase))
+    throw new UsageError('--flatten goes alone: add files or purge paths in a run of their own, before or after it');
   const purge = first.purge ? purgeEdits(opts, model, first.purge) : undefined;
   const flat = opts.flatten ? flattenAdditions(opts, tags, model, input) : undefined;
   const ca = opts.addCaCert ? caAdditions(opts, tags, model, input, opts.addCaCert) : [];
-  const additions = [...(opts.addLayers ?? []), ...(purge?.additions ?? []), ...ca, ...(flat?.additions ?? [])];
-  const added = additions.length ? await buildAdded({ ...opts, addLayers: additions }, model, format, first.sniff) : undefined;
+  const rebase = opts.rebase ? await rebasePlan(opts.rebase, model, selectedImages(opts, tags, model)) : undefined;
+  const additions = [...(rebase?.additions ?? []), ...(opts.addLayers ?? []), ...(purge?.additions ?? []), ...ca, ...(flat?.additions ?? [])];
+  const added = additions.length ? await buildAdded({ ...opts, addLayers: additions }, model, format, first.sniff).finally(() => rebase?.close()) : undefined;
+  rebase?.close();
   if (added) onAdded(added);
   const flatEdits = flat && added ? [flattenLayers(new Map(flat.chains.map((c, i) => [c, added.diffIds[i]!.toString()])))] : [];
-  const { edits, editOpts } = editSettings({ ...opts, edits: [...opts.edits, ...(purge?.edits ?? []), ...(added?.edits ?? []), ...flatEdits] }, tags);
+  const annotations = rebase ? { annotations: { set: { ...opts.annotations?.set, ...rebase.annotations }, remove: opts.annotations?.remove ?? [] } } : {};
+  const edits0 = [...opts.edits, ...(rebase?.edits ?? []), ...(purge?.edits ?? []), ...(added?.edits ?? []), ...flatEdits];
+  const { edits, editOpts } = editSettings({ ...opts, ...annotations, edits: edits0 }, tags);
   const { request, reports } = editModel(model, edits, editOpts);
   const rewrite = first.purge ? purgeRewrites(model, request, first.purge, opts.removePaths?.whiteout === true) : undefined;
   const convert = {

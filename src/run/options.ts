@@ -96,6 +96,14 @@ export interface EditArchiveOptions {
    * an image with no bundle is refused (EditError naming the paths looked at).
    */
   readonly addCaCert?: string;
+  /**
+   * Rebase: `from` (OLD) and `onto` (NEW) are archives or OCI layout directories holding one image
+   * (the platform of each selected image is picked from a multi-platform one). OLD's DiffIDs must
+   * be the bottom of every selected image (EditError naming the first layer that differs); they
+   * are replaced by NEW's layers, history rebuilt, `org.opencontainers.image.base.name` and
+   * `base.digest` (NEW's config digest) set on the manifests.
+   */
+  readonly rebase?: { readonly from: string; readonly onto: string };
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -186,4 +194,5 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   removePaths: true,
   flatten: true,
   addCaCert: true,
+  rebase: true,
 });

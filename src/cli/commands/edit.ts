@@ -85,6 +85,8 @@ export const EDIT_OPTIONS = {
     describe: 'purge this path (a directory with its contents; * matches across /) from every layer: the layers holding it are rewritten, its bytes gone; repeatable',
   },
   'add-ca-cert': { type: 'string', child: true, value: 'CERT.pem', describe: "append a CA certificate to the image's trust bundles (Debian, Alpine, RHEL, SUSE, distroless paths) in one new layer" },
+  'rebase-from': { type: 'string', child: true, value: 'OLD', describe: 'with --rebase-onto: the base image (archive or OCI directory) whose layers are the bottom of the image' },
+  'rebase-onto': { type: 'string', child: true, value: 'NEW', describe: "replace --rebase-from's layers by this image's (archive or OCI directory); history rebuilt, base annotations set" },
   flatten: { type: 'boolean', default: false, child: true, describe: 'replace the layers by one: the merged filesystem (whiteouts applied), history reduced to one entry' },
   whiteout: { type: 'boolean', default: false, child: true, describe: '--rm-path hides the paths with one whiteout layer on top instead (layers unchanged, bytes still below)' },
   copy: {
@@ -138,6 +140,8 @@ export const editCommand = defineCommand({
     const outDir = args['out-dir'];
     const addLayers = layerAdditions(args);
     const removePaths = removePathsArg(args);
+    if ((args['rebase-from'] === undefined) !== (args['rebase-onto'] === undefined)) throw new UsageError('--rebase-from OLD and --rebase-onto NEW go together');
+    const rebase = args['rebase-from'] !== undefined && args['rebase-onto'] !== undefined ? { from: args['rebase-from'], onto: args['rebase-onto'] } : undefined;
     if (inputs.length > 1 || outDir !== undefined) {
       if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
       if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
@@ -193,6 +197,7 @@ export const editCommand = defineCommand({
         ...(removePaths ? { removePaths } : {}),
         ...(args.flatten ? { flatten: true } : {}),
         ...(args['add-ca-cert'] ? { addCaCert: args['add-ca-cert'] } : {}),
+        ...(rebase ? { rebase } : {}),
       },
       args,
       { inPlace: args['in-place'] },
@@ -216,7 +221,8 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: {
     !opts.addLayers?.length &&
     !opts.removePaths &&
     !opts.flatten &&
-    !opts.addCaCert
+    !opts.addCaCert &&
+    !opts.rebase
   ) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
