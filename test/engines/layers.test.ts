@@ -216,6 +216,24 @@ describe('--add-ca-cert on real engines', () => {
   });
 });
 
+describe('--rebase-from/--rebase-onto on a real engine', () => {
+  it('an image made on the busybox base, rebased onto a patched base, runs on Docker 20.10 and sees both', { timeout: 300_000 }, (t) => {
+    const e = engines(t);
+    if (!e) return;
+    writeFileSync(join(work, 'app-file.txt'), 'the app\n');
+    writeFileSync(join(work, 'patch-file.txt'), 'the patch\n');
+    const app = join(work, 'app-on-old.tar');
+    const patched = join(work, 'patched-base.tar');
+    const ref = `${REPO}:${RUN_ID}-rebased`;
+    ok(cli(['edit', image(), '-o', app, '--add-file', `${join(work, 'app-file.txt')}:/app.txt`, '--tag', ref]), 'the app image');
+    ok(cli(['edit', image(), '-o', patched, '--add-file', `${join(work, 'patch-file.txt')}:/patch.txt`]), 'the patched base');
+    const out = join(work, 'rebased.tar');
+    ok(cli(['edit', app, '-o', out, '--rebase-from', image(), '--rebase-onto', patched]), 'copyedit --rebase-*');
+    load(e, 'docker20', out);
+    assert.equal(cat(e, 'docker20', ref, '/patch.txt', '/app.txt'), 'the patch\nthe app\n');
+  });
+});
+
 describe('differential: crane append', () => {
   it('the DiffID of an appended uncompressed tar is the one crane append gives it (and its sha256)', { timeout: 120_000 }, (t) => {
     if (!existsSync(CRANE)) {
