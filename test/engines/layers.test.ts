@@ -146,7 +146,7 @@ function sh(e: Engines, which: AnyDocker, ref: string, script: string): string {
 
 const SECRET = `copyedit-secret-${RUN_ID}-0123456789abcdef`;
 /** Every mode, owner, type and link target under / on the image's own file system. */
-const LISTING = 'find / -xdev | sort | while read -r p; do stat -c "%n %a %u %g %F" "$p"; [ -L "$p" ] && echo "-> $(readlink "$p")"; done';
+const LISTING = 'find / -xdev | sort | while read -r p; do stat -c "%n %a %u %g %F" "$p"; if [ -L "$p" ]; then echo "-> $(readlink "$p")"; fi; done';
 
 describe('--rm-path and --flatten on real engines', () => {
   it('--rm-path: the file is gone in docker run (Docker 20.10, Docker 28 containerd store) and its bytes are in no layer', { timeout: 300_000 }, (t) => {
