@@ -174,9 +174,16 @@ describe('--rm-path and --flatten on real engines', () => {
   it('--flatten: the find / -xdev listing (modes, owners, link targets) equals the original; the image runs', { timeout: 300_000 }, (t) => {
     const e = engines(t);
     if (!e) return;
-    const s = sources();
+    // every directory as an entry of its own: a parent missing from the layers is made by the
+    // engine's applier, with mode 0600 on Docker 20.10 (moby pkg/archive), 0755 in the merged tree
+    const tree = join(work, 'flat-tree');
+    mkdirSync(join(tree, 'etc/added'), { recursive: true });
+    mkdirSync(join(tree, 'opt/tree/conf'), { recursive: true });
+    writeFileSync(join(tree, 'etc/added/hello.txt'), 'hello\n');
+    writeFileSync(join(tree, 'opt/tree/conf/app.conf'), 'mode=added\n');
+    if (!existsSync(join(tree, 'opt/tree/link.conf'))) symlinkSync('conf/app.conf', join(tree, 'opt/tree/link.conf'));
     const layered = join(work, 'layered.tar');
-    ok(cli(['edit', image(), '-o', layered, ...ADD(s)]), 'add layers');
+    ok(cli(['edit', image(), '-o', layered, '--add-layer', tree]), 'add a layer');
     const ref = `${REPO}:${RUN_ID}-flat`;
     ok(cli(['edit', layered, '-o', join(work, 'layered-tagged.tar'), '--tag', ref]), 'tag');
     load(e, 'docker20', join(work, 'layered-tagged.tar'));
@@ -189,7 +196,7 @@ describe('--rm-path and --flatten on real engines', () => {
     const after = sh(e, 'docker20', ref, LISTING);
     assert.ok(before.split('\n').length > 200, `busybox and its links are listed (${before.split('\n').length} lines: ${before.slice(0, 300)})`);
     assert.equal(after, before);
-    assert.equal(cat(e, 'docker20', ref, ...PATHS), EXPECT(s));
+    assert.equal(cat(e, 'docker20', ref, '/etc/added/hello.txt', '/opt/tree/link.conf'), 'hello\nmode=added\n');
   });
 });
 
