@@ -41,7 +41,7 @@ export async function* caLayer(input: string, image: string, platform: string | 
     const mtime = new Date((epoch ?? Math.floor(Date.now() / 1000)) * 1000);
     for (const p of CA_BUNDLES) {
       const e = fs.stat(p);
-      if (!e || e.type !== 'file') continue;
+      if (e?.type !== 'file') continue;
       found++;
       const body = Buffer.concat([await fs.readFile(p), pem]);
       yield* file({ name: p, mode: e.mode, uid: e.uid, gid: e.gid, mtime }, body);
