@@ -29,6 +29,9 @@ export type { RegistryOptions } from './registry/transport.js';
 // the edits: typed values, each a pure (config) -> config with a name
 export * from './edit/index.js';
 
+// layer content (issue 21): new layers on top, for EditArchiveOptions.addLayers
+export { addFiles, addLayer, type AddedFile, type LayerAddition } from './layers/build.js';
+
 // read an archive: the model (images as names point at them) and the graph under it
 export { scanArchive, type StreamedEntryHandler } from './archive/scan.js';
 export { buildModel } from './archive/layout.js';

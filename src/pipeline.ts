@@ -14,11 +14,13 @@ import { openInput } from './io/source.js';
 import { conversionReport, firstPass, rereadableInput, writePass } from './run/convert-pass.js';
 import { editPass } from './run/edit-pass.js';
 import { registryEdit, touchesRegistry } from './run/registry-pass.js';
+import type { AddedLayers } from './run/add-pass.js';
+import { changesLayers, layerSteps } from './run/layer-steps.js';
 import { withEngineIds } from './inspect/engine-ids.js';
 import { COPY_MODES, patchPass, unpatchable } from './run/patch-pass.js';
 import { EDIT_ARCHIVE_OPTIONS, type EditArchiveOptions, type EditArchiveReport } from './run/options.js';
 import { checkOptions as checkKeys } from './options-check.js';
-import { checkTags, editModel, editSettings, imageReports } from './run/request.js';
+import { checkTags, imageReports } from './run/request.js';
 
 export type { ConversionReport, EditArchiveOptions, EditArchiveReport, ImageReport, PlatformReport } from './run/options.js';
 export { type DraftReport, type EditModelOptions, editModel } from './run/request.js';
@@ -33,27 +35,31 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
   if (touchesRegistry(opts)) return registryEdit(opts, editArchive);
   const tags = checkTags(opts.tags);
   await checkOptions(opts, tags);
-  if (opts.format === undefined && opts.layerCompression === undefined) {
+  const layered = changesLayers(opts);
+  if (opts.format === undefined && opts.layerCompression === undefined && !layered) {
     // the default (auto): a patched copy where that is safe (patch-pass.ts), the stream otherwise
     const copy = opts.copy ?? 'auto';
     const patched = copy !== 'stream' ? await patchedEdit(opts, tags, copy) : undefined;
     return patched ?? editPass(opts, tags, await openInput(opts.input));
   }
   const input = await rereadableInput(opts.input);
+  let added: AddedLayers | undefined;
   try {
     const first = await firstPass(opts, input);
     const { model } = first;
     const format = opts.format ?? defaultFormat(model.layout);
     const nothing = { from: model.layout, to: format, layerCompression: null, layersRecompressed: 0, layers: [] };
-    if (!opts.layerCompression && isLayoutOf(model, format)) {
+    if (!opts.layerCompression && !layered && isLayoutOf(model, format)) {
       // nothing to convert: the ordinary one-pass edit, from the (spooled) file
       const r = await editPass(opts, tags, await openInput(input.path));
       return { ...r, compression: first.compression, conversion: nothing };
     }
-    const { edits, editOpts } = editSettings(opts, tags);
-    const { request, reports } = editModel(model, edits, editOpts);
-    const conv = planConversion(model, request, model.layout, { format, layerCompression: opts.layerCompression }, first.sniff);
-    const warnings = [...model.notes, ...portNotes(model.images, request.configs)];
+    const steps = await layerSteps(opts, tags, first, input.path, format, (a) => {
+      added = a;
+    });
+    const { request, reports } = steps;
+    const conv = planConversion(model, request, model.layout, { format, layerCompression: opts.layerCompression, ...(layered ? steps.convert : {}) }, first.sniff);
+    const warnings = [...model.notes, ...portNotes(model.images, request.configs), ...steps.warnings];
     if (opts.dryRun) {
       // re-encoded layers' digests are not known without compressing them: their roots stay unknown
       const planned = conv.finish(new Map());
@@ -73,7 +79,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
         conversion: conversionReport(conv, planned.layers),
       };
     }
-    const w = await writePass(opts, input, first, conv);
+    const w = await writePass(opts, input, first, conv, added?.spools);
     return {
       layout: model.layout,
       compression: first.compression,
@@ -91,6 +97,7 @@ export async function editArchive(opts: EditArchiveOptions): Promise<EditArchive
       ...(w.verification ? { verification: w.verification } : {}),
     };
   } finally {
+    await added?.done();
     await input.done();
   }
 }

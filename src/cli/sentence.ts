@@ -20,6 +20,7 @@ import { MAX_EPOCH } from '../edit/history.js';
 import { parseAddPort, parseAddVolume, parseCommand, parseRemovePort, parseSetEnv, selectorOf } from './edit-specs.js';
 import { UsageError } from '../errors.js';
 import { didYouMeanSentence } from './sentence-suggest.js';
+import { type AddedFile, type LayerAddition, addFiles, addLayer } from '../layers/build.js';
 import { commandValueWarning } from './warn.js';
 import { LAYER_COMPRESSIONS, type LayerCompression, TARGET_FORMATS, type TargetFormat } from '../convert/media.js';
 
@@ -28,6 +29,12 @@ export interface SentenceOptions {
   format?: TargetFormat | 'oci-dir';
   layerCompression?: LayerCompression;
   sourceDateEpoch?: number;
+  /** ADD LAYER <tar|dir> (one layer each), then ADD FILE <src> TO <dest> (all in one layer). */
+  addLayers?: LayerAddition[];
+  /** REMOVE PATH <path|glob>. */
+  removePaths?: { paths: string[] };
+  /** FLATTEN. */
+  flatten?: boolean;
 }
 
 export interface Sentence {
@@ -61,6 +68,7 @@ export function parseSentence(words: readonly string[]): Sentence {
   const r = new SentenceReader(words);
   while (r.i < words.length) r.command();
   const { input, output, edits, options, warnings } = r;
+  if (r.files.length) options.addLayers = [...(options.addLayers ?? []), addFiles(r.files)];
   if (input === undefined) throw new UsageError('no input: say FROM <archive or image>');
   if (output === undefined) throw new UsageError('no output: say INTO <archive or image>');
   return { input, output, edits, options, warnings };
@@ -74,6 +82,8 @@ class SentenceReader {
   readonly edits: ConfigEdit[] = [];
   readonly options: SentenceOptions = {};
   readonly warnings: string[] = [];
+  /** ADD FILE's sources and destinations, one layer. */
+  readonly files: AddedFile[] = [];
   /** Where the command being read starts, for messages. */
   private start = 0;
 
@@ -114,6 +124,7 @@ class SentenceReader {
       if (this.lower('HISTORY after SQUASH', 'SQUASH HISTORY') !== 'history') this.unknown();
       this.edits.push(squashHistory());
     } else if (verb === 'add' || verb === 'append') this.add();
+    else if (verb === 'flatten') this.options.flatten = true;
     else if (verb === 'set' || verb === 'override') this.set();
     else this.unknown();
   }
@@ -139,13 +150,25 @@ class SentenceReader {
       const a = this.next('a build argument', 'REMOVE HISTORY ARG <name|glob|all>, e.g. REMOVE HISTORY ARG TOKEN');
       edits.push(removeHistoryArgs(selectorOf(a), a));
     } else if (what === 'onbuild') edits.push(removeOnbuild());
-    else this.unknown();
+    else if (what === 'path' || what === 'paths' || what === 'file') {
+      const p = this.next('a path in the image', 'REMOVE PATH <path|glob>, e.g. REMOVE PATH /app/.env');
+      if (!p.startsWith('/')) throw new UsageError(`REMOVE PATH ${p}: give an absolute path or pattern in the image, e.g. /app/.env`);
+      this.options.removePaths = { paths: [...(this.options.removePaths?.paths ?? []), p] };
+    } else this.unknown();
   }
 
   private add(): void {
     const what = this.lower('VOLUME or PORT', 'ADD VOLUME /data or ADD PORT 8080');
     if (what === 'volume' || what === 'volumes') this.edits.push(parseAddVolume(this.next('a volume', 'ADD VOLUME <path>, e.g. ADD VOLUME /data')));
     else if (what === 'port' || what === 'ports') this.edits.push(parseAddPort(this.next('a port', 'ADD PORT <port>, e.g. ADD PORT 8080')));
+    else if (what === 'file' || what === 'files' || what === 'dir') {
+      const form = 'ADD FILE <src> TO <absolute dest>, e.g. ADD FILE ./ca.pem TO /usr/local/share/ca-certificates/ca.crt';
+      const src = this.next('a file to add', form);
+      if (this.lower('TO after ADD FILE <src>', form) !== 'to') this.unknown();
+      const dest = this.next('where to put it in the image', form);
+      if (!dest.startsWith('/')) throw new UsageError(`ADD FILE ${src} TO ${dest}: the destination must be an absolute path in the image`);
+      this.files.push({ src, dest });
+    } else if (what === 'layer') this.options.addLayers = [...(this.options.addLayers ?? []), addLayer(this.next('a tar or directory', 'ADD LAYER <tar|directory>, e.g. ADD LAYER extra.tar'))];
     else this.unknown();
   }
 

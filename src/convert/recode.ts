@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Compression, compressor, decompressor } from '../codec/index.js';
 import { Digest } from '../digest.js';
 import { ArchiveError, IoError } from '../errors.js';
+import { TarFormatError } from '../archive/tar/header.js';
 
 /** What a recoded (or hashed) layer became: its blob digest and size, spooled in `path`. */
 export interface Spooled {
@@ -28,6 +29,10 @@ export interface RecodeJob {
   readonly algorithm?: 'sha256' | 'sha512';
   /** The compression level of `to` (default: LAYER_LEVELS in src/codec/compress.ts). */
   readonly level?: number;
+  /** Rewrite the layer's tar on the way (`--rm-path`): after the DiffID check, before compression... */
+  readonly filter?: (src: AsyncIterable<Buffer>) => AsyncIterable<Buffer>;
+  /** ...and the rewritten tar must hash to this (what the first pass computed). */
+  readonly newDiffId?: Digest;
 }
 
 /** Where layer spool files go: next to a file output (same file system), else $TMPDIR. */
@@ -64,7 +69,7 @@ export function spoolPath(dir: string, kind = 'layer'): string {
  * the spool file is removed on any failure. A DiffID mismatch is an ArchiveError naming the layer.
  */
 export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, path: string): Promise<Spooled> {
-  const recode = job.from !== job.to;
+  const recode = job.from !== job.to || job.filter !== undefined;
   if (recode && (job.from === 'xz' || job.from === 'bzip2')) {
     throw new ArchiveError(`is ${job.from}-compressed, which no image loader accepts; copyedit does not recompress it`, job.what);
   }
@@ -76,6 +81,12 @@ export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, p
   const children: Promise<void>[] = [];
   if (recode && job.from !== 'none') stages.push(...decompressor(job.from, job.what, children));
   if (checkDiff) stages.push(tap((c) => diffHash.update(c)));
+  const newHash = createHash('sha256');
+  if (job.filter)
+    stages.push(
+      job.filter,
+      tap((c) => newHash.update(c)),
+    );
   if (recode && job.to !== 'none') stages.push(compressorFor(job.to, job.what, children, job.level));
   stages.push(
     tap((c) => {
@@ -91,6 +102,7 @@ export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, p
   } catch (e) {
     await unlink(path).catch(() => {});
     if (e instanceof ArchiveError || e instanceof IoError) throw e;
+    if (e instanceof TarFormatError) throw new ArchiveError(`its tar cannot be rewritten: ${e.message}`, job.what);
     if ((e as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' || (e as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR') {
       throw new ArchiveError(`${job.from} data is corrupt or truncated (${(e as Error).message}); save or download the archive again`, job.what);
     }
@@ -105,6 +117,11 @@ export async function recodeLayer(body: AsyncIterable<Buffer>, job: RecodeJob, p
         job.what,
       );
     }
+  }
+  const rewritten = job.newDiffId && Digest.fromHex('sha256', newHash.digest('hex'));
+  if (rewritten && !rewritten.equals(job.newDiffId!)) {
+    await unlink(path).catch(() => {});
+    throw new ArchiveError(`its rewritten content hashes to ${rewritten}, not the ${job.newDiffId} the first read gave: the input changed while copyedit read it`, job.what);
   }
   return { digest: Digest.fromHex(job.algorithm ?? 'sha256', blobHash.digest('hex')), size, path };
 }

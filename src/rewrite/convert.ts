@@ -58,10 +58,14 @@ export function planConversion(model: ArchiveModel, request: RewriteRequest, fro
   const render = (results: ReadonlyMap<number, RecodeResult>): Rendering => {
     const warnings = new Set<string>();
     const layers = new LayerPlan(model, opts, sniff, results);
-    const toOci = opts.format === 'oci';
+    const toOci = opts.format === 'oci' && opts.sameLayout !== true;
+    const added = {
+      ...(opts.added?.size ? { added: opts.added } : {}),
+      ...(opts.rewrite?.size ? { rewritten: new Map([...opts.rewrite.values()].map((w) => [w.oldDiffId.toString(), w.newDiffId])) } : {}),
+    };
     const layer = opts.format === 'docker-legacy' ? undefined : layers.oci.bind(layers);
     const original = new Fold(model, { request: { configs: new Map() }, toOci, ...(layer ? { layer } : {}) }, warnings);
-    const edited = new Fold(model, { request, kept: keptOriginals(model, request), original, toOci, ...(layer ? { layer } : {}) }, warnings);
+    const edited = new Fold(model, { request, kept: keptOriginals(model, request), original, toOci, ...(layer ? { layer } : {}), ...added }, warnings);
     const owners = assignNames(model, request);
     const change = new Set(request.targets.map((c) => c.target));
     // the edit changes nothing of this image: its two sides are one image

@@ -18,7 +18,8 @@ import type { Digest } from '../digest.js';
 import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, jsonObject } from '../json/lossless.js';
 import { OCI, isDockerMediaType, ociMediaType } from '../convert/media.js';
 import { SOCI_INDEX_DIGEST, bytesAnnotationsDropped, describedDigest, describesBytes, isSignature, isStatement, referrerDropped, referrerRepointed, signatureWhy, statementDropped } from './policy.js';
-import { type NewBlob, type RewriteRequest, makeBlob, withField } from './request.js';
+import { type NewBlob, type RewriteRequest, makeBlob, withDigest, withField, withoutAnnotation } from './request.js';
+import { addedDescriptors, outputLayers } from './layer-list.js';
 
 /** What one node becomes: unchanged, replaced (its blob, or pending until layers are written), or dropped. */
 export type Folded = { readonly kind: 'same' } | { readonly kind: 'new'; readonly blob: NewBlob | undefined; readonly mediaType: string | undefined } | { readonly kind: 'drop'; readonly why: string };
@@ -44,6 +45,10 @@ export interface FoldSteps {
   readonly original?: Fold;
   readonly toOci?: boolean;
   readonly layer?: LayerStep;
+  /** Layers copyedit made, by DiffID: a new config whose diff_ids name one gets it on top. */
+  readonly added?: ReadonlyMap<string, LayerInfo>;
+  /** Layers rewritten (`--rm-path`): old DiffID -> new. */
+  readonly rewritten?: ReadonlyMap<string, Digest>;
 }
 
 export class Fold {
@@ -85,6 +90,11 @@ export class Fold {
     const out = new Map<string, Digest>();
     for (const [k, v] of this.configMemo) if (v) out.set(k, v.digest);
     return out;
+  }
+
+  /** The image's layers in the output: its own, then those added (layer-list.ts). */
+  layerList(img: ImageModel): readonly LayerInfo[] {
+    return outputLayers(img, this.config(img), this.steps.added, this.steps.rewritten);
   }
 
   /** The config digest and bytes an image has in the output. */
@@ -177,7 +187,7 @@ export class Fold {
     const what = img?.tags[0] ?? m.digest.short;
     let changed = false;
     let pending = false;
-    doc[layersKey] = list.map((raw, i) => {
+    const mapRaw = (raw: Json, i: number): Json => {
       const desc = m.layers[i];
       if (!isJsonObject(raw) || !desc) return raw;
       const info = img?.layers[i] ?? {};
@@ -201,8 +211,21 @@ export class Fold {
       if (fieldKey(d, 'mediaType') !== undefined) d[fieldKey(d, 'mediaType')!] = o.mediaType;
       if (o.recoded) d = this.dropByteAnnotations(d, `layer ${i + 1} of ${what}`);
       return d;
-    });
-    return { changed, pending };
+    };
+    // the layer list as the new config has it: the input's own layers keep their descriptors, the others are made
+    const out = img ? this.layerList(img) : undefined;
+    if (!out || out === img?.layers) {
+      doc[layersKey] = list.map(mapRaw);
+      return { changed, pending };
+    }
+    const own = (l: LayerInfo, i: number) => i < list.length && (l === img!.layers[i] || (l.entry !== undefined && l.entry === img!.layers[i]?.entry));
+    const add = addedDescriptors(
+      out.filter((l, i) => !own(l, i)),
+      (l, i) => step(l, family, `new layer ${i + 1} of ${what}`),
+    );
+    let k = 0;
+    doc[layersKey] = out.map((l, i) => (own(l, i) ? mapRaw(list[i]!, i) : add.list[k++]!));
+    return { changed: true, pending: pending || add.pending };
   }
 
   /** A recompressed layer's descriptor without the annotations about its old bytes. */
@@ -381,7 +404,7 @@ export class Fold {
     c.size = cfg.bytes.length;
     doc.config = c;
     let pending = false;
-    doc.layers = img.layers.map((l, i) => {
+    doc.layers = this.layerList(img).map((l, i) => {
       const o = this.steps.layer?.(l, 'oci', `layer ${i + 1} (${l.entry?.name ?? l.diffId}) of ${what}`);
       if (!o) return missing(i, l);
       if (!o.digest) pending = true;
@@ -395,27 +418,6 @@ export class Fold {
     this.synthMemo.set(key, r);
     return r;
   }
-}
-
-/** A copy of a descriptor naming other bytes: digest and size change, everything else stays. */
-function withDigest(desc: JsonObject, digest: Digest, size: number): JsonObject {
-  const out = cloneJson(desc);
-  out[fieldKey(out, 'digest') ?? 'digest'] = digest.toString();
-  out[fieldKey(out, 'size') ?? 'size'] = size;
-  return out;
-}
-
-/** `d` without the annotation `key` (the same object when it has none). */
-function withoutAnnotation(d: JsonObject, key: string): JsonObject {
-  const k = fieldKey(d, 'annotations');
-  const a = k !== undefined ? d[k] : undefined;
-  if (k === undefined || !isJsonObject(a) || !(key in a)) return d;
-  const out = cloneJson(d);
-  const kept = jsonObject();
-  for (const x of Object.keys(a)) if (x !== key) kept[x] = a[x]!;
-  if (Object.keys(kept).length) out[k] = kept;
-  else delete out[k];
-  return out;
 }
 
 /** Set a document's mediaType to `mt` when it is one of Docker's (or absent, with `always`); true when it changed. */

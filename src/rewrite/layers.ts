@@ -17,6 +17,22 @@ import type { LayerOut } from './fold.js';
 export interface ConvertOptions {
   readonly format: TargetFormat;
   readonly layerCompression?: LayerCompression | undefined;
+  /** Layers copyedit made (uncompressed spools, entries with negative indexes), by DiffID. */
+  readonly added?: ReadonlyMap<string, LayerInfo>;
+  /** How an added layer is written without `layerCompression`: as the image's other layers are. */
+  readonly addedCompression?: Compression;
+  /** Layers rewritten (`--rm-path`), by input entry index. */
+  readonly rewrite?: ReadonlyMap<number, LayerRewrite>;
+  /** The format was not asked for (layers added in the input's own layout): Docker media types stay, a containerd export stays one. */
+  readonly sameLayout?: boolean;
+}
+
+/** A layer whose tar is rewritten (`--rm-path`): the filter, and the DiffIDs before and after it (from the first pass). */
+export interface LayerRewrite {
+  readonly oldDiffId: Digest;
+  readonly newDiffId: Digest;
+  readonly removed: readonly string[];
+  readonly filter: (src: AsyncIterable<Buffer>) => AsyncIterable<Buffer>;
 }
 
 /** What to do with one streamed input entry in the writing pass. */
@@ -39,6 +55,9 @@ export type StreamAction =
       readonly to: Compression;
       readonly diffId?: Digest;
       readonly algorithm: 'sha256' | 'sha512';
+      /** `--rm-path`: the tar filter and the DiffID after it. */
+      readonly filter?: LayerRewrite['filter'];
+      readonly newDiffId?: Digest;
     };
 
 /** A recoded layer as written. */
@@ -56,6 +75,11 @@ export interface ConvertedLayer {
   readonly newDigest: string | null;
   readonly oldSize: number;
   readonly newSize: number | null;
+  /** A layer copyedit made (`addLayers`): no old bytes. */
+  readonly added?: true;
+  /** A layer rewritten by `--rm-path`: the entries removed and its DiffID before. */
+  readonly removed?: readonly string[];
+  readonly oldDiffId?: string;
 }
 
 const blobPath = (d: Digest) => `blobs/${d.algorithm}/${d.hex}`;
@@ -75,15 +99,20 @@ export class LayerPlan {
 
   /** Image layers re-encoded (their compression changes). */
   get recompressed(): number {
-    return [...this.actions.values()].filter((a) => a.kind === 'recode' && a.from !== a.to).length;
+    return [...this.actions].filter(([i, a]) => i >= 0 && a.kind === 'recode' && a.from !== a.to).length;
+  }
+
+  /** The output keeps the input's layout (layers added): Docker media types stay, a containerd export stays one. */
+  get sameLayout(): boolean {
+    return this.opts.sameLayout === true;
   }
 
   layerReport(): ConvertedLayer[] {
     return [...this.reports.values()];
   }
 
-  private wanted(from: Compression): Compression {
-    return this.opts.layerCompression ?? from;
+  private wanted(from: Compression, e: EntryRecord): Compression {
+    return this.opts.layerCompression ?? (e.index < 0 ? this.opts.addedCompression : undefined) ?? from;
   }
 
   /** The output blob of an image layer in an OCI layout (`family`: the media types of its manifest). */
@@ -91,7 +120,7 @@ export class LayerPlan {
     const e = l.entry;
     if (!e) return undefined; // absent (non-distributable): the descriptor stays as it is
     const from = this.sniff(e);
-    const to = this.wanted(from);
+    const to = this.wanted(from, e);
     if (from !== to && to === 'zstd' && family === 'docker') {
       throw new UsageError(
         `${what} would be zstd-compressed, but its manifest uses Docker's media types (${DOCKER.manifest}), which have no zstd layer type; add --format oci to write OCI media types`,
@@ -99,14 +128,15 @@ export class LayerPlan {
     }
     const out = this.outs.get(e.index) ?? this.planOci(e, l, from, to);
     const mediaType = out.compression !== from || !l.mediaType ? layerMediaType(l.mediaType, out.compression, family) : family === 'oci' ? ociMediaType(l.mediaType) : l.mediaType;
-    return { digest: out.digest, size: out.size, mediaType, recoded: out.compression !== from };
+    return { digest: out.digest, size: out.size, mediaType, recoded: out.compression !== from || this.opts.rewrite?.has(e.index) === true };
   }
 
   private planOci(e: EntryRecord, l: LayerInfo, from: Compression, to: Compression): { digest: Digest | undefined; size: number | undefined; compression: Compression } {
     const algorithm = l.digest?.algorithm ?? 'sha256';
     const r = this.results.get(e.index);
     let out: { digest: Digest | undefined; size: number | undefined; compression: Compression };
-    const named = from === to ? (l.digest ?? (from === 'none' ? l.diffId : undefined) ?? digestInName(e.path)) : undefined;
+    const rw = this.opts.rewrite?.get(e.index);
+    const named = from === to && !rw ? (l.digest ?? (from === 'none' ? l.diffId : undefined) ?? digestInName(e.path)) : undefined;
     if (named) {
       const check = l.digest ? undefined : named;
       const checkSource = from === 'none' && l.diffId?.equals(named) ? "the config's rootfs.diff_ids" : 'its name';
@@ -114,10 +144,10 @@ export class LayerPlan {
       out = { digest: named, size: e.data?.length ?? e.header.size, compression: from };
     } else {
       // re-encoded; or compressed with no name saying its digest: hashed on the way (spooled, bytes unchanged)
-      this.actions.set(e.index, { kind: 'recode', name: blobPath, what: e.name, from, to, ...(from !== to && l.diffId ? { diffId: l.diffId } : {}), algorithm });
+      this.actions.set(e.index, { kind: 'recode', name: blobPath, what: e.name, from, to, ...checks(rw, from !== to ? l.diffId : undefined), algorithm });
       out = { digest: r?.digest, size: r?.size, compression: to };
     }
-    this.report(e, l, from, to, from !== to ? r : undefined);
+    this.report(e, l, from, to, from !== to || rw ? r : undefined);
     this.outs.set(e.index, out);
     return out;
   }
@@ -145,10 +175,11 @@ export class LayerPlan {
       return typeof name === 'string' && name !== path ? { linkTo: name } : {};
     }
     const from = this.sniff(e);
-    const to = this.wanted(from);
+    const to = this.wanted(from, e);
     if (to === 'zstd' && from !== 'zstd') throw new UsageError(`${what} would be zstd-compressed, but the docker-legacy layout cannot say so; add --format oci`);
-    if (from !== to) {
-      this.actions.set(e.index, { kind: 'recode', name: path, what: e.name, from, to, ...(l.diffId ? { diffId: l.diffId } : {}), algorithm: 'sha256' });
+    const rw = this.opts.rewrite?.get(e.index);
+    if (from !== to || rw) {
+      this.actions.set(e.index, { kind: 'recode', name: path, what: e.name, from, to, ...checks(rw, l.diffId), algorithm: 'sha256' });
       this.report(e, l, from, to, this.results.get(e.index));
     } else {
       this.actions.set(e.index, { kind: 'copy', name: path, what: e.name });
@@ -159,17 +190,32 @@ export class LayerPlan {
 
   private report(e: EntryRecord, l: LayerInfo, from: Compression, to: Compression, r: RecodeResult | undefined): void {
     if (this.reports.has(e.index)) return;
-    const old = l.digest ?? (from === 'none' ? l.diffId : undefined);
+    const rw = this.opts.rewrite?.get(e.index);
+    // an added layer (negative index) had no old bytes; a rewritten one's were its old DiffID's
+    const old = e.index < 0 ? undefined : (l.digest ?? (from === 'none' ? (rw?.oldDiffId ?? l.diffId) : undefined));
+    const same = from === to && !rw;
     this.reports.set(e.index, {
-      diffId: l.diffId?.toString() ?? null,
+      diffId: (rw?.newDiffId ?? l.diffId)?.toString() ?? null,
       from,
       to,
       oldDigest: old?.toString() ?? null,
-      newDigest: from === to ? (old?.toString() ?? r?.digest.toString() ?? null) : (r?.digest.toString() ?? null),
-      oldSize: e.data?.length ?? e.header.size,
-      newSize: from === to ? (e.data?.length ?? e.header.size) : (r?.size ?? null),
+      newDigest: same ? ((e.index < 0 ? l.digest : old)?.toString() ?? r?.digest.toString() ?? null) : (r?.digest.toString() ?? null),
+      oldSize: e.index < 0 ? 0 : (e.data?.length ?? e.header.size),
+      newSize: same ? (e.data?.length ?? e.header.size) : (r?.size ?? null),
+      ...(e.index < 0 ? { added: true as const } : {}),
+      ...rewritten(rw),
     });
   }
+}
+
+function rewritten(rw: LayerRewrite | undefined): { removed?: readonly string[]; oldDiffId?: string } {
+  return rw ? { removed: rw.removed, oldDiffId: rw.oldDiffId.toString() } : {};
+}
+
+/** The DiffID checks of a recode: the input's (`diffId`), and the filter's with its result for a rewritten layer. */
+function checks(rw: LayerRewrite | undefined, diffId: Digest | undefined): { diffId?: Digest; filter?: LayerRewrite['filter']; newDiffId?: Digest } {
+  if (rw) return { diffId: rw.oldDiffId, filter: rw.filter, newDiffId: rw.newDiffId };
+  return diffId ? { diffId } : {};
 }
 
 /** crane's `<hex>.tar.gz` (and `sha256:<hex>`) names promise the blob digest. */

@@ -5,7 +5,7 @@
  */
 import { derivedHeader } from '../archive/entry.js';
 import { platformString } from '../archive/graph.js';
-import type { ArchiveModel, ImageModel } from '../archive/model.js';
+import type { ArchiveModel, ImageModel, LayerInfo } from '../archive/model.js';
 import { Digest, chainIds } from '../digest.js';
 import { ArchiveError, EditError } from '../errors.js';
 import { type Json, type JsonObject, field, jsonObject, parseJson, printJson } from '../json/lossless.js';
@@ -22,6 +22,8 @@ const EMPTY_CONTAINER_CONFIG =
 interface Group {
   readonly img: ImageModel;
   readonly config: { digest: Digest; bytes: Buffer };
+  /** Its layers in the output (the fold's layer list: added layers on top). */
+  readonly layers: readonly LayerInfo[];
   readonly names: string[];
   readonly outputs: OutputImage[];
 }
@@ -45,7 +47,7 @@ export function renderLegacy(model: ArchiveModel, folds: Folds, outputs: readonl
     const p = platforms[0];
     if (!p) continue;
     const config = fold.configOf(p.image);
-    const g = groups.get(config.digest.toString()) ?? { img: p.image, config, names: [], outputs: [] };
+    const g = groups.get(config.digest.toString()) ?? { img: p.image, config, layers: fold.layerList(p.image), names: [], outputs: [] };
     groups.set(config.digest.toString(), g);
     g.names.push(...o.names);
     g.outputs.push(o);
@@ -76,7 +78,7 @@ export function renderLegacy(model: ArchiveModel, folds: Folds, outputs: readonl
 function writeImage(out: Emitter, g: Group, layers: LayerPlan): { json: JsonObject; top: string | undefined } {
   const { img, config } = g;
   const what = g.names[0] ?? config.digest.short;
-  const diffIds = img.layers.map((l, i) => {
+  const diffIds = g.layers.map((l, i) => {
     if (!l.diffId) throw new ArchiveError(`layer ${i + 1} of ${what} has no DiffID in the config (rootfs.diff_ids); the docker-legacy layout names layers by them`, img.configEntry.name);
     return l.diffId;
   });
@@ -84,8 +86,8 @@ function writeImage(out: Emitter, g: Group, layers: LayerPlan): { json: JsonObje
   const doc = parseJson(config.bytes) as JsonObject;
   let parent: string | undefined;
   const paths: string[] = [];
-  img.layers.forEach((l, i) => {
-    const last = i === img.layers.length - 1;
+  g.layers.forEach((l, i) => {
+    const last = i === g.layers.length - 1;
     const idDoc = jsonObject();
     idDoc.layer_id = chain[i]!.toString();
     if (parent) idDoc.parent = `sha256:${parent}`;

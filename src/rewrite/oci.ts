@@ -67,7 +67,7 @@ class OciRenderer {
     private readonly format: TargetFormat,
     private readonly warnings: Set<string>,
   ) {
-    this.toOci = format === 'oci';
+    this.toOci = format === 'oci' && !layers.sameLayout;
   }
 
   render(outputs: readonly OutputImage[]): Rendered {
@@ -188,7 +188,8 @@ class OciRenderer {
     const sources = jsonObject();
     const manifest = p.manifest;
     const family = isDockerMediaType(manifest?.mediaType) ? 'docker' : 'oci';
-    img.layers.forEach((l: LayerInfo, i) => {
+    const layers = fold.layerList(img);
+    layers.forEach((l: LayerInfo, i) => {
       const o = this.layers.oci(l, family, `layer ${i + 1} of ${img.tags[0] ?? img.id.short}`);
       const absent = o ? undefined : manifest?.layers[i];
       const digest = o ? o.digest : (absent?.digest ?? l.digest);
@@ -206,10 +207,12 @@ class OciRenderer {
       }
     });
     item.Layers = paths;
-    if (Object.keys(sources).length) item.LayerSources = sources;
+    // a containerd export written back as one: no LayerSources, no repositories (as ctr writes it)
+    const containerd = this.layers.sameLayout && this.model.layout === 'containerd';
+    if (Object.keys(sources).length && !containerd) item.LayerSources = sources;
     items.push(item);
-    const lastDiff = img.layers.at(-1)?.diffId;
-    if (!lastDiff) return;
+    const lastDiff = layers.at(-1)?.diffId;
+    if (!lastDiff || containerd) return;
     for (const n of names) {
       const [repo, tag] = splitTag(familiarName(n));
       repos[repo] ??= {};

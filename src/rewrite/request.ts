@@ -86,3 +86,24 @@ export function fileHeader(name: string, size: number): Header {
 export function dirHeader(name: string): Header {
   return { ...fileHeader(name, 0), type: 'directory', mode: 0o755 };
 }
+
+/** A copy of a descriptor naming other bytes: digest and size change, everything else stays. */
+export function withDigest(desc: JsonObject, digest: Digest, size: number): JsonObject {
+  const out = cloneJson(desc);
+  out[fieldKey(out, 'digest') ?? 'digest'] = digest.toString();
+  out[fieldKey(out, 'size') ?? 'size'] = size;
+  return out;
+}
+
+/** `d` without the annotation `key` (the same object when it has none). */
+export function withoutAnnotation(d: JsonObject, key: string): JsonObject {
+  const k = fieldKey(d, 'annotations');
+  const a = k !== undefined ? d[k] : undefined;
+  if (k === undefined || !isJsonObject(a) || !(key in a)) return d;
+  const out = cloneJson(d);
+  const kept = jsonObject();
+  for (const x of Object.keys(a)) if (x !== key) kept[x] = a[x]!;
+  if (Object.keys(kept).length) out[k] = kept;
+  else delete out[k];
+  return out;
+}

@@ -21,6 +21,8 @@ import { type Compression, openInput, rawInput, rereadable, sniffCompression } f
 import type { ConversionPlan, ConvertedLayer, RecodeResult, StreamAction } from '../rewrite/convert.js';
 import type { VerifyReport } from '../verify/index.js';
 import type { OutputEntry } from '../rewrite/request.js';
+import type { AddedLayers } from './add-pass.js';
+import { type PurgeScan, purgeScan, scanEntry } from './purge-pass.js';
 import type { ConversionReport, EditArchiveOptions } from './options.js';
 import { OutputRun, clampMtime, drain, once } from './output.js';
 import { checkLayerCounts } from './request.js';
@@ -54,6 +56,8 @@ export interface FirstPass {
   readonly label: string;
   readonly compression: Compression;
   readonly sniff: (e: EntryRecord) => Compression;
+  /** `removePaths`: what the tar filter found in each streamed entry. */
+  readonly purge?: PurgeScan;
 }
 
 /** Pass 1: the metadata, and each streamed entry's compression (from its first bytes). */
@@ -61,21 +65,27 @@ export async function firstPass(opts: EditArchiveOptions, input: Rereadable): Pr
   const sniffs = new Map<number, Compression>();
   const first = await openInput(input.path);
   const label = !input.spooled ? first.label : typeof opts.input === 'string' && opts.input !== '-' ? opts.input : 'standard input';
+  const purge = purgeScan(opts);
   const entries = await scanArchive(
     first.reader,
     async (e, body) => {
-      let head: Buffer | undefined;
-      for await (const c of body) {
-        if (!head) head = Buffer.from(c.subarray(0, 8));
-      }
-      sniffs.set(e.index, head ? sniffCompression(head) : 'none');
+      const it = body[Symbol.asyncIterator]();
+      const head = await it.next();
+      const c = head.done ? 'none' : sniffCompression(Buffer.from(head.value.subarray(0, 8)));
+      sniffs.set(e.index, c);
+      const rest = (async function* () {
+        if (!head.done) yield head.value;
+        for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      })();
+      if (purge && !head.done) await scanEntry(purge, e, rest, c, label);
+      else for await (const _ of rest);
     },
     label,
   ).finally(() => first.close());
   const model = buildModel(entries, label);
   checkLayerCounts(model, label);
   const sniff = (e: EntryRecord): Compression => (e.data ? sniffCompression(e.data) : (sniffs.get(e.index) ?? 'none'));
-  return { model, entries, label, compression: first.compression, sniff };
+  return { model, entries, label, compression: first.compression, sniff, ...(purge ? { purge } : {}) };
 }
 
 export interface Written {
@@ -89,7 +99,7 @@ export interface Written {
 }
 
 /** Pass 2: every streamed entry through its action, then the metadata rendered with the layers' digests. */
-export async function writePass(opts: EditArchiveOptions, input: Rereadable, first: FirstPass, conv: ConversionPlan): Promise<Written> {
+export async function writePass(opts: EditArchiveOptions, input: Rereadable, first: FirstPass, conv: ConversionPlan, added: AddedLayers['spools'] = []): Promise<Written> {
   const source = await openInput(input.path);
   opts.onInput?.(source);
   const run = await OutputRun.open(opts, source, true);
@@ -104,6 +114,8 @@ export async function writePass(opts: EditArchiveOptions, input: Rereadable, fir
     }
     // layers small and JSON-looking enough to have been kept in memory: through the same actions
     for (const e of again) if (e.data && conv.actions.has(e.index)) await act(e, once(e.data));
+    // layers copyedit made (--add-file, --add-layer): from their spools, after the input's
+    for (const a of added) if (conv.actions.has(a.entry.index)) await act(a.entry, readSpool(a.path));
     const out = conv.finish(results);
     const entries = out.entries.map((o) => ({ ...o, header: clampMtime(o.header, o.raw, opts.sourceDateEpoch) }));
     const verification = await run.verify(streamed, entries);
@@ -141,6 +153,7 @@ function actor(opts: EditArchiveOptions, label: string, conv: ConversionPlan, ru
     const a = conv.actions.get(e.index);
     if (!a) return drain(body);
     if (a.kind === 'copy') return copy(e, a, body);
+    const rw = a.filter && a.newDiffId ? { filter: a.filter, newDiffId: a.newDiffId } : {};
     const sp = await recodeLayer(
       body,
       {
@@ -150,6 +163,7 @@ function actor(opts: EditArchiveOptions, label: string, conv: ConversionPlan, ru
         algorithm: a.algorithm,
         ...(a.diffId ? { diffId: a.diffId } : {}),
         ...(opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {}),
+        ...rw,
       },
       spoolPath(dir),
     );

@@ -12,6 +12,7 @@ import type { JsonChange } from '../json/diff.js';
 import type { ConvertedLayer } from '../rewrite/layers.js';
 import type { VerifyReport } from '../verify/index.js';
 import type { EngineIdChange } from '../inspect/engine-ids.js';
+import type { LayerAddition } from '../layers/build.js';
 import { optionKeys } from '../options-check.js';
 import type { RegistryReport } from '../registry/push.js';
 import type { RegistryOptions } from '../registry/transport.js';
@@ -79,6 +80,40 @@ export interface EditArchiveOptions {
    * (`creds`, else auth.json / ~/.docker/config.json), TLS (`certDir`, `tlsVerify`), `plainHttp`.
    */
   readonly registry?: RegistryOptions;
+  /**
+   * New layers on top of every selected image (platform), in order, one layer each (`addFiles`,
+   * `addLayer`): compressed as the image's other layers are (or as `layerCompression` says), a
+   * history entry each. Runs as a conversion into the input's own layout (a pipe is spooled).
+   */
+  readonly addLayers?: readonly LayerAddition[];
+  /**
+   * Purge paths or patterns (`*` matches across `/`; a directory takes its contents) from every
+   * layer of the selected images: exactly the layers holding a match are rewritten, so the bytes
+   * are nowhere in the output (DiffIDs and everything above change); with `whiteout`, one
+   * whiteout layer is added on top instead and the bytes stay below (a warning says so).
+   */
+  readonly removePaths?: { readonly paths: readonly string[]; readonly whiteout?: boolean };
+  /**
+   * Replace every selected image's (platform's) layers by one: its merged filesystem, whiteouts
+   * and opaque directories applied as Docker's and containerd's appliers do (src/content); the
+   * history reduced to one entry. Goes alone (not with addLayers or removePaths).
+   */
+  readonly flatten?: boolean;
+  /**
+   * A PEM certificate file: one layer per selected image with each trust bundle its merged
+   * filesystem has (Debian/Ubuntu/distroless, Alpine, RHEL/Fedora/UBI, SUSE paths) written again
+   * with the certificate appended, plus `<name>.crt` in the distribution's certificate directory;
+   * an image with no bundle is refused (EditError naming the paths looked at).
+   */
+  readonly addCaCert?: string;
+  /**
+   * Rebase: `from` (OLD) and `onto` (NEW) are archives or OCI layout directories holding one image
+   * (the platform of each selected image is picked from a multi-platform one). OLD's DiffIDs must
+   * be the bottom of every selected image (EditError naming the first layer that differs); they
+   * are replaced by NEW's layers, history rebuilt, `org.opencontainers.image.base.name` and
+   * `base.digest` (NEW's config digest) set on the manifests.
+   */
+  readonly rebase?: { readonly from: string; readonly onto: string };
 }
 
 /** What a layout conversion or recompression did (only when one was asked for). */
@@ -169,4 +204,9 @@ export const EDIT_ARCHIVE_OPTIONS = optionKeys<EditArchiveOptions>({
   compressionLevel: true,
   copy: true,
   registry: true,
+  addLayers: true,
+  removePaths: true,
+  flatten: true,
+  addCaCert: true,
+  rebase: true,
 });

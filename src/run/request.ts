@@ -108,7 +108,10 @@ export function editModel(model: ArchiveModel, edits: readonly ConfigEdit[], o: 
     let r = results.get(img.id.toString());
     if (!r) {
       const a = applyEdits(img.config, edits);
-      r = { ...a, config: a.changed && o.history !== false ? withHistory(a.config, edits) : a.config };
+      // an added layer has its own history entry (edit/layer.ts)
+      const described = edits.filter((e) => e.name !== 'add-layer' && e.name !== 'flatten');
+      const trace = described.length === edits.length || described.some((e) => e.name !== 'source-date-epoch');
+      r = { ...a, config: a.changed && o.history !== false && trace ? withHistory(a.config, described) : a.config };
       results.set(img.id.toString(), r);
       if (a.changed) configs.set(img.id.toString(), r.config);
     }

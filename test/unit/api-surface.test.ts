@@ -52,6 +52,9 @@ const PUBLIC = [
   'setVariant',
   'setWorkdir',
   'squashHistory',
+  // layer content (issue 21)
+  'addFiles',
+  'addLayer',
   // reading
   'scanArchive',
   'buildModel',

@@ -43,6 +43,8 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
   ['convert', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive']],
   // layer content: a layer's inner tar as entries, the merged filesystem of an image (issue 21)
   ['content', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'select']],
+  // layers copyedit makes (--add-file, --add-layer, --rm-path, --flatten): tars written into spools, DiffIDs hashed
+  ['layers', ['errors', 'lazy', 'digest', 'reference', 'codec', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'select', 'edit', 'convert', 'content']],
   // the one fold and its renderers
   ['rewrite', ['errors', 'digest', 'reference', 'media-types', 'json', 'archive/tar', 'io', 'archive', 'convert']],
   ['inspect', ['errors', 'digest', 'reference', 'json', 'archive/tar', 'io', 'archive', 'verify']],

@@ -17,6 +17,7 @@ import type { DaemonFacts } from '../daemon.js';
 import { type CommonOptions, defineCommand } from './types.js';
 import { type OptionTable, childArgv } from '../options.js';
 import { formatVerifiedLine } from '../show/verify.js';
+import { layerAdditions, removePathsArg } from '../layer-args.js';
 import { escapeControl, escapeDeep, jsonText, writeStderr, writeStdout } from '../out.js';
 
 const EDITS = 'Edits (applied in the order given; each may be repeated, e.g. --label a=1 --label b=2):';
@@ -72,6 +73,28 @@ export const EDIT_OPTIONS = {
     describe:
       'the level of --layer-compression: gzip 1-9 (default 3: about the size skopeo writes; 6, the zlib default, is 2% smaller and slower; every core deflates, pigz-style), zstd 1-19 (default 3)',
   },
+  'add-file': {
+    type: 'string',
+    array: true,
+    child: true,
+    value: 'SRC:DEST',
+    describe: 'add a file or directory (links kept, never followed) at DEST (absolute) in one new layer on top; repeatable (all in one layer)',
+  },
+  chown: { type: 'string', child: true, value: 'UID:GID', describe: 'owner of what --add-file adds (default 0:0, as Dockerfile COPY)' },
+  chmod: { type: 'string', child: true, value: 'MODE', describe: "mode (octal) of what --add-file adds (default: the source's)" },
+  'add-layer': { type: 'string', array: true, child: true, value: 'TAR|DIR', describe: 'add a tar (plain, gzip, zstd) or a directory as one new layer on top; repeatable' },
+  'rm-path': {
+    type: 'string',
+    array: true,
+    child: true,
+    value: 'PATH|GLOB',
+    describe: 'purge this path (a directory with its contents; * matches across /) from every layer: the layers holding it are rewritten, its bytes gone; repeatable',
+  },
+  'add-ca-cert': { type: 'string', child: true, value: 'CERT.pem', describe: "append a CA certificate to the image's trust bundles (Debian, Alpine, RHEL, SUSE, distroless paths) in one new layer" },
+  'rebase-from': { type: 'string', child: true, value: 'OLD', describe: 'with --rebase-onto: the base image (archive or OCI directory) whose layers are the bottom of the image' },
+  'rebase-onto': { type: 'string', child: true, value: 'NEW', describe: "replace --rebase-from's layers by this image's (archive or OCI directory); history rebuilt, base annotations set" },
+  flatten: { type: 'boolean', default: false, child: true, describe: 'replace the layers by one: the merged filesystem (whiteouts applied), history reduced to one entry' },
+  whiteout: { type: 'boolean', default: false, child: true, describe: '--rm-path hides the paths with one whiteout layer on top instead (layers unchanged, bytes still below)' },
   copy: {
     type: 'string',
     choices: ['stream', 'auto', 'reflink'],
@@ -125,13 +148,27 @@ export const editCommand = defineCommand({
     const compress = args.gzip ? 'gzip' : args.zstd ? 'zstd' : undefined;
     const inputs = args.inputs;
     const outDir = args['out-dir'];
+    const addLayers = layerAdditions(args);
+    const removePaths = removePathsArg(args);
+    if ((args['rebase-from'] === undefined) !== (args['rebase-onto'] === undefined)) throw new UsageError('--rebase-from OLD and --rebase-onto NEW go together');
+    const rebase = args['rebase-from'] !== undefined && args['rebase-onto'] !== undefined ? { from: args['rebase-from'], onto: args['rebase-onto'] } : undefined;
     if (inputs.length > 1 || outDir !== undefined) {
       if (args.output !== undefined) throw new UsageError('-o names one output; for several archives use --out-dir DIR');
       if (args.format === 'oci-dir') throw new UsageError('--format oci-dir writes one directory: edit one archive at a time, with -o DIR/');
       if (outDir === undefined) throw new UsageError(`${inputs.length} inputs: name a directory for the results with --out-dir DIR`);
       if (args['dry-run']) throw new UsageError('--dry-run takes one archive at a time: run it on each archive, without --out-dir');
       // options that only select or trim (--only-platform, --drop-absent) are work of their own
-      if (edits.length === 0 && !args.tag.length && !Object.keys(set).length && !remove.length && !args.format && !args['layer-compression'] && !args['only-platform'].length && !args['drop-absent']) {
+      if (
+        edits.length === 0 &&
+        !args.tag.length &&
+        !Object.keys(set).length &&
+        !remove.length &&
+        !args.format &&
+        !args['layer-compression'] &&
+        !args['only-platform'].length &&
+        !args['drop-absent'] &&
+        !addLayers.length
+      ) {
         throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest');
       }
       const jobs = planJobs(expandInputs(inputs), outDir);
@@ -168,6 +205,11 @@ export const editCommand = defineCommand({
         fsync: args.fsync,
         ...(args.copy ? { copy: args.copy as 'stream' | 'auto' | 'reflink' } : {}),
         ...registryArgs(args),
+        ...(addLayers.length ? { addLayers } : {}),
+        ...(removePaths ? { removePaths } : {}),
+        ...(args.flatten ? { flatten: true } : {}),
+        ...(args['add-ca-cert'] ? { addCaCert: args['add-ca-cert'] } : {}),
+        ...(rebase ? { rebase } : {}),
       },
       args,
       { inPlace: args['in-place'] },
@@ -181,7 +223,19 @@ export async function runEdit(opts: EditArchiveOptions, o: CommonOptions, how: {
   const hasAnnotations = Object.keys(opts.annotations?.set ?? {}).length > 0 || (opts.annotations?.remove?.length ?? 0) > 0;
   // --only-platform and --drop-absent only select or trim, and that is a change of its own
   const trims = (opts.onlyPlatforms?.length ?? 0) > 0 || opts.dropAbsent === true;
-  if (opts.edits.length === 0 && !opts.tags?.length && !hasAnnotations && !opts.format && !opts.layerCompression && !trims) {
+  if (
+    opts.edits.length === 0 &&
+    !opts.tags?.length &&
+    !hasAnnotations &&
+    !opts.format &&
+    !opts.layerCompression &&
+    !trims &&
+    !opts.addLayers?.length &&
+    !opts.removePaths &&
+    !opts.flatten &&
+    !opts.addCaCert &&
+    !opts.rebase
+  ) {
     throw new UsageError('no edits given; see copyedit edit --help for --rm-volume, --entrypoint and the rest (or --format / --layer-compression to convert, --only-platform / --drop-absent to trim)');
   }
   if (opts.layerCompression === 'zstd' && opts.format === 'docker-legacy') {
