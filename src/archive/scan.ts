@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ArchiveError, ioError } from '../errors.js';
-import { type ByteSource, InputClosedError, StreamSource } from '../io/bytes.js';
+import { type ByteSource, InputClosedError, StreamSource, readExact, skipBytes } from '../io/bytes.js';
 import { type EntryRecord, normalizeEntryPath } from './tar/entry.js';
 import {
   BLOCK,
@@ -303,29 +303,8 @@ class EntryBody implements AsyncIterable<Buffer> {
   }
 }
 
-/** Read exactly `n` bytes into a new buffer (fewer only at the end of the input). */
-async function readExact(src: ByteSource, n: number): Promise<Buffer> {
-  const first = await src.read(n);
-  if (first.length === n || first.length === 0) return src.reusesBuffers ? Buffer.from(first) : first;
-  const out = Buffer.allocUnsafe(n);
-  first.copy(out);
-  let at = first.length;
-  while (at < n) {
-    const piece = await src.read(n - at);
-    if (piece.length === 0) return out.subarray(0, at);
-    piece.copy(out, at);
-    at += piece.length;
-  }
-  return out;
-}
-
 async function skip(src: ByteSource, n: number): Promise<void> {
-  if (n > 0 && src.skip?.(n)) return;
-  while (n > 0) {
-    const piece = await src.read(Math.min(CHUNK, n));
-    if (piece.length === 0) throw new TarTruncatedError();
-    n -= piece.length;
-  }
+  if (!(await skipBytes(src, n))) throw new TarTruncatedError();
 }
 
 /** Marks an error raised by the handler (e.g. the output failed) rather than by reading the input. */

@@ -6,7 +6,7 @@
  * memory holds one chunk and one header, whatever the layer's size.
  */
 import type { Readable } from 'node:stream';
-import { type ByteSource, StreamSource } from '../io/bytes.js';
+import { type ByteSource, StreamSource, readExact, skipBytes } from '../io/bytes.js';
 import { BLOCK, type Header, MAX_EXTENSION_SIZE, TarFormatError, TarTruncatedError, applyExtensions, decodeHeader, decodeName, isZeroBlock, padding, parsePax } from '../archive/tar/header.js';
 
 const CHUNK = 1 << 20;
@@ -96,25 +96,8 @@ class Body implements AsyncIterable<Buffer> {
   }
 }
 
-async function readExact(src: ByteSource, n: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(n);
-  let at = 0;
-  while (at < n) {
-    const piece = await src.read(n - at);
-    if (piece.length === 0) return out.subarray(0, at);
-    piece.copy(out, at);
-    at += piece.length;
-  }
-  return out;
-}
-
 async function skip(src: ByteSource, n: number): Promise<void> {
-  if (n > 0 && src.skip?.(n)) return;
-  while (n > 0) {
-    const piece = await src.read(Math.min(CHUNK, n));
-    if (piece.length === 0) throw new TarTruncatedError();
-    n -= piece.length;
-  }
+  if (!(await skipBytes(src, n))) throw new TarTruncatedError();
 }
 
 /** A layer path as the appliers clean it: no leading `/` or `./`, no `.` segments; `..` cannot climb above the root. */

@@ -178,3 +178,30 @@ export class InputClosedError extends Error {
     super('Unexpected end of data: the input was closed');
   }
 }
+
+/** Read exactly `n` bytes into a buffer of its own (fewer only at the end of the input). */
+export async function readExact(src: ByteSource, n: number): Promise<Buffer> {
+  const first = await src.read(n);
+  if (first.length === n || first.length === 0) return src.reusesBuffers ? Buffer.from(first) : first;
+  const out = Buffer.allocUnsafe(n);
+  first.copy(out);
+  let at = first.length;
+  while (at < n) {
+    const piece = await src.read(n - at);
+    if (piece.length === 0) return out.subarray(0, at);
+    piece.copy(out, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+/** Pass over `n` bytes (seeking where the source can); false when the input ends first. */
+export async function skipBytes(src: ByteSource, n: number): Promise<boolean> {
+  if (n > 0 && src.skip?.(n)) return true;
+  while (n > 0) {
+    const piece = await src.read(Math.min(CHUNK, n));
+    if (piece.length === 0) return false;
+    n -= piece.length;
+  }
+  return true;
+}
