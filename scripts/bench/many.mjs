@@ -27,18 +27,8 @@ mkdirSync(dir, { recursive: true });
 
 /** The archive of `n` images sharing one layer, built once per size. */
 export async function buildMany(n, path) {
-  const { OciBuilder, MT, named } = await import(pathToFileURL(join(root, 'dist/test/unit/oci-builder.js')).href);
-  const { imageConfig, layer, sha } = await import(pathToFileURL(join(root, 'dist/test/unit/fixtures.js')).href);
-  const b = new OciBuilder();
-  const l = await layer('shared.txt', 'one layer shared by every image\n');
-  const ld = b.blob(l, MT.layer);
-  const manifests = [];
-  for (let i = 0; i < n; i++) {
-    const cd = b.blob(imageConfig([sha(l)], { os: 'linux', architecture: 'amd64', config: { Labels: { image: String(i) } } }), MT.config);
-    manifests.push(b.blob({ schemaVersion: 2, mediaType: MT.manifest, config: cd, layers: [ld] }, MT.manifest));
-  }
-  const idx = b.index(manifests);
-  writeFileSync(path, await b.archive([named(idx, 'docker.io/example/many:1')]));
+  const { manyImagesArchive } = await import(pathToFileURL(join(root, 'dist/test/unit/oci-builder.js')).href);
+  writeFileSync(path, await manyImagesArchive(n));
 }
 
 const path = join(dir, `many-${images}.tar`);

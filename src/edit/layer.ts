@@ -47,10 +47,7 @@ export function replaceDiffIds(map: ReadonlyMap<string, string>, what: string): 
     name: 'rm-path',
     description: what,
     apply(image) {
-      const rk = fieldKey(image, 'rootfs');
-      const rootfs = rk !== undefined && isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
-      const dk = rootfs && fieldKey(rootfs, 'diff_ids');
-      const ids = dk !== undefined ? rootfs![dk] : undefined;
+      const { rk, rootfs, dk, ids } = diffIdsOf(image);
       if (!Array.isArray(ids) || !ids.some((d) => typeof d === 'string' && map.has(d))) return { config: image, warnings: [] };
       const r = jsonObject();
       for (const k of Object.keys(rootfs!)) r[k] = rootfs![k]!;
@@ -68,10 +65,7 @@ export function flattenLayers(byChain: ReadonlyMap<string, string>): ConfigEdit 
     name: 'flatten',
     description: 'FLATTEN',
     apply(image) {
-      const rk = fieldKey(image, 'rootfs');
-      const rootfs = rk !== undefined && isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
-      const dk = rootfs && fieldKey(rootfs, 'diff_ids');
-      const ids = dk !== undefined ? rootfs![dk] : undefined;
+      const { rk, rootfs, dk, ids } = diffIdsOf(image);
       const flat = Array.isArray(ids) ? byChain.get(JSON.stringify(ids)) : undefined;
       if (!flat) return { config: image, warnings: [] };
       const r = jsonObject();
@@ -99,10 +93,7 @@ export function rebaseLayers(
     name: 'rebase',
     description: what,
     apply(image) {
-      const rk = fieldKey(image, 'rootfs');
-      const rootfs = rk !== undefined && isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
-      const dk = rootfs && fieldKey(rootfs, 'diff_ids');
-      const ids = dk !== undefined ? rootfs![dk] : undefined;
+      const { rk, rootfs, dk, ids } = diffIdsOf(image);
       const r = Array.isArray(ids) ? byChain.get(JSON.stringify(ids)) : undefined;
       if (!r || !Array.isArray(ids)) return { config: image, warnings: [] };
       const root = jsonObject();
@@ -116,4 +107,12 @@ export function rebaseLayers(
       return { config: out, warnings: [] };
     },
   };
+}
+
+/** The config's `rootfs` object and its `diff_ids` value, with the keys they are spelled by. */
+function diffIdsOf(image: JsonObject): { rk: string | undefined; rootfs: JsonObject | undefined; dk: string | undefined; ids: Json | undefined } {
+  const rk = fieldKey(image, 'rootfs');
+  const rootfs = rk !== undefined && isJsonObject(image[rk]) ? (image[rk] as JsonObject) : undefined;
+  const dk = rootfs && fieldKey(rootfs, 'diff_ids');
+  return { rk, rootfs, dk, ids: dk !== undefined ? rootfs![dk] : undefined };
 }

@@ -12,7 +12,7 @@ import { RegistryError } from '../errors.js';
 import { type JsonObject, field, isJsonObject, parseJson, printJson } from '../json/lossless.js';
 import { MediaType } from '../media-types.js';
 import type { RegistryClient } from './client.js';
-import { fallbackTag } from './source.js';
+import { descriptor, fallbackTag } from './source.js';
 
 /** Where the blobs a push needs come from. */
 export interface BlobSource {
@@ -196,14 +196,4 @@ function referrerDescriptor(r: { digest: Digest; mediaType: string; doc: JsonObj
 export function mediaTypeOf(doc: JsonObject): string | undefined {
   const mt = field(doc, 'mediaType');
   return typeof mt === 'string' ? mt : undefined;
-}
-
-export function descriptor(v: unknown): { digest: Digest; size: number | undefined; mediaType: string | undefined } | undefined {
-  if (!isJsonObject(v as never)) return undefined;
-  const o = v as JsonObject;
-  const digest = Digest.tryParse(field(o, 'digest'));
-  if (!digest) return undefined;
-  const size = field(o, 'size');
-  const mt = field(o, 'mediaType');
-  return { digest, size: size === undefined || size === null ? undefined : Number(size), mediaType: typeof mt === 'string' ? mt : undefined };
 }

@@ -107,7 +107,7 @@ async function walk(client: RegistryClient, name: string, node: SourceBlob, doc:
   if (Array.isArray(list)) {
     if (list.length > MAX_CHILDREN_OK) throw new RegistryError(`an index lists ${list.length} manifests; refusing it`, label);
     for (const d of list) {
-      const desc = descOf(d);
+      const desc = descriptor(d);
       if (!desc || blobs.has(desc.digest.toString())) continue;
       const m = await client.getManifest(name, desc.digest.toString()).catch((e: unknown) => {
         if (e instanceof RegistryError && /HTTP 404/.test(e.message)) return undefined; // an absent platform: the model notes it
@@ -119,7 +119,7 @@ async function walk(client: RegistryClient, name: string, node: SourceBlob, doc:
     }
     return;
   }
-  const cfg = descOf(field(doc, 'config'));
+  const cfg = descriptor(field(doc, 'config'));
   if (cfg && !blobs.has(cfg.digest.toString())) {
     const imageConfig = cfg.mediaType === MediaType.ociConfig || cfg.mediaType === MediaType.dockerConfig;
     const data = imageConfig || (cfg.size ?? 0) <= 1 << 16 ? await client.getSmallBlob(name, cfg.digest, MAX_CONFIG) : undefined;
@@ -127,14 +127,15 @@ async function walk(client: RegistryClient, name: string, node: SourceBlob, doc:
   }
   const layers = field(doc, 'layers') ?? field(doc, 'blobs');
   for (const l of Array.isArray(layers) ? layers : []) {
-    const d = descOf(l);
+    const d = descriptor(l);
     if (d && !blobs.has(d.digest.toString())) blobs.set(d.digest.toString(), { digest: d.digest, size: d.size ?? 0, mediaType: d.mediaType });
   }
 }
 
 const MAX_CHILDREN_OK = MAX_MANIFESTS;
 
-function descOf(v: unknown): { digest: Digest; size: number | undefined; mediaType: string | undefined } | undefined {
+/** A descriptor's digest, size and media type (undefined when it has no valid digest). */
+export function descriptor(v: unknown): { digest: Digest; size: number | undefined; mediaType: string | undefined } | undefined {
   if (!isJsonObject(v as never)) return undefined;
   const o = v as JsonObject;
   const digest = Digest.tryParse(field(o, 'digest'));
@@ -156,7 +157,7 @@ async function findReferrers(client: RegistryClient, name: string, digest: Diges
   const list = field(manifestDoc(index, `${client.registry}/${name}`), 'manifests');
   const out: SourceBlob[] = [];
   for (const d of Array.isArray(list) ? list : []) {
-    const desc = descOf(d);
+    const desc = descriptor(d);
     if (!desc) continue;
     const m = await client.getManifest(name, desc.digest.toString());
     out.push({ digest: m.digest, size: m.bytes.length, mediaType: desc.mediaType ?? m.mediaType, data: m.bytes });

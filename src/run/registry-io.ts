@@ -16,10 +16,10 @@ import { type JsonObject, field, parseJson } from '../json/lossless.js';
 import { MediaType } from '../media-types.js';
 import { MAX_MANIFEST_BYTES, RegistryClient } from '../registry/client.js';
 import { layoutStream } from '../registry/pull.js';
-import { type BlobSource, Pusher, type RegistryReport, descriptor, mediaTypeOf } from '../registry/push.js';
+import { type BlobSource, Pusher, type RegistryReport, mediaTypeOf } from '../registry/push.js';
 import { redact } from '../registry/redact.js';
 import { parseRegistryRef, refString } from '../registry/ref.js';
-import { readRegistryImage } from '../registry/source.js';
+import { readRegistryImage, descriptor } from '../registry/source.js';
 import type { EditArchiveOptions, EditArchiveReport } from './options.js';
 import { Transports } from './transports.js';
 

@@ -14,19 +14,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { imageConfig, layer, makeTar, sha } from '../unit/fixtures.js';
 import { BIN } from '../unit/hostile-util.js';
-import { MT, OciBuilder, named } from '../unit/oci-builder.js';
+import { manyImagesArchive } from '../unit/oci-builder.js';
 
-async function many(n: number): Promise<Buffer> {
-  const b = new OciBuilder();
-  const l = await layer('shared.txt', 'one layer shared by every image\n');
-  const ld = b.blob(l, MT.layer);
-  const manifests = [];
-  for (let i = 0; i < n; i++) {
-    const cd = b.blob(imageConfig([sha(l)], { os: 'linux', architecture: 'amd64', config: { Labels: { image: String(i) } } }), MT.config);
-    manifests.push(b.blob({ schemaVersion: 2, mediaType: MT.manifest, config: cd, layers: [ld] }, MT.manifest));
-  }
-  return b.archive([named(b.index(manifests), 'docker.io/example/many:1')]);
-}
+const many = manyImagesArchive;
 
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--no-fsync', '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
 

@@ -95,3 +95,19 @@ export function named(d: Desc, name: string): Desc {
   const tag = name.slice(name.lastIndexOf(':') + 1);
   return { ...d, annotations: { ...d.annotations, 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': tag } };
 }
+
+/**
+ * An OCI archive of `n` images sharing one layer, their configs differing by a label, one index
+ * naming them all as docker.io/example/many:1 (the many-images tests and scripts/bench/many.mjs).
+ */
+export async function manyImagesArchive(n: number): Promise<Buffer> {
+  const b = new OciBuilder();
+  const l = await layer('shared.txt', 'one layer shared by every image\n');
+  const ld = b.blob(l, MT.layer);
+  const manifests: Desc[] = [];
+  for (let i = 0; i < n; i++) {
+    const cd = b.blob(imageConfig([sha(l)], { os: 'linux', architecture: 'amd64', config: { Labels: { image: String(i) } } }), MT.config);
+    manifests.push(b.blob({ schemaVersion: 2, mediaType: MT.manifest, config: cd, layers: [ld] }, MT.manifest));
+  }
+  return b.archive([named(b.index(manifests), 'docker.io/example/many:1')]);
+}

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { editArchive, setLabel } from '../../src/index.js';
-import { imageConfig, layer, sha } from './fixtures.js';
-import { MT, OciBuilder, named } from './oci-builder.js';
+import { manyImagesArchive } from './oci-builder.js';
 
 let dir: string;
 before(async () => {
@@ -19,17 +18,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function many(n: number): Promise<Buffer> {
-  const b = new OciBuilder();
-  const l = await layer('shared.txt', 'one layer shared by every image\n');
-  const ld = b.blob(l, MT.layer);
-  const manifests = [];
-  for (let i = 0; i < n; i++) {
-    const cd = b.blob(imageConfig([sha(l)], { os: 'linux', architecture: 'amd64', config: { Labels: { image: String(i) } } }), MT.config);
-    manifests.push(b.blob({ schemaVersion: 2, mediaType: MT.manifest, config: cd, layers: [ld] }, MT.manifest));
-  }
-  return b.archive([named(b.index(manifests), 'docker.io/example/many:1')]);
-}
+const many = manyImagesArchive;
 
 /** Does the file hold a PAX global header (typeflag `g` at offset 156 of a header block)? */
 function patched(tar: Buffer): boolean {
