@@ -19,7 +19,7 @@ import { type Json, type JsonObject, cloneJson, field, fieldKey, isJsonObject, j
 import { OCI, isDockerMediaType, ociMediaType } from '../convert/media.js';
 import { SOCI_INDEX_DIGEST, bytesAnnotationsDropped, describedDigest, describesBytes, isSignature, isStatement, referrerDropped, referrerRepointed, signatureWhy, statementDropped } from './policy.js';
 import { type NewBlob, type RewriteRequest, makeBlob, withDigest, withField, withoutAnnotation } from './request.js';
-import { addedDescriptors, outputLayers } from './layer-list.js';
+import { addedDescriptors, layerDescriptor, outputLayers } from './layer-list.js';
 
 /** What one node becomes: unchanged, replaced (its blob, or pending until layers are written), or dropped. */
 export type Folded = { readonly kind: 'same' } | { readonly kind: 'new'; readonly blob: NewBlob | undefined; readonly mediaType: string | undefined } | { readonly kind: 'drop'; readonly why: string };
@@ -408,11 +408,7 @@ export class Fold {
       const o = this.steps.layer?.(l, 'oci', `layer ${i + 1} (${l.entry?.name ?? l.diffId}) of ${what}`);
       if (!o) return missing(i, l);
       if (!o.digest) pending = true;
-      const d = jsonObject();
-      d.mediaType = o.mediaType;
-      d.digest = o.digest?.toString() ?? '';
-      d.size = o.size ?? 0;
-      return d;
+      return layerDescriptor(o);
     });
     const r: Folded = pending ? { kind: 'new', blob: undefined, mediaType: OCI.manifest } : { kind: 'new', blob: makeBlob(doc), mediaType: OCI.manifest };
     this.synthMemo.set(key, r);

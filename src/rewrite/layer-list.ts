@@ -51,11 +51,16 @@ export function addedDescriptors(
     const o = out(l, i);
     if (!o) throw new EditError('a layer copyedit adds has no place in this layout');
     if (!o.digest) pending = true;
-    const d = jsonObject();
-    d.mediaType = o.mediaType;
-    d.digest = o.digest?.toString() ?? '';
-    d.size = o.size ?? 0;
-    return d;
+    return layerDescriptor(o);
   });
   return { list, pending };
+}
+
+/** A layer's descriptor in a manifest; digest and size empty while it is pending (not yet written). */
+export function layerDescriptor(o: { readonly mediaType: string; readonly digest: Digest | undefined; readonly size: number | undefined }): JsonObject {
+  const d = jsonObject();
+  d.mediaType = o.mediaType;
+  d.digest = o.digest?.toString() ?? '';
+  d.size = o.size ?? 0;
+  return d;
 }
